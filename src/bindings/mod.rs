@@ -1,0 +1,1 @@
+//! The JavaScript face of atproof (wasm-bindgen). The only module that knows about JS.

@@ -1,0 +1,16 @@
+//! atproof: strict, fast verification and signing of AT Protocol data.
+//!
+//! The core is plain Rust, one module per atproto concept, and knows nothing of JavaScript:
+//! - [`syntax`]: identifiers (DID, handle, NSID, record key, AT-URI, …), datetimes, languages, TIDs.
+//!
+//! [`bindings`] (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
+//! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
+
+pub mod error;
+pub mod syntax;
+
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)] // wasm-bindgen's generated glue
+pub mod bindings;
+
+pub use error::{Code, Error, Result};

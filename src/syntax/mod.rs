@@ -1,0 +1,1 @@
+//! atproto string formats: identifiers, datetimes, language tags and TIDs.
