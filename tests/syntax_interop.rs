@@ -1,4 +1,5 @@
 //! The atproto interop syntax vectors (tests/fixtures/interop/syntax, CC0), every line of every file.
+#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code
 
 use atproof::syntax;
 use std::path::Path;
