@@ -1,0 +1,5 @@
+// The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
+// (import from 'atproof/manual'). Every other entry point loads the module first.
+export * from './atproof.js';
+export { default as init } from './atproof.js';
+export { AtproofError } from '__ERROR_SNIPPET__';
