@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of atproof: lints, native tests, the binding layer in Node and headless Chromium,
-# the built package in Node (node:test), Deno, Bun and workerd, and its TypeScript declarations.
+# the built package in Node (node:test), Deno, Bun, workerd and headless Chromium (plain import and a
+# Vite bundle), and its TypeScript declarations.
 # Installs whatever is missing first (scripts/setup.sh test). Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,6 +53,9 @@ step "package in Bun"
 
 step "package in workerd"
 bash tests/js/workerd/run.sh
+
+step "package in headless Chromium (plain <script type=module> and a Vite bundle)"
+node tests/js/browser/run.mjs
 
 step "TypeScript declarations"
 (cd tests/js && tsc -p tsconfig.json)

@@ -2,10 +2,10 @@
 //   deno run --allow-read tests/js/smoke.mjs   /   bun tests/js/smoke.mjs
 // Prints "N passed, M failed" and exits non-zero on any failure.
 import * as atproof from 'atproof';
-import { EXPECTED_VECTORS, runSyntaxVectors } from './vectors.mjs';
+import { EXPECTED_VECTORS, diskReader, runSyntaxVectors } from './vectors.mjs';
 
 const runtime = globalThis.Deno ? `deno ${Deno.version.deno}` : globalThis.Bun ? `bun ${Bun.version}` : 'node';
-const { passed: vectorsPassed, failures } = runSyntaxVectors(atproof);
+const { passed: vectorsPassed, failures } = runSyntaxVectors(atproof, await diskReader());
 let passed = vectorsPassed;
 const check = (name, ok) => (ok ? passed++ : failures.push(name));
 

@@ -2,12 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as atproof from 'atproof';
-import { EXPECTED_VECTORS, runSyntaxVectors } from './vectors.mjs';
+import { EXPECTED_VECTORS, diskReader, runSyntaxVectors } from './vectors.mjs';
 
 const { AtproofError, Tid, AtUri } = atproof;
 
-test('every interop syntax vector', () => {
-  const { passed, failures } = runSyntaxVectors(atproof);
+test('every interop syntax vector', async () => {
+  const { passed, failures } = runSyntaxVectors(atproof, await diskReader());
   assert.deepEqual(failures, []);
   assert.equal(passed, EXPECTED_VECTORS);
 });

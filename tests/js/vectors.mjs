@@ -1,11 +1,25 @@
-// The interop syntax vectors (tests/fixtures/interop/syntax), read the same way in Node, Deno and Bun.
-import { readFileSync } from 'node:fs';
+// The interop syntax vectors (tests/fixtures/interop/syntax), run the same way in Node, Deno, Bun and
+// browsers. `read(file)` returns a vector file's text: from disk (readSyntaxFile) or prefetched.
 
-const dir = new URL('../fixtures/interop/syntax/', import.meta.url);
+/** The folder of the vector files, relative to this module. */
+export const SYNTAX_DIR = new URL(/* @vite-ignore */ '../fixtures/interop/syntax/', import.meta.url);
+
+/** Reads a vector file from disk (Node, Deno, Bun). */
+export async function diskReader() {
+  const { readFileSync } = await import(/* @vite-ignore */ 'node:' + 'fs');
+  return (file) => readFileSync(new URL(file, SYNTAX_DIR), 'utf8');
+}
+
+/** Fetches every vector file from `dir` first (browsers), then reads from memory. */
+export async function fetchReader(dir) {
+  const files = SYNTAX.flatMap(([, valid, invalid]) => [...valid, ...invalid]);
+  const texts = new Map(await Promise.all(files.map(async (f) => [f, await (await fetch(new URL(f, dir))).text()])));
+  return (file) => texts.get(file);
+}
 
 /** Every line of a vector file except blank lines and # comments, byte for byte. */
-export function vectors(file) {
-  const lines = readFileSync(new URL(file, dir), 'utf8')
+export function vectors(read, file) {
+  const lines = read(file)
     .split('\n')
     .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))
     .filter((l) => l !== '' && !l.startsWith('#'));
@@ -35,14 +49,14 @@ export const EXPECTED_VECTORS = 536;
  * Runs every vector through `atproof` (the imported package): isValidX, and ensureValidX throwing an
  * AtproofError with a code for the invalid ones. Returns { passed, failures }.
  */
-export function runSyntaxVectors(atproof) {
+export function runSyntaxVectors(atproof, read) {
   let passed = 0;
   const failures = [];
   for (const [name, validFiles, invalidFiles] of SYNTAX) {
     const ensure = atproof[name.replace('isValid', 'ensureValid')];
     for (const [files, expected] of [[validFiles, true], [invalidFiles, false]]) {
       for (const file of files) {
-        for (const v of vectors(file)) {
+        for (const v of vectors(read, file)) {
           const got = atproof[name](v);
           let thrown = null;
           try {
