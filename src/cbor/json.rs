@@ -6,6 +6,8 @@
 //! exactly; an integral float such as `123.0` reads as the integer (JSON cannot tell them apart),
 //! any other fraction is [`Code::JsonFloat`]. Reading applies the data-model rules of
 //! [`check_data_model`](super::check_data_model) to every object, and a document must be an object.
+//! Maps read from JSON list their keys in canonical order, so they equal the values decoded from
+//! their CBOR.
 //! JSON is not canonical: key order and duplicate keys in the text are not checked (the last
 //! duplicate wins); the CBOR encoding is the canonical form.
 
@@ -15,7 +17,7 @@ use serde_json::{Map, Number};
 
 use super::model::check_map;
 use super::value::Value;
-use super::{Limits, MAX_SUPPORTED_DEPTH};
+use super::{canonical_key_order, Limits, MAX_SUPPORTED_DEPTH};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 
@@ -81,7 +83,7 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
                 return bytes(&object);
             }
             let depth = container(object.len())?;
-            let entries = object
+            let mut entries = object
                 .into_iter()
                 .map(|(key, item)| {
                     if key.len() > limits.max_key_len {
@@ -93,6 +95,9 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
                     Ok((Cow::Owned(key), convert(item, depth, limits)?))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            // Keys of a JSON object are unique; canonical order makes the value equal to the one
+            // decoded from its CBOR, and lets the encoder skip sorting.
+            entries.sort_unstable_by(|a, b| canonical_key_order(&a.0, &b.0));
             check_map(&entries)?;
             Value::Map(entries)
         }
