@@ -2,7 +2,12 @@
 //! panic the decoder, and whatever it accepts is canonical (re-encodes to the same bytes).
 
 // A test crate: helpers outside #[test] functions may fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::borrow::Cow;
 
@@ -10,15 +15,19 @@ use atproof::cbor::{self, canonical_key_order, json, Value};
 use atproof::cid::{Cid, Codec};
 use proptest::prelude::*;
 
-fn value_strategy(integers: impl Strategy<Value = i64> + 'static) -> impl Strategy<Value = Value<'static>> {
+fn value_strategy(
+    integers: impl Strategy<Value = i64> + 'static,
+) -> impl Strategy<Value = Value<'static>> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         integers.prop_map(Value::Integer),
         ".{0,20}".prop_map(|s| Value::String(Cow::Owned(s))),
         prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| Value::Bytes(Cow::Owned(b))),
-        (any::<bool>(), any::<[u8; 32]>())
-            .prop_map(|(raw, digest)| Value::Link(Cid::new(if raw { Codec::Raw } else { Codec::Drisl }, digest))),
+        (any::<bool>(), any::<[u8; 32]>()).prop_map(|(raw, digest)| Value::Link(Cid::new(
+            if raw { Codec::Raw } else { Codec::Drisl },
+            digest
+        ))),
     ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
@@ -36,7 +45,12 @@ fn canonical(value: Value<'static>) -> Value<'static> {
         Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
         Value::Map(mut entries) => {
             entries.sort_by(|a, b| canonical_key_order(&a.0, &b.0));
-            Value::Map(entries.into_iter().map(|(k, v)| (k, canonical(v))).collect())
+            Value::Map(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, canonical(v)))
+                    .collect(),
+            )
         }
         other => other,
     }
@@ -48,7 +62,11 @@ fn check_arbitrary_input(bytes: &[u8]) {
     match cbor::decode(bytes) {
         Ok(value) => {
             assert!(validated.is_ok());
-            assert_eq!(cbor::encode(&value).unwrap(), bytes, "accepted input is not canonical");
+            assert_eq!(
+                cbor::encode(&value).unwrap(),
+                bytes,
+                "accepted input is not canonical"
+            );
         }
         Err(error) => assert_eq!(validated.unwrap_err(), error),
     }

@@ -1,9 +1,13 @@
 //! A hand-made corpus of malformed and non-canonical DRISL, one case per rule and per limit, each
 //! with the code it must fail with; plus the cursor API and the encoder's refusals.
 
-
 // A test crate: helpers outside #[test] functions may fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod support;
 
 use std::borrow::Cow;
@@ -25,7 +29,10 @@ fn rejects(cases: &[(&str, &str, Code)]) -> usize {
         let bytes = hex(input);
         let error = cbor::validate(&bytes).expect_err(name);
         assert_eq!(error.code(), *code, "{name}: {error}");
-        assert!(error.message().contains("at byte") || *code == Code::LimitExceeded, "{name}: {error}");
+        assert!(
+            error.message().contains("at byte") || *code == Code::LimitExceeded,
+            "{name}: {error}"
+        );
         let tree_error = cbor::decode(&bytes).expect_err(name);
         assert_eq!(tree_error, error, "{name}: decode and validate disagree");
     }
@@ -37,6 +44,7 @@ fn malformed_and_non_canonical_inputs() {
     let long_key = format!("a1 79 2001 {} 01", "61".repeat(8193));
     let many_items = format!("9a 00020001 {}", "00".repeat(131_073));
     let depth_33 = format!("{}80", "81".repeat(32));
+    #[rustfmt::skip]
     let cases: &[(&str, &str, Code)] = &[
         ("reserved info 28", "1c", Code::InvalidCbor),
         ("reserved info 30 on a string", "7e", Code::InvalidCbor),
@@ -106,6 +114,7 @@ fn malformed_and_non_canonical_inputs() {
 
 #[test]
 fn boundaries_are_accepted() {
+    #[rustfmt::skip]
     let accepted = [
         "1b 7fffffffffffffff",                  // i64::MAX
         "3b 7fffffffffffffff",                  // i64::MIN
@@ -134,8 +143,17 @@ fn boundaries_are_accepted() {
 
 #[test]
 fn limits_are_configurable() {
-    let tight = Limits { max_size: 4, max_depth: 2, max_container_len: 2, max_key_len: 1 };
-    let code = |input: &str| cbor::validate_with_limits(&hex(input), tight).unwrap_err().code();
+    let tight = Limits {
+        max_size: 4,
+        max_depth: 2,
+        max_container_len: 2,
+        max_key_len: 1,
+    };
+    let code = |input: &str| {
+        cbor::validate_with_limits(&hex(input), tight)
+            .unwrap_err()
+            .code()
+    };
     assert_eq!(code("82 01 01 01 01"), Code::LimitExceeded); // 5 bytes > 4
     assert_eq!(code("81 81 80"), Code::LimitExceeded); // depth 3
     assert_eq!(code("83 01 01 01"), Code::LimitExceeded); // 3 items
@@ -143,14 +161,28 @@ fn limits_are_configurable() {
     cbor::validate_with_limits(&hex("81 80"), tight).unwrap();
 
     // With no container limit, a huge claim still fails before any allocation: it cannot fit.
-    let open = Limits { max_container_len: usize::MAX, ..Limits::DEFAULT };
+    let open = Limits {
+        max_container_len: usize::MAX,
+        ..Limits::DEFAULT
+    };
     let claim = hex("9b 0000000100000000 00");
-    assert_eq!(cbor::decode_with_limits(&claim, open).unwrap_err().code(), Code::CborTruncated);
+    assert_eq!(
+        cbor::decode_with_limits(&claim, open).unwrap_err().code(),
+        Code::CborTruncated
+    );
     let claim = hex("bb 7fffffffffffffff 00");
-    assert_eq!(cbor::decode_with_limits(&claim, open).unwrap_err().code(), Code::CborTruncated);
+    assert_eq!(
+        cbor::decode_with_limits(&claim, open).unwrap_err().code(),
+        Code::CborTruncated
+    );
 
     let record = vec![0x40; cbor::MAX_CBOR_RECORD_SIZE + 1];
-    assert_eq!(cbor::decode_with_limits(&record, Limits::RECORD).unwrap_err().code(), Code::LimitExceeded);
+    assert_eq!(
+        cbor::decode_with_limits(&record, Limits::RECORD)
+            .unwrap_err()
+            .code(),
+        Code::LimitExceeded
+    );
 }
 
 #[test]
@@ -168,12 +200,18 @@ fn error_messages_name_the_offset() {
 fn cursor_reads_fixed_shapes() {
     let cid = Cid::for_drisl(b"x");
     let node = Value::Map(vec![
-        (Cow::Borrowed("e"), Value::Array(vec![Value::Map(vec![
-            (Cow::Borrowed("k"), Value::Bytes(Cow::Borrowed(b"app.bsky.feed.post/3k"))),
-            (Cow::Borrowed("p"), Value::Integer(0)),
-            (Cow::Borrowed("t"), Value::Null),
-            (Cow::Borrowed("v"), Value::Link(cid)),
-        ])])),
+        (
+            Cow::Borrowed("e"),
+            Value::Array(vec![Value::Map(vec![
+                (
+                    Cow::Borrowed("k"),
+                    Value::Bytes(Cow::Borrowed(b"app.bsky.feed.post/3k")),
+                ),
+                (Cow::Borrowed("p"), Value::Integer(0)),
+                (Cow::Borrowed("t"), Value::Null),
+                (Cow::Borrowed("v"), Value::Link(cid)),
+            ])]),
+        ),
         (Cow::Borrowed("l"), Value::Null),
     ]);
     let bytes = cbor::encode(&node).unwrap();
@@ -200,7 +238,10 @@ fn cursor_reads_fixed_shapes() {
     assert_eq!(d.read_str().unwrap_err().code(), Code::CborUnexpectedType);
     let mut d = Decoder::new(&bytes).unwrap();
     d.read_map_header().unwrap();
-    assert_eq!(d.read_key(Some("e")).unwrap_err().code(), Code::CborDuplicateMapKey);
+    assert_eq!(
+        d.read_key(Some("e")).unwrap_err().code(),
+        Code::CborDuplicateMapKey
+    );
     let mut d = Decoder::new(&bytes).unwrap();
     d.read_map_header().unwrap();
     d.read_key(None).unwrap();
@@ -213,7 +254,14 @@ fn cursor_reads_fixed_shapes() {
 
     // skip_value applies the depth limit from where it starts.
     let deep = hex(&format!("{}80", "81".repeat(40)));
-    assert_eq!(Decoder::new(&deep).unwrap().skip_value().unwrap_err().code(), Code::LimitExceeded);
+    assert_eq!(
+        Decoder::new(&deep)
+            .unwrap()
+            .skip_value()
+            .unwrap_err()
+            .code(),
+        Code::LimitExceeded
+    );
 }
 
 #[test]
@@ -246,23 +294,63 @@ fn events_describe_values_flatly() {
 #[test]
 fn encoder_sorts_and_refuses() {
     let s = |text: &'static str| Cow::Borrowed(text);
-    let built = Value::Map(vec![(s("b"), Value::Integer(2)), (s("aa"), Value::Integer(3)), (s("a"), Value::Integer(1))]);
-    assert_eq!(cbor::encode(&built).unwrap(), hex("a3 6161 01 6162 02 626161 03"));
+    let built = Value::Map(vec![
+        (s("b"), Value::Integer(2)),
+        (s("aa"), Value::Integer(3)),
+        (s("a"), Value::Integer(1)),
+    ]);
+    assert_eq!(
+        cbor::encode(&built).unwrap(),
+        hex("a3 6161 01 6162 02 626161 03")
+    );
 
-    let duplicate = Value::Map(vec![(s("b"), Value::Null), (s("a"), Value::Null), (s("b"), Value::Null)]);
-    assert_eq!(cbor::encode(&duplicate).unwrap_err().code(), Code::CborDuplicateMapKey);
+    let duplicate = Value::Map(vec![
+        (s("b"), Value::Null),
+        (s("a"), Value::Null),
+        (s("b"), Value::Null),
+    ]);
+    assert_eq!(
+        cbor::encode(&duplicate).unwrap_err().code(),
+        Code::CborDuplicateMapKey
+    );
     let long_key = Value::Map(vec![(Cow::Owned("k".repeat(8193)), Value::Null)]);
-    assert_eq!(cbor::encode(&long_key).unwrap_err().code(), Code::LimitExceeded);
+    assert_eq!(
+        cbor::encode(&long_key).unwrap_err().code(),
+        Code::LimitExceeded
+    );
     let mut deep = Value::Array(vec![]);
     for _ in 0..32 {
         deep = Value::Array(vec![deep]);
     }
     assert_eq!(cbor::encode(&deep).unwrap_err().code(), Code::LimitExceeded);
     let big = Value::Bytes(Cow::Owned(vec![0; 100]));
-    let small = Limits { max_size: 50, ..Limits::DEFAULT };
-    assert_eq!(cbor::encode_with_limits(&big, small).unwrap_err().code(), Code::LimitExceeded);
+    let small = Limits {
+        max_size: 50,
+        ..Limits::DEFAULT
+    };
+    assert_eq!(
+        cbor::encode_with_limits(&big, small).unwrap_err().code(),
+        Code::LimitExceeded
+    );
 
-    let integers = [0, 23, 24, 255, 256, 65535, 65536, u32::MAX as i64, u32::MAX as i64 + 1, i64::MAX, -1, -24, -25, -256, -257, i64::MIN];
+    let integers = [
+        0,
+        23,
+        24,
+        255,
+        256,
+        65535,
+        65536,
+        u32::MAX as i64,
+        u32::MAX as i64 + 1,
+        i64::MAX,
+        -1,
+        -24,
+        -25,
+        -256,
+        -257,
+        i64::MIN,
+    ];
     for n in integers {
         let bytes = cbor::encode(&Value::Integer(n)).unwrap();
         assert_eq!(cbor::decode(&bytes).unwrap(), Value::Integer(n), "{n}");
@@ -271,12 +359,14 @@ fn encoder_sorts_and_refuses() {
 
 #[test]
 fn data_model_rules_on_decoded_values() {
-    let check = |input: &str| cbor::check_data_model(&cbor::decode(&hex(input)).unwrap()).map_err(|e| e.code());
+    let check = |input: &str| {
+        cbor::check_data_model(&cbor::decode(&hex(input)).unwrap()).map_err(|e| e.code())
+    };
     assert_eq!(check("a1 60 01"), Err(Code::EmptyMapKey));
     assert_eq!(check("a1 65 2474797065 01"), Err(Code::InvalidRecordType)); // {"$type": 1}
     assert_eq!(check("a1 65 2474797065 60"), Err(Code::InvalidRecordType)); // {"$type": ""}
     assert_eq!(check("a1 65 2474797065 61 78"), Ok(())); // {"$type": "x"}
-    // {"$type": "blob", ...} with a DRISL-codec ref: blobs must be raw.
+                                                         // {"$type": "blob", ...} with a DRISL-codec ref: blobs must be raw.
     let blob = |reference: &str, size: &str| {
         format!("a4 63726566 {reference} 6473697a65 {size} 6524747970 65 64626c6f62 686d696d6554797065 6a696d6167652f6a706567")
     };
@@ -286,5 +376,8 @@ fn data_model_rules_on_decoded_values() {
     assert_eq!(check(&blob(&raw_link, "00")), Err(Code::InvalidBlob));
     assert_eq!(check(&blob(&raw_link, "20")), Err(Code::InvalidBlob));
     // The legacy blob form is an ordinary map: read without complaint.
-    assert_eq!(check("a2 63636964 6461626364 686d696d6554797065 6161"), Ok(()));
+    assert_eq!(
+        check("a2 63636964 6461626364 686d696d6554797065 6161"),
+        Ok(())
+    );
 }

@@ -2,9 +2,13 @@
 //! commit 056e5741, copied into tests/fixtures/interop), and a cross-implementation check against
 //! a repository CAR written by the reference TypeScript implementation.
 
-
 // A test crate: helpers outside #[test] functions may fail loudly too.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 mod support;
 
 use atproof::cbor::{self, json, Value};
@@ -12,9 +16,16 @@ use atproof::cid::{self, Cid};
 use serde_json::Value as Json;
 
 fn fixture(name: &str) -> Vec<Json> {
-    let path = format!("{}/tests/fixtures/interop/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/interop/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap();
-    serde_json::from_str::<Json>(&text).unwrap().as_array().unwrap().clone()
+    serde_json::from_str::<Json>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 #[test]
@@ -27,8 +38,16 @@ fn data_model_fixtures_round_trip() {
 
         let decoded = cbor::decode(&bytes).unwrap();
         cbor::check_data_model(&decoded).unwrap();
-        assert_eq!(&json::to_json(&decoded).unwrap(), expected_json, "toJson(decode(cbor))");
-        assert_eq!(cbor::encode(&decoded).unwrap(), bytes, "encode(decode(cbor))");
+        assert_eq!(
+            &json::to_json(&decoded).unwrap(),
+            expected_json,
+            "toJson(decode(cbor))"
+        );
+        assert_eq!(
+            cbor::encode(&decoded).unwrap(),
+            bytes,
+            "encode(decode(cbor))"
+        );
 
         let from_json = json::from_json(expected_json.clone()).unwrap();
         assert_eq!(from_json, decoded, "fromJson(json) == decode(cbor)");
@@ -38,7 +57,11 @@ fn data_model_fixtures_round_trip() {
         assert_eq!(Cid::for_drisl(&bytes), expected_cid.parse::<Cid>().unwrap());
 
         let text = json::to_json_text(&decoded).unwrap();
-        assert_eq!(json::from_json_text(&text).unwrap(), decoded, "JSON text round trip");
+        assert_eq!(
+            json::from_json_text(&text).unwrap(),
+            decoded,
+            "JSON text round trip"
+        );
     }
     assert_eq!(fixtures.len(), 3, "cases run");
 }
@@ -78,7 +101,10 @@ fn data_model_invalid_json_codes() {
     assert_eq!(code("top-level not an object"), Code::InvalidJson);
     assert_eq!(code("float"), Code::JsonFloat);
     assert_eq!(code("record with $type null"), Code::InvalidRecordType);
-    assert_eq!(code("record with empty $type string"), Code::InvalidRecordType);
+    assert_eq!(
+        code("record with empty $type string"),
+        Code::InvalidRecordType
+    );
     assert_eq!(code("blob with string size"), Code::InvalidBlob);
     assert_eq!(code("blob with missing key"), Code::InvalidBlob);
     assert_eq!(code("bytes with extra fields"), Code::JsonInvalidBytes);
@@ -86,7 +112,10 @@ fn data_model_invalid_json_codes() {
 }
 
 fn syntax_lines(name: &str) -> Vec<String> {
-    let path = format!("{}/tests/fixtures/interop/syntax/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/interop/syntax/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -121,13 +150,21 @@ fn reference_repo_blocks_round_trip() {
         cbor::validate(block).unwrap();
         let value = cbor::decode(block).unwrap_or_else(|e| panic!("block {cid}: {e}"));
         cbor::check_data_model(&value).unwrap();
-        assert_eq!(cbor::encode(&value).unwrap(), *block, "re-encoding of block {cid}");
+        assert_eq!(
+            cbor::encode(&value).unwrap(),
+            *block,
+            "re-encoding of block {cid}"
+        );
         let owned: Value<'static> = value.clone().into_owned();
         assert_eq!(cbor::encode(&owned).unwrap(), *block);
         if value.get("$type").is_some() {
             records += 1;
             let json = json::to_json(&value).unwrap();
-            assert_eq!(json::from_json(json).unwrap(), value, "JSON round trip of record {cid}");
+            assert_eq!(
+                json::from_json(json).unwrap(),
+                value,
+                "JSON round trip of record {cid}"
+            );
         }
     }
     // The fixture's manifest says 1270 blocks: 1000 records, the MST nodes and the commit.

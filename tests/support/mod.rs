@@ -37,8 +37,11 @@ fn varint(bytes: &[u8]) -> (usize, usize) {
 
 /// The repo CAR made by the reference implementation (`@atproto/repo`), 1000 records.
 pub fn reference_repo_car() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/generated/repo-1000-s1-k256.car"))
-        .unwrap()
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/generated/repo-1000-s1-k256.car"
+    ))
+    .unwrap()
 }
 
 /// Standard base64 (padding optional), for fixture files.
