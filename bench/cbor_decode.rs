@@ -26,7 +26,12 @@ const ROUNDS: usize = 7;
 const PASSES_PER_ROUND: usize = 40;
 
 /// Best-of-rounds throughput of `pass` (one pass over all `bytes` bytes), in MB/s (10^6 bytes).
+/// With `BENCH_ONLY=<text>` set, measurements whose name lacks that text are skipped (for
+/// profiling one of them).
 fn throughput(name: &str, bytes: usize, mut pass: impl FnMut()) -> f64 {
+    if std::env::var("BENCH_ONLY").is_ok_and(|only| !name.contains(&only)) {
+        return f64::NAN;
+    }
     pass(); // warm up
     let mut best = Duration::MAX;
     for _ in 0..ROUNDS {
