@@ -12,9 +12,11 @@
 //!   surrogates (which the UTF-8 conversion would silently replace with U+FFFD).
 //! - The release build aborts on panic; the core's lints forbid panics, so none is reachable.
 
+pub mod data_model;
 pub mod syntax;
 
 use crate::{Code, Error};
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/bindings/error.js")]
@@ -60,4 +62,44 @@ fn type_name(value: &JsValue) -> String {
     } else {
         value.js_typeof().as_string().unwrap_or_else(|| "unknown".into())
     }
+}
+
+/// Buffers reused across calls: the input copied from JS, the value tape and the intern table.
+#[derive(Default)]
+struct Scratch {
+    input: Vec<u8>,
+    tape: data_model::Tape,
+    interner: data_model::Interner,
+}
+
+/// Capacity kept between calls; a larger input's buffers are given back after the call.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+impl Scratch {
+    fn shrink(&mut self) {
+        if self.input.capacity() > SCRATCH_KEEP {
+            self.input = Vec::new();
+        }
+        self.tape.shrink(SCRATCH_KEEP);
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Copies a `Uint8Array` argument named `what` into `into` (replacing its contents), refusing
+/// other types and inputs over `max_len` bytes before copying anything.
+fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) -> Result<(), Error> {
+    let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(Error::new(Code::InvalidArgument, format!("{what} must be a Uint8Array, not {}", type_name(value))));
+    };
+    let len = array.length() as usize;
+    if len > max_len {
+        return Err(Error::new(Code::LimitExceeded, format!("{what} is {len} bytes, over the limit of {max_len}")));
+    }
+    into.clear();
+    into.resize(len, 0);
+    array.copy_to(into);
+    Ok(())
 }
