@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::syntax::quote;
 use crate::{Code, Error, Result};
 
 const DID_KEY_PREFIX: &str = "did:key:";
@@ -97,7 +98,7 @@ impl PublicKey {
         let multikey = did_key.strip_prefix(DID_KEY_PREFIX).ok_or_else(|| {
             Error::new(
                 Code::InvalidDidKey,
-                format!("{:?} does not start with \"did:key:\"", excerpt(did_key)),
+                format!("{} does not start with \"did:key:\"", quote(did_key)),
             )
         })?;
         PublicKey::from_multikey(multikey)
@@ -250,8 +251,8 @@ fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
         Error::new(
             Code::InvalidMultibase,
             format!(
-                "{:?} is not base58btc multibase (must start with 'z')",
-                excerpt(text)
+                "{} is not base58btc multibase (must start with 'z')",
+                quote(text)
             ),
         )
     })?;
@@ -277,14 +278,6 @@ fn describe_point_bytes(bytes: &[u8]) -> String {
     match bytes.first() {
         Some(first) => format!("{} bytes starting with {first:02x}", bytes.len()),
         None => "0 bytes".to_owned(),
-    }
-}
-
-/// At most 80 characters of `text`, for error messages about possibly huge inputs.
-pub(crate) fn excerpt(text: &str) -> &str {
-    match text.char_indices().nth(80) {
-        Some((end, _)) => text.get(..end).unwrap_or(text),
-        None => text,
     }
 }
 
