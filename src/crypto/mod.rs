@@ -17,7 +17,8 @@
 //!   else after the codec (an uncompressed point, a wrong length) is refused, so every accepted string
 //!   formats back to itself. Older DID documents use the legacy `EcdsaSecp256k1VerificationKey2019` /
 //!   `EcdsaSecp256r1VerificationKey2019` types, whose `publicKeyMultibase` has *no* codec and the
-//!   *uncompressed* 65-byte point; the curve comes from the type ([`PublicKey::from_legacy_multibase`]).
+//!   *uncompressed* 65-byte point (the interop fixtures also use the compressed point there); the curve
+//!   comes from the type ([`PublicKey::from_legacy_multibase`]).
 //!   All forms parse to the same [`PublicKey`].
 //! - **Decompression costs.** Turning a compressed key into a curve point takes a square root, about as
 //!   long as a third of a verification; [`KeyCache`] keeps parsed keys so a stream of signatures from

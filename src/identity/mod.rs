@@ -21,8 +21,8 @@
 //!   with an http(s) URL (`invalid-pds-endpoint`). Callers that need a key use
 //!   [`DidDocumentInfo::require_signing_key`] (`did-document-no-signing-key`).
 //! - **Legacy keys.** Older documents (still found in `did:web`) use `EcdsaSecp256k1VerificationKey2019`
-//!   or `EcdsaSecp256r1VerificationKey2019` with a codec-less, uncompressed `publicKeyMultibase`; they
-//!   parse to the same [`PublicKey`] as the current `Multikey` form.
+//!   or `EcdsaSecp256r1VerificationKey2019` with a codec-less, uncompressed (or, in some test data,
+//!   compressed) `publicKeyMultibase`; they parse to the same [`PublicKey`] as the `Multikey` form.
 //! - **The document's `id`.** It must be a valid DID, but this module cannot know which DID was
 //!   resolved: callers must check that [`DidDocumentInfo::did`] is the DID they asked for.
 //! - **PDS URL.** Scheme `https` or `http`, a host (name, IPv4 or `[IPv6]`) and an optional port; no
