@@ -72,7 +72,11 @@ const MAX_INTERNED: u32 = 16_384;
 struct Fnv(u64);
 impl Hasher for Fnv {
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
         for &b in bytes {
             hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
@@ -118,7 +122,9 @@ impl Tape {
             s.len()
         } else {
             // One unit per UTF-8 lead byte, two for 4-byte sequences (surrogate pairs).
-            s.bytes().map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
+            s.bytes()
+                .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+                .sum()
         };
         self.text_units = start.saturating_add(units as u32);
         (start, self.text_units)
@@ -147,14 +153,23 @@ impl Tape {
         if let Ok(small) = i32::try_from(n) {
             self.ops.extend([Op::Int32 as u32, small as u32]);
         } else {
-            let op = if (-MAX_SAFE..=MAX_SAFE).contains(&n) { Op::Int53 } else { Op::Int64 };
+            let op = if (-MAX_SAFE..=MAX_SAFE).contains(&n) {
+                Op::Int53
+            } else {
+                Op::Int64
+            };
             self.ops.extend([op as u32, n as u32, (n >> 32) as u32]);
         }
     }
 }
 
 /// Decodes `input` (already checked to be within `limits.max_size`) into the tape.
-fn write_tape(input: &[u8], limits: Limits, tape: &mut Tape, interner: &mut Interner) -> Result<(), Error> {
+fn write_tape(
+    input: &[u8],
+    limits: Limits,
+    tape: &mut Tape,
+    interner: &mut Interner,
+) -> Result<(), Error> {
     let mut events = Events::with_limits(input, limits)?;
     let mut after_type_key = false;
     let base = input.as_ptr() as usize;
@@ -173,7 +188,8 @@ fn write_tape(input: &[u8], limits: Limits, tape: &mut Tape, interner: &mut Inte
             }
             Event::Bytes(b) => {
                 let offset = (b.as_ptr() as usize).saturating_sub(base);
-                tape.ops.extend([Op::Bytes as u32, offset as u32, b.len() as u32]);
+                tape.ops
+                    .extend([Op::Bytes as u32, offset as u32, b.len() as u32]);
             }
             Event::Link(cid) => {
                 let (start, end) = tape.push_text(&cid.to_string());
@@ -189,7 +205,11 @@ fn write_tape(input: &[u8], limits: Limits, tape: &mut Tape, interner: &mut Inte
 
 /// Decodes DRISL bytes already copied into `scratch.input[..len]` into a JS value.
 pub(super) fn decode_into_js(scratch: &mut Scratch, limits: Limits) -> Result<JsValue, Error> {
-    let Scratch { input, tape, interner } = scratch;
+    let Scratch {
+        input,
+        tape,
+        interner,
+    } = scratch;
     tape.clear();
     write_tape(input, limits, tape, interner)?;
     Ok(materialize(&tape.ops, &tape.text, input))
@@ -199,9 +219,16 @@ pub(super) fn decode_into_js(scratch: &mut Scratch, limits: Limits) -> Result<Js
 /// ±(2^53−1)), booleans, null, `Uint8Array` byte strings and `CidLink` links. Strict: every DRISL
 /// rule is checked and the first broken one throws an `AtproofError` naming it and its byte offset.
 #[wasm_bindgen(js_name = decodeCbor)]
-pub fn decode_cbor(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<JsValue, JsValue> {
+pub fn decode_cbor(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+) -> Result<JsValue, JsValue> {
     SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(&bytes, "bytes", cbor::MAX_CBOR_FRAME_SIZE, &mut scratch.input)?;
+        bytes_arg(
+            &bytes,
+            "bytes",
+            cbor::MAX_CBOR_FRAME_SIZE,
+            &mut scratch.input,
+        )?;
         let result = decode_into_js(scratch, Limits::DEFAULT);
         scratch.shrink();
         Ok(result?)
@@ -211,13 +238,17 @@ pub fn decode_cbor(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: J
 /// Checks that `bytes` are exactly one valid DRISL value, building nothing (throws an
 /// `AtproofError` if not).
 #[wasm_bindgen(js_name = validateCbor)]
-pub fn validate_cbor(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<(), JsValue> {
-    with_input(&bytes, |input| cbor::validate(input))
+pub fn validate_cbor(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+) -> Result<(), JsValue> {
+    with_input(&bytes, cbor::validate)
 }
 
 /// The CID (DRISL codec, base32 string) of valid DRISL bytes; throws if the bytes are not DRISL.
 #[wasm_bindgen(js_name = cidForCbor)]
-pub fn cid_for_cbor(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<String, JsValue> {
+pub fn cid_for_cbor(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+) -> Result<String, JsValue> {
     with_input(&bytes, |input| {
         cbor::validate(input)?;
         Ok(Cid::for_drisl(input).to_string())
@@ -227,7 +258,12 @@ pub fn cid_for_cbor(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: 
 /// Runs `f` on the bytes of a `Uint8Array` argument copied into wasm memory.
 fn with_input<T>(bytes: &JsValue, f: impl FnOnce(&[u8]) -> Result<T, Error>) -> Result<T, JsValue> {
     SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(bytes, "bytes", cbor::MAX_CBOR_FRAME_SIZE, &mut scratch.input)?;
+        bytes_arg(
+            bytes,
+            "bytes",
+            cbor::MAX_CBOR_FRAME_SIZE,
+            &mut scratch.input,
+        )?;
         let result = f(&scratch.input);
         scratch.shrink();
         Ok(result?)
@@ -255,11 +291,25 @@ pub fn cid_for_value(value: JsValue) -> Result<String, JsValue> {
 #[wasm_bindgen(js_name = fromJson)]
 pub fn from_json(json: JsValue) -> Result<JsValue, JsValue> {
     let text = if json.is_string() {
-        super::string_arg(&json, "JSON text", cbor::json::MAX_JSON_RECORD_SIZE, Code::LimitExceeded)?
+        super::string_arg(
+            &json,
+            "JSON text",
+            cbor::json::MAX_JSON_RECORD_SIZE,
+            Code::LimitExceeded,
+        )?
     } else {
-        let text = js_sys::JSON::stringify(&json)
-            .map_err(|_| Error::new(Code::InvalidJson, "the value cannot be turned into JSON (a bigint or a cycle?)"))?;
-        super::string_arg(&text.into(), "JSON", cbor::json::MAX_JSON_RECORD_SIZE, Code::LimitExceeded)?
+        let text = js_sys::JSON::stringify(&json).map_err(|_| {
+            Error::new(
+                Code::InvalidJson,
+                "the value cannot be turned into JSON (a bigint or a cycle?)",
+            )
+        })?;
+        super::string_arg(
+            &text.into(),
+            "JSON",
+            cbor::json::MAX_JSON_RECORD_SIZE,
+            Code::LimitExceeded,
+        )?
     };
     let bytes = cbor::encode(&cbor::json::from_json_text(&text)?)?;
     SCRATCH.with_borrow_mut(|scratch| {
@@ -299,17 +349,28 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
     }
     if let Some(n) = value.as_f64() {
         if n.fract() != 0.0 || !n.is_finite() {
-            return Err(Error::new(Code::CborFloat, format!("{n} is not an integer (atproto has no floats)")));
+            return Err(Error::new(
+                Code::CborFloat,
+                format!("{n} is not an integer (atproto has no floats)"),
+            ));
         }
         if n.abs() > 9_007_199_254_740_991.0 {
-            return Err(Error::new(Code::UnsafeInteger, format!("{n} is beyond ±(2^53−1); pass a bigint")));
+            return Err(Error::new(
+                Code::UnsafeInteger,
+                format!("{n} is beyond ±(2^53−1); pass a bigint"),
+            ));
         }
         return Ok(Value::Integer(n as i64));
     }
     if value.is_bigint() {
         return i64::try_from(value.clone())
             .map(Value::Integer)
-            .map_err(|_| Error::new(Code::CborIntegerRange, "a bigint outside the signed 64-bit range"));
+            .map_err(|_| {
+                Error::new(
+                    Code::CborIntegerRange,
+                    "a bigint outside the signed 64-bit range",
+                )
+            });
     }
     if let Some(s) = value.dyn_ref::<js_sys::JsString>() {
         if !s.is_valid_utf16() {
@@ -321,13 +382,19 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
         return Err(invalid("undefined is not a value (in an array; object properties that are undefined are left out)"));
     }
     if depth > limits.depth_limit() {
-        return Err(Error::new(Code::LimitExceeded, format!("nested deeper than {} levels", limits.depth_limit())));
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!("nested deeper than {} levels", limits.depth_limit()),
+        ));
     }
     if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
         return Ok(Value::Bytes(Cow::Owned(bytes.to_vec())));
     }
     if let Some(link) = value.dyn_ref::<JsCidLink>() {
-        let text = link.link().as_string().ok_or_else(|| invalid("a CidLink whose $link is not a string"))?;
+        let text = link
+            .link()
+            .as_string()
+            .ok_or_else(|| invalid("a CidLink whose $link is not a string"))?;
         return Ok(Value::Link(Cid::parse(&text)?));
     }
     if js_sys::Array::is_array(value) {
@@ -336,22 +403,30 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
         check_container_len(len, limits)?;
         let mut items = Vec::with_capacity(len);
         for (i, item) in array.iter().enumerate() {
-            items.push(from_js_at(&item, depth + 1, limits).map_err(|e| e.context(format!("[{i}]")))?);
+            items.push(
+                from_js_at(&item, depth + 1, limits).map_err(|e| e.context(format!("[{i}]")))?,
+            );
         }
         return Ok(Value::Array(items));
     }
     if !value.is_object() {
-        return Err(invalid(format!("a {} is not a value", value.js_typeof().as_string().unwrap_or_default())));
+        return Err(invalid(format!(
+            "a {} is not a value",
+            value.js_typeof().as_string().unwrap_or_default()
+        )));
     }
     let prototype: JsValue = js_sys::Object::get_prototype_of(value).into();
     if !prototype.is_null() && !OBJECT_PROTOTYPE.with(|p| *p == prototype) {
-        return Err(invalid("only plain objects are maps (not a Date, Map, class instance, ArrayBuffer, …)"));
+        return Err(invalid(
+            "only plain objects are maps (not a Date, Map, class instance, ArrayBuffer, …)",
+        ));
     }
     let keys = js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>());
     check_container_len(keys.length() as usize, limits)?;
     let mut entries = Vec::with_capacity(keys.length() as usize);
     for key in keys.iter() {
-        let item = js_sys::Reflect::get(value, &key).map_err(|_| invalid("a property getter threw"))?;
+        let item =
+            js_sys::Reflect::get(value, &key).map_err(|_| invalid("a property getter threw"))?;
         let key = key.as_string().unwrap_or_default();
         if item.is_undefined() {
             continue;
@@ -366,7 +441,10 @@ fn check_container_len(len: usize, limits: &Limits) -> Result<(), Error> {
     if len > limits.max_container_len {
         return Err(Error::new(
             Code::LimitExceeded,
-            format!("{len} items exceed the container limit of {}", limits.max_container_len),
+            format!(
+                "{len} items exceed the container limit of {}",
+                limits.max_container_len
+            ),
         ));
     }
     Ok(())
