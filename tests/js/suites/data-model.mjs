@@ -101,6 +101,16 @@ export default async function dataModel(atproof, fixtures, check) {
   const withProto = decodeCbor(hex('a1695f5f70726f746f5f5f01'));
   check('a "__proto__" key is an own property, not a prototype', Object.hasOwn(withProto, '__proto__') && Object.getPrototypeOf(withProto) === Object.prototype);
   check('decodeCbor refuses a string argument', throwsCode(atproof, () => decodeCbor('a1'), 'invalid-argument') === true);
+  check('decodeCborMany names the bad block', (() => {
+    try {
+      atproof.decodeCborMany([hex('01'), hex('a1616101'), hex('f7')]);
+    } catch (e) {
+      return e.code === 'cbor-simple-value' && e.message.includes('blocks[2]');
+    }
+    return false;
+  })());
+  check('decodeCborMany refuses a non-array', throwsCode(atproof, () => atproof.decodeCborMany(hex('01')), 'invalid-argument') === true);
+  check('decodeCborMany of nothing is []', atproof.decodeCborMany([]).length === 0);
   check('decodeCbor refuses 6 MB', throwsCode(atproof, () => decodeCbor(new Uint8Array(6 << 20)), 'limit-exceeded') === true);
 
   for (const name of ['repo-1000-s1-k256.car']) {
@@ -117,5 +127,7 @@ export default async function dataModel(atproof, fixtures, check) {
     check(`${name}: every block re-encodes byte for byte`, reencoded === blocks.length, `${reencoded}/${blocks.length}`);
     check(`${name}: every block hashes to its CID`, hashed === blocks.length, `${hashed}/${blocks.length}`);
     check(`${name}: links decode as CidLink`, links > 100);
+    const many = atproof.decodeCborMany(blocks.map((b) => b.bytes));
+    check(`${name}: decodeCborMany gives the same values as decodeCbor`, many.length === blocks.length && blocks.every((b, i) => deepEqual(many[i], decodeCbor(b.bytes))));
   }
 }
