@@ -114,10 +114,62 @@ impl Hasher for WordHash {
     }
 }
 
+/// Slots of the interner's direct-mapped front cache.
+const RECENT_SLOTS: usize = 512;
+
 /// The wasm side of the string intern table (`interned` in values.js is the JS side).
-#[derive(Default)]
+///
+/// A direct-mapped front cache answers most lookups without hashing the whole string: its slot is
+/// chosen by the string's length and first 8 bytes, and strings of up to 8 bytes are identified by
+/// exactly that (no comparison needed). Misses fall back to the hash map.
 pub(super) struct Interner {
     ids: HashMap<Box<str>, u32, BuildHasherDefault<WordHash>>,
+    /// By id, for comparing longer strings in the front cache.
+    strings: Vec<Box<str>>,
+    /// (first 8 bytes, length, id + 1); id + 1 = 0 marks an empty slot.
+    recent: Vec<(u64, u32, u32)>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner { ids: HashMap::default(), strings: Vec::new(), recent: vec![(0, 0, 0); RECENT_SLOTS] }
+    }
+}
+
+impl Interner {
+    /// The id of `s` if interned, else it is interned as a new id if there is room; `(id, new)`.
+    fn intern(&mut self, s: &str) -> Option<(u32, bool)> {
+        let bytes = s.as_bytes();
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        head.get_mut(..n)?.copy_from_slice(bytes.get(..n)?);
+        let head = u64::from_le_bytes(head);
+        let slot = ((head ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize % RECENT_SLOTS;
+        if let Some(&(h, len, id1)) = self.recent.get(slot) {
+            if id1 != 0 && h == head && len as usize == bytes.len() {
+                let id = id1 - 1;
+                if bytes.len() <= 8 || self.strings.get(id as usize).is_some_and(|t| **t == *s) {
+                    return Some((id, false));
+                }
+            }
+        }
+        let (id, new) = match self.ids.get(s) {
+            Some(&id) => (id, false),
+            None => {
+                let id = self.strings.len() as u32;
+                if id >= MAX_INTERNED {
+                    return None;
+                }
+                self.ids.insert(s.into(), id);
+                self.strings.push(s.into());
+                (id, true)
+            }
+        };
+        if let Some(entry) = self.recent.get_mut(slot) {
+            *entry = (head, bytes.len() as u32, id + 1);
+        }
+        Some((id, new))
+    }
 }
 
 /// The tape of one value under construction.
@@ -159,16 +211,17 @@ impl Tape {
 
     fn string(&mut self, s: &str, intern: bool, interner: &mut Interner) {
         if intern && s.len() <= MAX_INTERNED_LEN {
-            if let Some(&id) = interner.ids.get(s) {
-                self.ops.extend([Op::Interned as u32, id]);
-                return;
-            }
-            let id = interner.ids.len() as u32;
-            if id < MAX_INTERNED {
-                interner.ids.insert(s.into(), id);
-                let (start, end) = self.push_text(s);
-                self.ops.extend([Op::Intern as u32, id, start, end]);
-                return;
+            match interner.intern(s) {
+                Some((id, false)) => {
+                    self.ops.extend([Op::Interned as u32, id]);
+                    return;
+                }
+                Some((id, true)) => {
+                    let (start, end) = self.push_text(s);
+                    self.ops.extend([Op::Intern as u32, id, start, end]);
+                    return;
+                }
+                None => {}
             }
         }
         let (start, end) = self.push_text(s);
