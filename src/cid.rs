@@ -167,12 +167,14 @@ impl Cid {
     pub fn parse(s: &str) -> Result<Cid> {
         let text = match s.as_bytes().split_first() {
             Some((b'b', text)) => text,
-            Some((prefix, _)) if is_multibase_prefix(*prefix) => return Err(Error::new(
-                Code::CidUnsupported,
-                format!(
+            Some((prefix, _)) if is_multibase_prefix(*prefix) => {
+                return Err(Error::new(
+                    Code::CidUnsupported,
+                    format!(
                     "CID {s:?} is not in base32 (multibase 'b'), the only encoding atproto allows"
                 ),
-            )),
+                ))
+            }
             _ => {
                 return Err(Error::new(
                     Code::InvalidCid,

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what atproof's build and tests need, skipping whatever is already there.
+# Usage: scripts/setup.sh [build|test]   (build: Rust wasm target, wasm-bindgen CLI, npm tools;
+#                                         test: also headless Chromium and its driver)
+# Never installs Debian's binaryen (its wasm-opt 108 breaks wasm-bindgen output): wasm-opt comes
+# from npm's binaryen, into the git-ignored .tools/ folder with the other npm tools.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-build}"
+export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
+
+mkdir -p target
+apt_pid=""
+if [ "$what" = test ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
+  echo "setup: installing chromium and chromium-driver (apt, in the background)"
+  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver ) \
+    > target/apt-install.log 2>&1 &
+  apt_pid=$!
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+
+# The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wb_version" ]; then
+  echo "setup: installing wasm-bindgen-cli $wb_version (about a minute)"
+  # --locked fails for 0.2.130 (its lock file wants a webpki-roots the registry lacks); --debug halves
+  # the build time and gives byte-identical output.
+  cargo install --debug --locked wasm-bindgen-cli --version "$wb_version" 2>/dev/null \
+    || cargo install --debug wasm-bindgen-cli --version "$wb_version"
+fi
+
+# npm tools, pinned, in .tools/ (git-ignored).
+if ! cmp -s scripts/tools-package.json .tools/package.json || [ ! -d .tools/node_modules ]; then
+  echo "setup: installing npm tools into .tools/"
+  mkdir -p .tools
+  cp scripts/tools-package.json .tools/package.json
+  ( cd .tools && npm install --no-audit --no-fund --loglevel=error )
+fi
+
+if [ -n "$apt_pid" ]; then
+  wait "$apt_pid" || { cat target/apt-install.log; exit 1; }
+fi

@@ -1,0 +1,106 @@
+// node:test suite: the syntax and TID API through the built package, imported as users do.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as atproof from 'atproof';
+import { EXPECTED_VECTORS, diskReader, runSyntaxVectors } from './vectors.mjs';
+
+const { AtproofError, Tid, AtUri } = atproof;
+
+test('every interop syntax vector', async () => {
+  const { passed, failures } = runSyntaxVectors(atproof, await diskReader());
+  assert.deepEqual(failures, []);
+  assert.equal(passed, EXPECTED_VECTORS);
+});
+
+test('errors are AtproofError instances with a code and a message', () => {
+  assert.throws(() => atproof.ensureValidHandle('john.0'), (e) => {
+    assert.ok(e instanceof AtproofError);
+    assert.ok(e instanceof Error);
+    assert.equal(e.name, 'AtproofError');
+    assert.equal(e.code, 'invalid-handle');
+    assert.match(e.message, /john\.0.*last label/);
+    return true;
+  });
+});
+
+test('bad input from JS gives false or an AtproofError, and the next call works', () => {
+  const bad = [42, null, undefined, {}, [], Symbol('s'), 10n, () => 'x', new String('alice.test')];
+  for (const value of bad) {
+    assert.equal(atproof.isValidHandle(value), false);
+    assert.throws(() => atproof.ensureValidHandle(value), (e) => e instanceof AtproofError && e.code === 'invalid-argument');
+  }
+  const huge = 'a.'.repeat(5_000_000) + 'com';
+  for (const name of ['isValidHandle', 'isValidUri', 'isValidAtUri', 'isValidDid', 'isValidTid', 'isValidDatetime']) {
+    assert.equal(atproof[name](huge), false, name);
+  }
+  assert.throws(() => atproof.ensureValidUri(huge), (e) => e.code === 'invalid-uri' && /longer than/.test(e.message));
+  const loneSurrogates = ['\ud800.test', 'alice.\udfff', 'at://did:plc:a\ud83d'];
+  for (const s of loneSurrogates) {
+    assert.equal(atproof.isValidHandle(s), false);
+    assert.throws(() => atproof.ensureValidAtUri(s), (e) => e.code === 'invalid-argument');
+  }
+  assert.equal(atproof.isValidHandle('alice.test'), true);
+});
+
+test('Tid.now() is strictly increasing over 1,000,000 calls', () => {
+  let last = Tid.now();
+  assert.equal(last.length, 13);
+  for (let i = 0; i < 1_000_000; i++) {
+    const next = Tid.now();
+    if (!(next > last)) assert.fail(`${next} is not after ${last}`);
+    last = next;
+  }
+  const { date } = Tid.parse(last);
+  assert.ok(Math.abs(date.getTime() - Date.now()) < 60_000, `TID time ${date.toISOString()} is far from now`);
+});
+
+test('Tid.fromTime and Tid.parse round-trip', () => {
+  for (const [micros, clockId] of [[0, 0], [1_700_000_000_123_456, 42], [2 ** 53 - 1, 1023]]) {
+    const tid = Tid.fromTime(micros, clockId);
+    assert.ok(atproof.isValidTid(tid));
+    const parts = Tid.parse(tid);
+    assert.equal(parts.micros, micros);
+    assert.equal(parts.clockId, clockId);
+    assert.equal(parts.date.getTime(), Math.floor(micros / 1000));
+  }
+  assert.equal(Tid.fromTime(0n, 0), '2222222222222');
+  assert.equal(Tid.fromTime(2n ** 53n - 1n, 1023), 'bzzzzzzzzzzzz');
+  for (const [micros, clockId] of [[-1, 0], [2 ** 53, 0], [1.5, 0], [0, 1024], ['1', 0], [0, NaN]]) {
+    assert.throws(() => Tid.fromTime(micros, clockId), (e) => e.code === 'invalid-argument', `${micros}, ${clockId}`);
+  }
+  assert.throws(() => Tid.parse('3jzf-cij-pj2z-2a'), (e) => e.code === 'invalid-tid');
+});
+
+test('AtUri.parse normalizes and prints', () => {
+  const uri = AtUri.parse('at://Alice.Example.COM/COM.Example.fooBar/3jzfcijpj2z2A');
+  assert.equal(uri.authority, 'alice.example.com');
+  assert.equal(uri.collection, 'com.example.fooBar');
+  assert.equal(uri.rkey, '3jzfcijpj2z2A');
+  assert.equal(uri.toString(), 'at://alice.example.com/com.example.fooBar/3jzfcijpj2z2A');
+  assert.equal(`${uri}`, uri.toString());
+  assert.equal(JSON.stringify({ uri }), '{"uri":"at://alice.example.com/com.example.fooBar/3jzfcijpj2z2A"}');
+  const bare = AtUri.parse('at://did:plc:asdf123');
+  assert.equal(bare.collection, undefined);
+  assert.equal(bare.rkey, undefined);
+  assert.throws(() => AtUri.parse('at://did:plc:asdf123/com.atproto.feed.post/'), (e) => e.code === 'invalid-at-uri');
+});
+
+test('manual entry point exports init and initSync, and they are idempotent once loaded', async () => {
+  const manual = await import('atproof/manual');
+  assert.equal(typeof manual.init, 'function');
+  assert.equal(typeof manual.initSync, 'function');
+  await manual.init();
+  assert.equal(manual.isValidTid('3jzfcijpj2z2a'), true);
+});
+
+test('every runtime export has a TypeScript declaration', async () => {
+  const { readFileSync } = await import('node:fs');
+  const pkg = new URL('./node_modules/atproof/', import.meta.url);
+  const declarations = ['atproof.d.ts', 'index.d.ts'].map((f) => readFileSync(new URL(f, pkg), 'utf8')).join('\n');
+  const declared = new Set(
+    [...declarations.matchAll(/export (?:declare )?(?:function|class|const) (\w+)|export \{ default as (\w+) \}/g)].map((m) => m[1] ?? m[2]),
+  );
+  const missing = Object.keys(atproof).filter((name) => !declared.has(name));
+  assert.deepEqual(missing, []);
+  assert.ok(Object.keys(atproof).length > 20);
+});

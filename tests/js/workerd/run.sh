@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs worker.mjs under workerd with the built package (pkg/) as its 'atproof' module set.
+# The config is generated because the error-class snippet's folder name carries a hash.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../../.." && pwd)"
+out="$root/target/workerd-test"
+rm -rf "$out" && mkdir -p "$out"
+cp -r "$root/pkg" "$out/pkg"
+cp "$root/tests/js/workerd/worker.mjs" "$out/worker.mjs"
+snippets=$(cd "$out/pkg" && find snippets -name '*.js' | sort | sed 's#.*#    (name = "&", esModule = embed "pkg/\&"),#')
+cat > "$out/config.capnp" <<CAPNP
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .mainWorker) ],
+);
+const mainWorker :Workerd.Worker = (
+  modules = [
+    (name = "worker.mjs", esModule = embed "worker.mjs"),
+    (name = "atproof", esModule = embed "pkg/workerd.js"),
+    (name = "core.js", esModule = embed "pkg/core.js"),
+    (name = "atproof.js", esModule = embed "pkg/atproof.js"),
+$snippets
+    (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
+  ],
+  compatibilityDate = "2026-01-01",
+);
+CAPNP
+cd "$out" && workerd test config.capnp
