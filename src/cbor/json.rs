@@ -335,11 +335,19 @@ mod tests {
 
     #[test]
     fn integers_beyond_json_are_refused() {
-        for n in [i64::MIN, i64::MAX, MAX_SAFE_INTEGER + 1, -MAX_SAFE_INTEGER - 1] {
+        for n in [
+            i64::MIN,
+            i64::MAX,
+            MAX_SAFE_INTEGER + 1,
+            -MAX_SAFE_INTEGER - 1,
+        ] {
             let error = to_json(&Value::Integer(n)).unwrap_err();
             assert_eq!(error.code(), Code::JsonIntegerRange);
         }
-        assert_eq!(to_json(&Value::Integer(-MAX_SAFE_INTEGER)).unwrap(), -MAX_SAFE_INTEGER);
+        assert_eq!(
+            to_json(&Value::Integer(-MAX_SAFE_INTEGER)).unwrap(),
+            -MAX_SAFE_INTEGER
+        );
     }
 
     #[test]
