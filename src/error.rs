@@ -61,6 +61,58 @@ codes! {
     LimitExceeded => "limit-exceeded",
     /// The clock or the random source failed.
     Environment => "environment",
+    // --- data model ---
+    /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
+    /// encoded in a way CBOR does not allow.
+    InvalidCbor => "invalid-cbor",
+    /// An integer, length or tag not written in its shortest form (DRISL requires the shortest).
+    NonCanonicalCbor => "non-canonical-cbor",
+    /// The input ended inside an item, or an item claims more content than the input holds.
+    CborTruncated => "cbor-truncated",
+    /// Bytes remain after the one top-level item.
+    CborTrailingBytes => "cbor-trailing-bytes",
+    /// Map keys not in canonical order (shorter key first, then bytewise).
+    CborMapKeyOrder => "cbor-map-key-order",
+    /// The same key twice in one map.
+    CborDuplicateMapKey => "cbor-duplicate-map-key",
+    /// A map key that is not a text string.
+    CborNonStringKey => "cbor-non-string-key",
+    /// An indefinite-length string, byte string, array or map.
+    CborIndefiniteLength => "cbor-indefinite-length",
+    /// A floating-point number of any width (atproto forbids floats).
+    CborFloat => "cbor-float",
+    /// A simple value other than `true`, `false` and `null` (`undefined` included).
+    CborSimpleValue => "cbor-simple-value",
+    /// A tag other than 42 (CID link).
+    CborUnsupportedTag => "cbor-unsupported-tag",
+    /// Tag 42 not followed by a byte string holding 0x00 and exactly one valid CID.
+    CborInvalidCidLink => "cbor-invalid-cid-link",
+    /// A text string (or map key) that is not valid UTF-8 (the code avoids digits, as all codes do).
+    CborInvalidUnicode => "cbor-invalid-unicode",
+    /// An integer outside the signed 64-bit range.
+    CborIntegerRange => "cbor-integer-range",
+    /// A well-formed item of another type than the one the decoder asked for.
+    CborUnexpectedType => "cbor-unexpected-type",
+    /// A well-formed CID that atproto does not allow (only CIDv1, DRISL or raw codec, 32-byte SHA-256).
+    CidUnsupported => "cid-unsupported",
+    /// A block whose SHA-256 does not match the CID it is stored or linked under.
+    CidMismatch => "cid-mismatch",
+    /// Not JSON, or JSON that is not an atproto data object.
+    InvalidJson => "invalid-json",
+    /// A `$link` object that is not `{"$link": "<CID string>"}` alone.
+    JsonInvalidLink => "json-invalid-link",
+    /// A `$bytes` object that is not `{"$bytes": "<base64>"}` alone.
+    JsonInvalidBytes => "json-invalid-bytes",
+    /// A JSON number with a fraction or exponent that is not an integer (atproto forbids floats).
+    JsonFloat => "json-float",
+    /// An integer outside ±(2^53−1), the range JSON and JavaScript numbers hold exactly.
+    JsonIntegerRange => "json-integer-range",
+    /// A `$type: "blob"` object without a raw-codec `ref` link, a non-empty `mimeType` or a positive `size`.
+    InvalidBlob => "invalid-blob",
+    /// A `$type` field that is not a non-empty string.
+    InvalidRecordType => "invalid-record-type",
+    /// An empty string used as a map key (the data model forbids it).
+    EmptyMapKey => "empty-map-key",
 }
 
 impl fmt::Display for Code {

@@ -2,10 +2,14 @@
 //!
 //! The core is plain Rust, one module per atproto concept, and knows nothing of JavaScript:
 //! - [`syntax`]: identifiers (DID, handle, NSID, record key, AT-URI, …), datetimes, languages, TIDs.
+//! - [`cbor`]: DRISL (strict DAG-CBOR) decoding, validation and canonical encoding; atproto JSON.
+//! - [`cid`]: atproto CIDs (CIDv1, DRISL or raw, SHA-256): binary and string forms, hashing.
 //!
 //! [`bindings`] (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
 
+pub mod cbor;
+pub mod cid;
 pub mod error;
 pub mod syntax;
 
