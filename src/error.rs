@@ -113,6 +113,36 @@ codes! {
     InvalidRecordType => "invalid-record-type",
     /// An empty string used as a map key (the data model forbids it).
     EmptyMapKey => "empty-map-key",
+
+    // --- keys and signatures ---
+    /// Not a `did:key:` string (wrong prefix, or the rest is not a multikey).
+    InvalidDidKey => "invalid-did-key",
+    /// Not a base58btc multibase string (`z` followed by base58btc characters).
+    InvalidMultibase => "invalid-multibase",
+    /// A key type atproto does not use: an unknown multicodec, algorithm or verification method type.
+    UnsupportedKeyType => "unsupported-key-type",
+    /// Public key bytes of the wrong length or form, or not a point on the curve.
+    InvalidPublicKey => "invalid-public-key",
+    /// A private key that is not 32 bytes, or whose scalar is zero or not below the curve order.
+    InvalidPrivateKey => "invalid-private-key",
+    /// A signature that is not 64-byte compact `r‖s` (DER, other lengths), or whose `r` or `s` is zero or
+    /// not below the curve order.
+    InvalidSignatureFormat => "invalid-signature-format",
+    /// A signature whose `s` is above half the curve order: atproto requires the low-S form on both curves.
+    HighSSignature => "high-s-signature",
+    /// A well-formed signature that does not verify for this key and data.
+    BadSignature => "bad-signature",
+    /// Signing produced no signature (the nonce gave `r = 0` or `s = 0`; practically never happens).
+    SigningFailed => "signing-failed",
+
+    // --- identity ---
+    /// A DID document that is not shaped as atproto requires (not an object, `id` not a DID, fields of
+    /// the wrong type, an `#atproto` verification method with missing fields or another controller).
+    InvalidDidDocument => "invalid-did-document",
+    /// The `#atproto_pds` service is not an `AtprotoPersonalDataServer` with an http(s) URL endpoint.
+    InvalidPdsEndpoint => "invalid-pds-endpoint",
+    /// The DID document has no `#atproto` signing key, and the caller needs one.
+    DidDocumentNoSigningKey => "did-document-no-signing-key",
 }
 
 impl fmt::Display for Code {
@@ -131,7 +161,10 @@ pub struct Error {
 impl Error {
     /// An error with the given code and message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The rule that was broken.
@@ -174,7 +207,10 @@ mod tests {
         for code in Code::ALL {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate code {s}");
-            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{s}");
+            assert!(
+                s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{s}"
+            );
         }
     }
 
