@@ -142,14 +142,24 @@ impl Cid {
     pub fn to_bytes(&self) -> [u8; CID_BYTE_LEN] {
         let mut out = [0u8; CID_BYTE_LEN];
         let (header, digest) = out.split_at_mut(4);
-        header.copy_from_slice(&[CID_VERSION_1, self.codec.code(), SHA2_256_CODE, SHA2_256_LEN]);
+        header.copy_from_slice(&[
+            CID_VERSION_1,
+            self.codec.code(),
+            SHA2_256_CODE,
+            SHA2_256_LEN,
+        ]);
         digest.copy_from_slice(&self.digest);
         out
     }
 
     /// Appends the 36-byte binary form to `out`.
     pub fn write_bytes(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&[CID_VERSION_1, self.codec.code(), SHA2_256_CODE, SHA2_256_LEN]);
+        out.extend_from_slice(&[
+            CID_VERSION_1,
+            self.codec.code(),
+            SHA2_256_CODE,
+            SHA2_256_LEN,
+        ]);
         out.extend_from_slice(&self.digest);
     }
 
@@ -157,12 +167,12 @@ impl Cid {
     pub fn parse(s: &str) -> Result<Cid> {
         let text = match s.as_bytes().split_first() {
             Some((b'b', text)) => text,
-            Some((prefix, _)) if is_multibase_prefix(*prefix) => {
-                return Err(Error::new(
-                    Code::CidUnsupported,
-                    format!("CID {s:?} is not in base32 (multibase 'b'), the only encoding atproto allows"),
-                ))
-            }
+            Some((prefix, _)) if is_multibase_prefix(*prefix) => return Err(Error::new(
+                Code::CidUnsupported,
+                format!(
+                    "CID {s:?} is not in base32 (multibase 'b'), the only encoding atproto allows"
+                ),
+            )),
             _ => {
                 return Err(Error::new(
                     Code::InvalidCid,
@@ -222,7 +232,9 @@ pub fn is_valid_cid_syntax(s: &str) -> bool {
     let bytes = s.as_bytes();
     (8..=256).contains(&bytes.len())
         && bytes.first().is_some_and(|&b| is_multibase_prefix(b))
-        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'=')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'=')
 }
 
 /// Multibase prefixes whose alphabets fit the CID string syntax (base2, base8, base10, base16,
@@ -256,7 +268,9 @@ fn classify_unblessed(bytes: &[u8]) -> Error {
     }
     let [version, codec, hash, digest_len] = fields;
     if version != u64::from(CID_VERSION_1) {
-        return unsupported(format!("CID version {version} (atproto allows only version 1)"));
+        return unsupported(format!(
+            "CID version {version} (atproto allows only version 1)"
+        ));
     }
     if usize::try_from(digest_len).map_or(true, |len| rest.len() < len) {
         return invalid("the digest is truncated");
@@ -371,7 +385,10 @@ mod tests {
     fn hashes_blocks() {
         // The CID of the empty DRISL map `{}` (0xa0), a well-known value.
         let cid = Cid::for_drisl(&[0xa0]);
-        assert_eq!(cid.to_string(), "bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua");
+        assert_eq!(
+            cid.to_string(),
+            "bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua"
+        );
         assert!(cid.matches(&[0xa0]));
         assert!(cid.verify(&[0xa0]).is_ok());
         assert_eq!(cid.verify(&[0xa1]).unwrap_err().code(), Code::CidMismatch);
@@ -384,10 +401,19 @@ mod tests {
         assert_eq!(code(""), Code::InvalidCid);
         assert_eq!(code("."), Code::InvalidCid);
         assert_eq!(code(&RECORD_CID.to_uppercase()), Code::CidUnsupported);
-        assert_eq!(code("QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"), Code::InvalidCid);
-        assert_eq!(code("zdj7WWeQ43G6JJvLWQWZpyHuAMq6uYWRjkBXFad11vE2LHhQ7"), Code::CidUnsupported);
+        assert_eq!(
+            code("QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"),
+            Code::InvalidCid
+        );
+        assert_eq!(
+            code("zdj7WWeQ43G6JJvLWQWZpyHuAMq6uYWRjkBXFad11vE2LHhQ7"),
+            Code::CidUnsupported
+        );
         // dag-pb CIDv1 (codec 0x70).
-        assert_eq!(code("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"), Code::CidUnsupported);
+        assert_eq!(
+            code("bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi"),
+            Code::CidUnsupported
+        );
         // Last character changed so the leftover bits are not zero.
         let mut noncanonical = RECORD_CID.to_string();
         noncanonical.pop();
@@ -403,33 +429,63 @@ mod tests {
         let good = Cid::parse(RECORD_CID).unwrap().to_bytes();
         let (cid, used) = Cid::read_prefix(&[&good[..], &[1, 2, 3]].concat()).unwrap();
         assert_eq!((cid.to_bytes(), used), (good, 36));
-        assert_eq!(Cid::from_bytes(&[&good[..], &[0]].concat()).unwrap_err().code(), Code::InvalidCid);
-        assert_eq!(Cid::read_prefix(&good[..35]).unwrap_err().code(), Code::InvalidCid);
+        assert_eq!(
+            Cid::from_bytes(&[&good[..], &[0]].concat())
+                .unwrap_err()
+                .code(),
+            Code::InvalidCid
+        );
+        assert_eq!(
+            Cid::read_prefix(&good[..35]).unwrap_err().code(),
+            Code::InvalidCid
+        );
         assert_eq!(Cid::read_prefix(&[]).unwrap_err().code(), Code::InvalidCid);
         let mut v0 = vec![0x12, 0x20];
         v0.extend_from_slice(&[7; 32]);
-        assert_eq!(Cid::read_prefix(&v0).unwrap_err().code(), Code::CidUnsupported);
+        assert_eq!(
+            Cid::read_prefix(&v0).unwrap_err().code(),
+            Code::CidUnsupported
+        );
         let mut other_codec = good;
         other_codec[1] = 0x70;
-        assert_eq!(Cid::read_prefix(&other_codec).unwrap_err().code(), Code::CidUnsupported);
+        assert_eq!(
+            Cid::read_prefix(&other_codec).unwrap_err().code(),
+            Code::CidUnsupported
+        );
         let mut other_hash = good;
         other_hash[2] = 0x13;
-        assert_eq!(Cid::read_prefix(&other_hash).unwrap_err().code(), Code::CidUnsupported);
+        assert_eq!(
+            Cid::read_prefix(&other_hash).unwrap_err().code(),
+            Code::CidUnsupported
+        );
         let mut short_digest = good;
         short_digest[3] = 0x10;
-        assert_eq!(Cid::read_prefix(&short_digest).unwrap_err().code(), Code::CidUnsupported);
+        assert_eq!(
+            Cid::read_prefix(&short_digest).unwrap_err().code(),
+            Code::CidUnsupported
+        );
         let mut v2 = good;
         v2[0] = 0x02;
-        assert_eq!(Cid::read_prefix(&v2).unwrap_err().code(), Code::CidUnsupported);
+        assert_eq!(
+            Cid::read_prefix(&v2).unwrap_err().code(),
+            Code::CidUnsupported
+        );
         // Non-minimal varint for the version: 0x81 0x00.
-        assert_eq!(Cid::read_prefix(&[0x81, 0x00, 0x71, 0x12, 0x20]).unwrap_err().code(), Code::InvalidCid);
+        assert_eq!(
+            Cid::read_prefix(&[0x81, 0x00, 0x71, 0x12, 0x20])
+                .unwrap_err()
+                .code(),
+            Code::InvalidCid
+        );
     }
 
     #[test]
     fn syntax_check() {
         assert!(is_valid_cid_syntax(RECORD_CID));
         assert!(is_valid_cid_syntax("mBcDxtdWx0aWhhc2g+"));
-        assert!(!is_valid_cid_syntax("QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"));
+        assert!(!is_valid_cid_syntax(
+            "QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"
+        ));
         assert!(!is_valid_cid_syntax("noop"));
         assert!(!is_valid_cid_syntax(&format!(" {RECORD_CID}")));
     }

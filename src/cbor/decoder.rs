@@ -88,10 +88,19 @@ impl<'a> Decoder<'a> {
         if input.len() > limits.max_size {
             return Err(Error::new(
                 Code::LimitExceeded,
-                format!("CBOR input of {} bytes exceeds the limit of {} bytes", input.len(), limits.max_size),
+                format!(
+                    "CBOR input of {} bytes exceeds the limit of {} bytes",
+                    input.len(),
+                    limits.max_size
+                ),
             ));
         }
-        Ok(Decoder { input, pos: 0, limits, promised: 0 })
+        Ok(Decoder {
+            input,
+            pos: 0,
+            limits,
+            promised: 0,
+        })
     }
 
     /// The byte offset of the next item.
@@ -122,7 +131,10 @@ impl<'a> Decoder<'a> {
             Err(self.error(
                 Code::CborTrailingBytes,
                 self.pos,
-                format!("{} bytes after the top-level item", self.input.len() - self.pos),
+                format!(
+                    "{} bytes after the top-level item",
+                    self.input.len() - self.pos
+                ),
             ))
         }
     }
@@ -141,8 +153,14 @@ impl<'a> Decoder<'a> {
 
     #[inline]
     fn take(&mut self, len: usize, item_start: usize) -> Result<&'a [u8]> {
-        let end = self.pos.checked_add(len).ok_or_else(|| self.truncated(item_start))?;
-        let bytes = self.input.get(self.pos..end).ok_or_else(|| self.truncated(item_start))?;
+        let end = self
+            .pos
+            .checked_add(len)
+            .ok_or_else(|| self.truncated(item_start))?;
+        let bytes = self
+            .input
+            .get(self.pos..end)
+            .ok_or_else(|| self.truncated(item_start))?;
         self.pos = end;
         Ok(bytes)
     }
@@ -165,8 +183,14 @@ impl<'a> Decoder<'a> {
         let (argument, smallest) = match initial & 0x1f {
             info @ 0..=23 => return Ok((major, u64::from(info))),
             24 => (u64::from(self.take_array::<1>(start)?[0]), 24),
-            25 => (u64::from(u16::from_be_bytes(self.take_array(start)?)), 0x100),
-            26 => (u64::from(u32::from_be_bytes(self.take_array(start)?)), 0x1_0000),
+            25 => (
+                u64::from(u16::from_be_bytes(self.take_array(start)?)),
+                0x100,
+            ),
+            26 => (
+                u64::from(u32::from_be_bytes(self.take_array(start)?)),
+                0x1_0000,
+            ),
             27 => (u64::from_be_bytes(self.take_array(start)?), 0x1_0000_0000),
             31 if (MAJOR_BYTES..=MAJOR_MAP).contains(&major) => {
                 return Err(self.error(
@@ -209,7 +233,12 @@ impl<'a> Decoder<'a> {
     /// Checks a container header against the length limit and the remaining input, and records
     /// its items as promised.
     #[inline]
-    fn container_len(&mut self, argument: u64, items_per_entry: usize, start: usize) -> Result<usize> {
+    fn container_len(
+        &mut self,
+        argument: u64,
+        items_per_entry: usize,
+        start: usize,
+    ) -> Result<usize> {
         let len = usize::try_from(argument)
             .ok()
             .filter(|&len| len <= self.limits.max_container_len)
@@ -224,7 +253,9 @@ impl<'a> Decoder<'a> {
                 )
             })?;
         // len <= max_container_len, so this cannot overflow for sane limits; saturate regardless.
-        let promised = self.promised.saturating_add(len.saturating_mul(items_per_entry));
+        let promised = self
+            .promised
+            .saturating_add(len.saturating_mul(items_per_entry));
         if promised > self.remaining() {
             return Err(self.error(
                 Code::CborTruncated,
@@ -242,7 +273,11 @@ impl<'a> Decoder<'a> {
     #[inline]
     fn utf8(&self, bytes: &'a [u8], content_start: usize) -> Result<&'a str> {
         std::str::from_utf8(bytes).map_err(|e| {
-            self.error(Code::CborInvalidUnicode, content_start + e.valid_up_to(), "invalid UTF-8 in a text string")
+            self.error(
+                Code::CborInvalidUnicode,
+                content_start + e.valid_up_to(),
+                "invalid UTF-8 in a text string",
+            )
         })
     }
 
@@ -258,26 +293,50 @@ impl<'a> Decoder<'a> {
                 21 => Ok(Token::Bool(true)),
                 22 => Ok(Token::Null),
                 23 => Err(self.error(Code::CborSimpleValue, start, "simple value undefined")),
-                25..=27 => Err(self.error(Code::CborFloat, start, "float (atproto forbids floats)")),
+                25..=27 => {
+                    Err(self.error(Code::CborFloat, start, "float (atproto forbids floats)"))
+                }
                 24 => {
                     let value = self.take_array::<1>(start)?[0];
                     if value < 32 {
-                        Err(self.error(Code::InvalidCbor, start, format_args!("two-byte simple value {value} below 32")))
+                        Err(self.error(
+                            Code::InvalidCbor,
+                            start,
+                            format_args!("two-byte simple value {value} below 32"),
+                        ))
                     } else {
-                        Err(self.error(Code::CborSimpleValue, start, format_args!("simple value {value}")))
+                        Err(self.error(
+                            Code::CborSimpleValue,
+                            start,
+                            format_args!("simple value {value}"),
+                        ))
                     }
                 }
-                31 => Err(self.error(Code::InvalidCbor, start, "break byte outside an indefinite-length item")),
-                info @ 28..=30 => {
-                    Err(self.error(Code::InvalidCbor, start, format_args!("reserved additional information {info}")))
-                }
-                value => Err(self.error(Code::CborSimpleValue, start, format_args!("simple value {value}"))),
+                31 => Err(self.error(
+                    Code::InvalidCbor,
+                    start,
+                    "break byte outside an indefinite-length item",
+                )),
+                info @ 28..=30 => Err(self.error(
+                    Code::InvalidCbor,
+                    start,
+                    format_args!("reserved additional information {info}"),
+                )),
+                value => Err(self.error(
+                    Code::CborSimpleValue,
+                    start,
+                    format_args!("simple value {value}"),
+                )),
             };
         }
         let (major, argument) = self.read_head()?;
         match major {
             MAJOR_UNSIGNED => i64::try_from(argument).map(Token::Integer).map_err(|_| {
-                self.error(Code::CborIntegerRange, start, format_args!("integer {argument} above 2^63-1"))
+                self.error(
+                    Code::CborIntegerRange,
+                    start,
+                    format_args!("integer {argument} above 2^63-1"),
+                )
             }),
             MAJOR_NEGATIVE => match i64::try_from(argument) {
                 // -1 - n, for n in 0..=i64::MAX, is exactly the negative i64 range.
@@ -311,9 +370,18 @@ impl<'a> Decoder<'a> {
 
     /// After tag 42: a byte string holding 0x00 and one CID, nothing else.
     fn read_cid_link_content(&mut self, start: usize) -> Result<Cid> {
-        let invalid = |d: &Self, why: &str| d.error(Code::CborInvalidCidLink, start, format_args!("CID link {why}"));
+        let invalid = |d: &Self, why: &str| {
+            d.error(
+                Code::CborInvalidCidLink,
+                start,
+                format_args!("CID link {why}"),
+            )
+        };
         let content_head = self.pos;
-        let initial = *self.input.get(content_head).ok_or_else(|| self.truncated(start))?;
+        let initial = *self
+            .input
+            .get(content_head)
+            .ok_or_else(|| self.truncated(start))?;
         if initial >> 5 != MAJOR_BYTES {
             return Err(invalid(self, "is not a byte string"));
         }
@@ -321,14 +389,22 @@ impl<'a> Decoder<'a> {
         let len = self.content_len(argument, start)?;
         let content = self.take(len, start)?;
         let Some((&0x00, cid_bytes)) = content.split_first() else {
-            return Err(invalid(self, "does not start with the 0x00 multibase prefix"));
+            return Err(invalid(
+                self,
+                "does not start with the 0x00 multibase prefix",
+            ));
         };
         match Cid::from_bytes(cid_bytes) {
             Ok(cid) => Ok(cid),
-            Err(e) if e.code() == Code::CidUnsupported => {
-                Err(self.error(Code::CidUnsupported, start, format_args!("CID link: {}", e.message())))
-            }
-            Err(e) => Err(invalid(self, &format!("holds no valid CID ({})", e.message()))),
+            Err(e) if e.code() == Code::CidUnsupported => Err(self.error(
+                Code::CidUnsupported,
+                start,
+                format_args!("CID link: {}", e.message()),
+            )),
+            Err(e) => Err(invalid(
+                self,
+                &format!("holds no valid CID ({})", e.message()),
+            )),
         }
     }
 
@@ -338,7 +414,11 @@ impl<'a> Decoder<'a> {
         let start = self.pos;
         let initial = *self.input.get(start).ok_or_else(|| self.truncated(start))?;
         if initial >> 5 != MAJOR_STRING {
-            return Err(self.error(Code::CborNonStringKey, start, "map key that is not a text string"));
+            return Err(self.error(
+                Code::CborNonStringKey,
+                start,
+                "map key that is not a text string",
+            ));
         }
         self.promised = self.promised.saturating_sub(1);
         let (_, argument) = self.read_head()?;
@@ -346,7 +426,10 @@ impl<'a> Decoder<'a> {
             return Err(self.error(
                 Code::LimitExceeded,
                 start,
-                format_args!("map key of {argument} bytes exceeds the limit of {}", self.limits.max_key_len),
+                format_args!(
+                    "map key of {argument} bytes exceeds the limit of {}",
+                    self.limits.max_key_len
+                ),
             ));
         }
         let len = self.content_len(argument, start)?;

@@ -149,13 +149,19 @@ fn check_container(len: usize, depth: usize, limits: &Limits) -> Result<()> {
     if depth >= limits.depth_limit() {
         return Err(Error::new(
             Code::LimitExceeded,
-            format!("value nested deeper than the limit of {} levels", limits.depth_limit()),
+            format!(
+                "value nested deeper than the limit of {} levels",
+                limits.depth_limit()
+            ),
         ));
     }
     if len > limits.max_container_len {
         return Err(Error::new(
             Code::LimitExceeded,
-            format!("container of {len} items exceeds the limit of {}", limits.max_container_len),
+            format!(
+                "container of {len} items exceeds the limit of {}",
+                limits.max_container_len
+            ),
         ));
     }
     Ok(())
@@ -164,10 +170,17 @@ fn check_container(len: usize, depth: usize, limits: &Limits) -> Result<()> {
 type Entry<'v, 'a> = &'v (Cow<'a, str>, Value<'a>);
 
 fn check_keys(entries: &[(Cow<'_, str>, Value<'_>)], limits: &Limits) -> Result<()> {
-    match entries.iter().find(|(key, _)| key.len() > limits.max_key_len) {
+    match entries
+        .iter()
+        .find(|(key, _)| key.len() > limits.max_key_len)
+    {
         Some((key, _)) => Err(Error::new(
             Code::LimitExceeded,
-            format!("map key of {} bytes exceeds the limit of {}", key.len(), limits.max_key_len),
+            format!(
+                "map key of {} bytes exceeds the limit of {}",
+                key.len(),
+                limits.max_key_len
+            ),
         )),
         None => Ok(()),
     }
@@ -175,7 +188,10 @@ fn check_keys(entries: &[(Cow<'_, str>, Value<'_>)], limits: &Limits) -> Result<
 
 /// Whether each key sorts strictly before the next (so there are no duplicates either).
 fn is_canonically_sorted<'v, 'a: 'v>(entries: impl Iterator<Item = Entry<'v, 'a>> + Clone) -> bool {
-    entries.clone().zip(entries.skip(1)).all(|(a, b)| canonical_key_order(&a.0, &b.0) == Ordering::Less)
+    entries
+        .clone()
+        .zip(entries.skip(1))
+        .all(|(a, b)| canonical_key_order(&a.0, &b.0) == Ordering::Less)
 }
 
 /// The entries of a map sorted into canonical key order; [`Code::CborDuplicateMapKey`] if a key
@@ -184,9 +200,15 @@ fn sorted_entries<'v, 'a>(entries: &'v [(Cow<'a, str>, Value<'a>)]) -> Result<Ve
     let mut sorted: Vec<Entry<'v, 'a>> = entries.iter().collect();
     sorted.sort_unstable_by(|a, b| canonical_key_order(&a.0, &b.0));
     if !is_canonically_sorted(sorted.iter().copied()) {
-        let duplicate = sorted.iter().zip(sorted.iter().skip(1)).find(|(a, b)| a.0 == b.0);
+        let duplicate = sorted
+            .iter()
+            .zip(sorted.iter().skip(1))
+            .find(|(a, b)| a.0 == b.0);
         let key = duplicate.map(|(a, _)| a.0.as_ref()).unwrap_or_default();
-        return Err(Error::new(Code::CborDuplicateMapKey, format!("map key {key:?} given twice")));
+        return Err(Error::new(
+            Code::CborDuplicateMapKey,
+            format!("map key {key:?} given twice"),
+        ));
     }
     Ok(sorted)
 }

@@ -63,7 +63,10 @@ pub(crate) struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     pub(crate) fn new() -> Self {
-        Walker { stack: Vec::new(), started: false }
+        Walker {
+            stack: Vec::new(),
+            started: false,
+        }
     }
 
     /// The next event of the value, or `None` once the value is complete.
@@ -105,17 +108,29 @@ impl<'a> Walker<'a> {
             Token::Bytes(b) => return Ok(Event::Bytes(b)),
             Token::Link(cid) => return Ok(Event::Link(cid)),
             Token::Array(len) => (len, None),
-            Token::Map(len) => (len, Some(MapState { previous_key: None, key_next: true })),
+            Token::Map(len) => (
+                len,
+                Some(MapState {
+                    previous_key: None,
+                    key_next: true,
+                }),
+            ),
         };
         let max_depth = decoder.limits().depth_limit();
         if self.stack.len() >= max_depth {
             return Err(Error::new(
                 Code::LimitExceeded,
-                format!("container nested deeper than the limit of {max_depth} levels at byte {start}"),
+                format!(
+                    "container nested deeper than the limit of {max_depth} levels at byte {start}"
+                ),
             ));
         }
         self.stack.push(Frame { remaining, map });
-        Ok(if map.is_some() { Event::MapStart(remaining) } else { Event::ArrayStart(remaining) })
+        Ok(if map.is_some() {
+            Event::MapStart(remaining)
+        } else {
+            Event::ArrayStart(remaining)
+        })
     }
 }
 
@@ -146,7 +161,11 @@ impl<'a> Events<'a> {
 
     /// Events of `input` under the given limits.
     pub fn with_limits(input: &'a [u8], limits: Limits) -> Result<Self> {
-        Ok(Events { decoder: Decoder::with_limits(input, limits)?, walker: Walker::new(), finished: false })
+        Ok(Events {
+            decoder: Decoder::with_limits(input, limits)?,
+            walker: Walker::new(),
+            finished: false,
+        })
     }
 
     /// The next event; `None` after the top-level value, once the input is known to end there.

@@ -6,6 +6,8 @@
 //! exactly; an integral float such as `123.0` reads as the integer (JSON cannot tell them apart),
 //! any other fraction is [`Code::JsonFloat`]. Reading applies the data-model rules of
 //! [`check_data_model`](super::check_data_model) to every object, and a document must be an object.
+//! Maps read from JSON list their keys in canonical order, so they equal the values decoded from
+//! their CBOR.
 //! JSON is not canonical: key order and duplicate keys in the text are not checked (the last
 //! duplicate wins); the CBOR encoding is the canonical form.
 
@@ -15,7 +17,7 @@ use serde_json::{Map, Number};
 
 use super::model::check_map;
 use super::value::Value;
-use super::{Limits, MAX_SUPPORTED_DEPTH};
+use super::{canonical_key_order, Limits, MAX_SUPPORTED_DEPTH};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 
@@ -31,7 +33,10 @@ pub fn from_json_text(text: &str) -> Result<Value<'static>> {
     if text.len() > MAX_JSON_RECORD_SIZE {
         return Err(Error::new(
             Code::LimitExceeded,
-            format!("JSON text of {} bytes exceeds the limit of {MAX_JSON_RECORD_SIZE} bytes", text.len()),
+            format!(
+                "JSON text of {} bytes exceeds the limit of {MAX_JSON_RECORD_SIZE} bytes",
+                text.len()
+            ),
         ));
     }
     let json = serde_json::from_str(text)
@@ -43,7 +48,10 @@ pub fn from_json_text(text: &str) -> Result<Value<'static>> {
 /// [`Limits::DEFAULT`] depth, container and key limits. Strings are moved, not copied.
 pub fn from_json(json: serde_json::Value) -> Result<Value<'static>> {
     if !json.is_object() {
-        return Err(Error::new(Code::InvalidJson, "atproto JSON data must be an object at the top level"));
+        return Err(Error::new(
+            Code::InvalidJson,
+            "atproto JSON data must be an object at the top level",
+        ));
     }
     convert(json, 0, &Limits::DEFAULT)
 }
@@ -53,13 +61,19 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
         if depth >= limits.depth_limit() {
             return Err(Error::new(
                 Code::LimitExceeded,
-                format!("JSON nested deeper than the limit of {} levels", limits.depth_limit()),
+                format!(
+                    "JSON nested deeper than the limit of {} levels",
+                    limits.depth_limit()
+                ),
             ));
         }
         if len > limits.max_container_len {
             return Err(Error::new(
                 Code::LimitExceeded,
-                format!("JSON container of {len} items exceeds the limit of {}", limits.max_container_len),
+                format!(
+                    "JSON container of {len} items exceeds the limit of {}",
+                    limits.max_container_len
+                ),
             ));
         }
         Ok(depth + 1)
@@ -71,7 +85,12 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
         serde_json::Value::String(s) => Value::String(Cow::Owned(s)),
         serde_json::Value::Array(items) => {
             let depth = container(items.len())?;
-            Value::Array(items.into_iter().map(|item| convert(item, depth, limits)).collect::<Result<_>>()?)
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|item| convert(item, depth, limits))
+                    .collect::<Result<_>>()?,
+            )
         }
         serde_json::Value::Object(object) => {
             if object.contains_key("$link") {
@@ -81,18 +100,25 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
                 return bytes(&object);
             }
             let depth = container(object.len())?;
-            let entries = object
+            let mut entries = object
                 .into_iter()
                 .map(|(key, item)| {
                     if key.len() > limits.max_key_len {
                         return Err(Error::new(
                             Code::LimitExceeded,
-                            format!("JSON key of {} bytes exceeds the limit of {}", key.len(), limits.max_key_len),
+                            format!(
+                                "JSON key of {} bytes exceeds the limit of {}",
+                                key.len(),
+                                limits.max_key_len
+                            ),
                         ));
                     }
                     Ok((Cow::Owned(key), convert(item, depth, limits)?))
                 })
                 .collect::<Result<Vec<_>>>()?;
+            // Keys of a JSON object are unique; canonical order makes the value equal to the one
+            // decoded from its CBOR, and lets the encoder skip sorting.
+            entries.sort_unstable_by(|a, b| canonical_key_order(&a.0, &b.0));
             check_map(&entries)?;
             Value::Map(entries)
         }
@@ -100,16 +126,28 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
 }
 
 fn integer(n: &Number) -> Result<i64> {
-    let out_of_range = || Error::new(Code::JsonIntegerRange, format!("integer {n} outside ±(2^53-1)"));
+    let out_of_range = || {
+        Error::new(
+            Code::JsonIntegerRange,
+            format!("integer {n} outside ±(2^53-1)"),
+        )
+    };
     if let Some(i) = n.as_i64() {
-        return if i.abs() <= MAX_SAFE_INTEGER { Ok(i) } else { Err(out_of_range()) };
+        return if i.abs() <= MAX_SAFE_INTEGER {
+            Ok(i)
+        } else {
+            Err(out_of_range())
+        };
     }
     if n.is_u64() {
         return Err(out_of_range());
     }
     let f = n.as_f64().unwrap_or(f64::NAN);
     if f.fract() != 0.0 || !f.is_finite() {
-        return Err(Error::new(Code::JsonFloat, format!("number {n} is not an integer (atproto forbids floats)")));
+        return Err(Error::new(
+            Code::JsonFloat,
+            format!("number {n} is not an integer (atproto forbids floats)"),
+        ));
     }
     if f.abs() > MAX_SAFE_INTEGER as f64 {
         return Err(out_of_range());
@@ -124,9 +162,9 @@ fn link(object: Map<String, serde_json::Value>) -> Result<Value<'static>> {
         return Err(invalid("must have no other key".into()));
     }
     match object.get("$link") {
-        Some(serde_json::Value::String(s)) => {
-            Cid::parse(s).map(Value::Link).map_err(|e| invalid(format!("holds no atproto CID: {}", e.message())))
-        }
+        Some(serde_json::Value::String(s)) => Cid::parse(s)
+            .map(Value::Link)
+            .map_err(|e| invalid(format!("holds no atproto CID: {}", e.message()))),
         _ => Err(invalid("must hold a CID string".into())),
     }
 }
@@ -158,27 +196,41 @@ pub fn to_json_text(value: &Value<'_>) -> Result<String> {
 fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> {
     let deeper = || {
         if depth >= MAX_SUPPORTED_DEPTH {
-            Err(Error::new(Code::LimitExceeded, format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels")))
+            Err(Error::new(
+                Code::LimitExceeded,
+                format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels"),
+            ))
         } else {
             Ok(depth + 1)
         }
     };
     let single = |key: &str, value: String| {
-        serde_json::Value::Object(Map::from_iter([(key.to_owned(), serde_json::Value::String(value))]))
+        serde_json::Value::Object(Map::from_iter([(
+            key.to_owned(),
+            serde_json::Value::String(value),
+        )]))
     };
     Ok(match value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
         Value::Integer(n) if n.abs() <= MAX_SAFE_INTEGER => serde_json::Value::from(*n),
         Value::Integer(n) => {
-            return Err(Error::new(Code::JsonIntegerRange, format!("integer {n} outside ±(2^53-1) cannot be JSON")))
+            return Err(Error::new(
+                Code::JsonIntegerRange,
+                format!("integer {n} outside ±(2^53-1) cannot be JSON"),
+            ))
         }
         Value::String(s) => serde_json::Value::String(s.to_string()),
         Value::Bytes(b) => single("$bytes", base64_encode(b)),
         Value::Link(cid) => single("$link", cid.to_string()),
         Value::Array(items) => {
             let depth = deeper()?;
-            serde_json::Value::Array(items.iter().map(|item| to_json_nested(item, depth)).collect::<Result<_>>()?)
+            serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|item| to_json_nested(item, depth))
+                    .collect::<Result<_>>()?,
+            )
         }
         Value::Map(entries) => {
             let depth = deeper()?;
@@ -192,7 +244,8 @@ fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> 
     })
 }
 
-const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Value of each standard base64 character, 0xff for every other byte.
 // Evaluated at compile time: an out-of-bounds index would fail the build, not panic at run time.
@@ -210,7 +263,8 @@ const BASE64_VALUES: [u8; 256] = {
 /// Standard base64 without padding.
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    let char_at = |index: u32| char::from(*BASE64_ALPHABET.get(index as usize & 63).unwrap_or(&b'A'));
+    let char_at =
+        |index: u32| char::from(*BASE64_ALPHABET.get(index as usize & 63).unwrap_or(&b'A'));
     for chunk in bytes.chunks(3) {
         let mut group = [0u8; 3];
         group.iter_mut().zip(chunk).for_each(|(slot, &b)| *slot = b);
@@ -225,7 +279,10 @@ fn base64_encode(bytes: &[u8]) -> String {
 /// Standard base64, padding optional (but correct if present); `None` if not base64.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let bytes = text.as_bytes();
-    let unpadded = bytes.strip_suffix(b"==").or_else(|| bytes.strip_suffix(b"=")).unwrap_or(bytes);
+    let unpadded = bytes
+        .strip_suffix(b"==")
+        .or_else(|| bytes.strip_suffix(b"="))
+        .unwrap_or(bytes);
     if unpadded.len() != bytes.len() && bytes.len() % 4 != 0 {
         return None;
     }
@@ -273,7 +330,9 @@ mod tests {
 
     #[test]
     fn numbers() {
-        let n = |text: &str| integer(&serde_json::from_str::<Number>(text).unwrap()).map_err(|e| e.code());
+        let n = |text: &str| {
+            integer(&serde_json::from_str::<Number>(text).unwrap()).map_err(|e| e.code())
+        };
         assert_eq!(n("123"), Ok(123));
         assert_eq!(n("123.0"), Ok(123));
         assert_eq!(n("-0.0"), Ok(0));

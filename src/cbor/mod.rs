@@ -72,7 +72,10 @@ pub struct Limits {
 
 impl Limits {
     /// Limits for one record: 1 MiB.
-    pub const RECORD: Limits = Limits { max_size: MAX_CBOR_RECORD_SIZE, ..Limits::FRAME };
+    pub const RECORD: Limits = Limits {
+        max_size: MAX_CBOR_RECORD_SIZE,
+        ..Limits::FRAME
+    };
     /// Limits for a firehose frame or other general input: 5 MiB.
     pub const FRAME: Limits = Limits {
         max_size: MAX_CBOR_FRAME_SIZE,
@@ -97,7 +100,9 @@ impl Default for Limits {
 
 /// The canonical order of map keys: shorter first, then bytewise.
 pub fn canonical_key_order(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.as_bytes().cmp(b.as_bytes()))
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
 }
 
 /// Decodes one DRISL value (the whole input) into a tree borrowing from `input`.
@@ -145,7 +150,11 @@ pub fn encode_with_limits(value: &Value<'_>, limits: Limits) -> Result<Vec<u8>> 
     if bytes.len() > limits.max_size {
         return Err(Error::new(
             Code::LimitExceeded,
-            format!("encoding of {} bytes exceeds the limit of {} bytes", bytes.len(), limits.max_size),
+            format!(
+                "encoding of {} bytes exceeds the limit of {} bytes",
+                bytes.len(),
+                limits.max_size
+            ),
         ));
     }
     Ok(bytes)

@@ -23,7 +23,10 @@ pub fn check_data_model(value: &Value<'_>) -> Result<()> {
 fn check_nested(value: &Value<'_>, depth: usize) -> Result<()> {
     let deeper = || {
         if depth >= MAX_SUPPORTED_DEPTH {
-            Err(Error::new(Code::LimitExceeded, format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels")))
+            Err(Error::new(
+                Code::LimitExceeded,
+                format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels"),
+            ))
         } else {
             Ok(depth + 1)
         }
@@ -36,7 +39,9 @@ fn check_nested(value: &Value<'_>, depth: usize) -> Result<()> {
         Value::Map(entries) => {
             let depth = deeper()?;
             check_map(entries)?;
-            entries.iter().try_for_each(|(_, item)| check_nested(item, depth))
+            entries
+                .iter()
+                .try_for_each(|(_, item)| check_nested(item, depth))
         }
         _ => Ok(()),
     }
@@ -56,7 +61,10 @@ pub(crate) fn check_map(entries: &[(Cow<'_, str>, Value<'_>)]) -> Result<()> {
         None => Ok(()),
         Some(Value::String(t)) if t == "blob" => check_blob(entries),
         Some(Value::String(t)) if !t.is_empty() => Ok(()),
-        Some(_) => Err(Error::new(Code::InvalidRecordType, "$type must be a non-empty string")),
+        Some(_) => Err(Error::new(
+            Code::InvalidRecordType,
+            "$type must be a non-empty string",
+        )),
     }
 }
 

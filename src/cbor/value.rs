@@ -76,7 +76,10 @@ impl<'a> Value<'a> {
             Value::Link(cid) => Value::Link(cid),
             Value::Array(items) => Value::Array(items.into_iter().map(Value::into_owned).collect()),
             Value::Map(entries) => Value::Map(
-                entries.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect(),
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
             ),
         }
     }
@@ -137,5 +140,8 @@ pub(super) fn decode_value<'a>(input: &'a [u8], limits: Limits) -> Result<Value<
 
 /// The walker emits well-nested events; a broken sequence is a bug here, reported, not panicked.
 fn walker_bug() -> Error {
-    Error::new(Code::InvalidCbor, "internal error: unbalanced decoder events")
+    Error::new(
+        Code::InvalidCbor,
+        "internal error: unbalanced decoder events",
+    )
 }
