@@ -1,0 +1,1 @@
+//! Repositories: commits, verification and export (in progress).
