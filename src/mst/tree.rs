@@ -59,13 +59,23 @@ pub(super) struct TreeEntry {
     pub(super) right: Option<Link>,
 }
 
+/// How far a search for a key goes when the key is absent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Descent {
+    /// Stop on the key's own layer: no deeper node could hold it.
+    ToKeyLayer,
+    /// Go one layer further, into the subtree at the key's position (the subtree that inserting
+    /// the key would split), as mst-test-suite's proofs do.
+    Covering,
+}
+
 /// The nodes that prove a key present or absent, and what they say.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyProof {
     /// The key's value, `None` when the proof shows it absent.
     pub value: Option<Cid>,
-    /// The nodes from the root down to the one that holds the key, or would hold it: each CID
-    /// with the node's block.
+    /// The nodes from the root down to the one that holds the key or would hold it (and, for an
+    /// absent key, the subtree at its position): each CID with the node's block.
     pub nodes: Vec<(Cid, Vec<u8>)>,
 }
 
@@ -226,15 +236,22 @@ impl Tree {
     }
 
     /// The value of `key`, `None` if absent.
+    ///
+    /// The key's depth says which layer must hold it, so the descent stops there: a proof that
+    /// carries only the nodes down to that layer is enough (subtrees below may be absent).
     pub fn get(&self, key: &[u8]) -> Result<Option<Cid>> {
-        self.find(key, |_| ())
+        self.descend(key, Descent::ToKeyLayer, |_| ())
     }
 
     /// The value of `key` with the nodes that prove it ([`KeyProof`]): the path from the root to
-    /// the node that holds the key or would hold it. Every node on it must be loaded.
+    /// the node holding the key or, for an absent key, to the node on the key's layer where it
+    /// would be and one layer further, into the subtree its insertion would split (the proofs of
+    /// mst-test-suite; a superset of what [`Tree::get`] needs). Every node on it must be loaded.
     pub fn key_proof(&self, key: &[u8]) -> Result<KeyProof> {
         let mut nodes = Vec::new();
-        let value = self.find(key, |node| nodes.push((node.cid(), node.encode())))?;
+        let value = self.descend(key, Descent::Covering, |node| {
+            nodes.push((node.cid(), node.encode()))
+        })?;
         if nodes.is_empty() {
             // The empty tree: its one node proves every key absent.
             let empty = TreeNode::empty();
@@ -243,20 +260,22 @@ impl Tree {
         Ok(KeyProof { value, nodes })
     }
 
-    /// Descends towards `key`, calling `on_node` for each node passed; the key's depth says on
-    /// which layer it must be, so the descent stops there.
-    fn find(&self, key: &[u8], mut on_node: impl FnMut(&TreeNode)) -> Result<Option<Cid>> {
+    /// Descends towards `key`, calling `on_node` for each node passed.
+    fn descend(
+        &self,
+        key: &[u8],
+        descent: Descent,
+        mut on_node: impl FnMut(&TreeNode),
+    ) -> Result<Option<Cid>> {
         let depth = key_depth(key);
         let mut link = self.root.as_ref();
         while let Some(current) = link {
             let node = current.node()?;
             on_node(node);
-            if depth > node.layer {
-                return Ok(None);
-            }
             match node.position(key) {
                 Ok(i) => return Ok(node.entries.get(i).map(|entry| entry.value)),
-                Err(_) if depth == node.layer => return Ok(None),
+                Err(_) if depth > node.layer => return Ok(None),
+                Err(_) if descent == Descent::ToKeyLayer && depth == node.layer => return Ok(None),
                 Err(position) => link = node.subtree(position),
             }
         }
