@@ -596,7 +596,10 @@ fn root_is_not_a_commit() {
 }
 
 /// A commit map written by hand (fields in canonical order), signed by the test key.
-fn hand_commit(fields: &[(&str, &dyn Fn(&mut Encoder))]) -> Vec<u8> {
+/// Writes one field value.
+type FieldWriter<'a> = &'a dyn Fn(&mut Encoder);
+
+fn hand_commit(fields: &[(&str, FieldWriter<'_>)]) -> Vec<u8> {
     let mut enc = Encoder::new();
     enc.write_map_header(fields.len());
     for (name, write) in fields {
