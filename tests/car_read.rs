@@ -83,6 +83,9 @@ fn code(car: &[u8]) -> Code {
     read_all_ways(car, &CarLimits::DEFAULT).unwrap_err().code()
 }
 
+/// Writes a header body.
+type HeaderWriter = Box<dyn Fn(&mut Encoder)>;
+
 fn good_header(roots: &[Cid]) -> Vec<u8> {
     header(|e| {
         e.write_map_header(2);
@@ -149,7 +152,7 @@ fn bad_headers() {
     assert_eq!(code(&[]), Code::CarTruncated);
     assert_eq!(code(&good_header(&[a])[..10]), Code::CarTruncated);
     assert_eq!(code(&header(|e| e.write_int(1))), Code::CarInvalidHeader);
-    let cases: Vec<Box<dyn Fn(&mut Encoder)>> = vec![
+    let cases: Vec<HeaderWriter> = vec![
         // version 2
         Box::new(|e| {
             e.write_map_header(2);
