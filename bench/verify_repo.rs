@@ -6,7 +6,12 @@
 //! reference implementation (`tests/fixtures/generated/`), and a 100,000-record repository
 //! generated here with the tree builder and a test key (records shaped like real posts, likes and
 //! follows, about the reference's sizes), also written to `bench/data/` for the JavaScript
-//! benchmarks. `ATPROOF_BENCH_RECORDS=n` changes the size of the generated repository.
+//! benchmarks. `ATPROOF_BENCH_RECORDS=n` changes the size of the generated repository;
+//! `ATPROOF_BENCH_CAR=path/to/repo.car` measures that repository alone (DID and key from
+//! `path/to/repo.json` when present).
+//!
+//! As WebAssembly: build this file as a `wasm32-wasip1` binary and run it under a WASI host (Node's
+//! `node:wasi` with `/` preopened works); peak memory is then not measured.
 //!
 //! Peak memory is measured in a fresh child process (this binary with `--peak`), from Linux's
 //! `VmHWM` minus the resident size once the input is loaded: everything the verification
@@ -79,8 +84,12 @@ fn measure_peak(path: &str, mode: &str) {
     println!("{}", proc_status("VmHWM:").saturating_sub(before));
 }
 
-/// The peak memory of one verification of `car` above the input, measured in a fresh process.
+/// The peak memory of one verification of `car` above the input, measured in a fresh process
+/// (Linux only: `None` elsewhere, for example when this benchmark runs as WebAssembly).
 fn peak_growth(car: &[u8], mode: &str) -> Option<u64> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
     let path = std::env::temp_dir().join(format!("atproof-bench-{}.car", std::process::id()));
     std::fs::write(&path, car).ok()?;
     let output = std::process::Command::new(std::env::current_exe().ok()?)
@@ -164,6 +173,29 @@ fn bench(input: &Input) {
         mb_of(peak) / mb,
         mb_of(peak_stream)
     );
+}
+
+/// A CAR named by `ATPROOF_BENCH_CAR`; its DID and key come from the sidecar `<name>.json`
+/// (fields `did` and `signingKey`) when there is one.
+fn from_file(path: &str) -> Input {
+    let sidecar: Option<serde_json::Value> = std::fs::read_to_string(path.replace(".car", ".json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let field = |name: &str| {
+        sidecar
+            .as_ref()
+            .and_then(|s| s[name].as_str())
+            .map(str::to_owned)
+    };
+    Input {
+        name: path.to_owned(),
+        car: std::fs::read(path).unwrap(),
+        options: VerifyOptions {
+            key: field("signingKey").map(|k| PublicKey::from_did_key(&k).unwrap()),
+            did: field("did"),
+            ..VerifyOptions::default()
+        },
+    }
 }
 
 fn reference(curve: &str) -> Input {
@@ -308,6 +340,9 @@ fn main() {
         if flag == "--peak" {
             return measure_peak(path, mode);
         }
+    }
+    if let Ok(path) = std::env::var("ATPROOF_BENCH_CAR") {
+        return bench(&from_file(&path));
     }
     let count = std::env::var("ATPROOF_BENCH_RECORDS")
         .ok()
