@@ -82,12 +82,16 @@ pub fn read_car_trusted<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarFi
 
 fn read_whole<'a>(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Result<CarFile<'a>> {
     let blocks = CarBlocks::new(bytes, limits, hashes)?;
-    // First pass: framing and CIDs only, so the index is allocated once at its exact size.
+    // First pass: framing only, so the index is allocated once at its exact size. A framing
+    // error ends the count; the second pass reports it in file order, after earlier blocks.
     let mut count = 0usize;
     let mut pos = blocks.pos;
-    while let Some((_, next)) = next_frame(bytes, pos, limits)? {
+    while let Ok(Some((_, next))) = next_frame(bytes, pos, limits) {
         count += 1;
         pos = next;
+        if count > limits.max_blocks {
+            break;
+        }
     }
     let mut index = BlockMap::with_capacity(count);
     let roots = blocks.roots.clone();
