@@ -139,6 +139,10 @@ fn hashes_are_checked() {
         "{error}"
     );
     assert_eq!(code(&car), Code::CidMismatch);
+    // Errors come in file order, from both readers: a bad hash before a truncated section.
+    let mut both = car.clone();
+    both.extend_from_slice(&section(&a, &other)[..10]);
+    assert_eq!(code(&both), Code::CidMismatch);
     // Only the reader named for trusted input skips the hash.
     assert!(read_car_trusted(&car, &CarLimits::DEFAULT).is_ok());
     let mut trusted = CarStreamReader::trusted(CarLimits::DEFAULT);

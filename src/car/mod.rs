@@ -33,7 +33,9 @@ mod varint;
 mod writer;
 
 pub use block_map::{BlockMap, BlockSource, CidHashBuilder, CidHasher, CidSet};
-pub use reader::{read_car, read_car_trusted, read_car_with_limits, CarFile};
+pub use reader::{
+    read_car, read_car_blocks, read_car_trusted, read_car_with_limits, CarBlocks, CarFile,
+};
 pub use stream::{CarItem, CarStreamReader};
 pub use varint::{read_varint, write_varint, MAX_VARINT_LEN};
 pub use writer::{write_car, CarWriter};

@@ -81,49 +81,116 @@ pub fn read_car_trusted<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarFi
 }
 
 fn read_whole<'a>(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Result<CarFile<'a>> {
-    if bytes.len() as u64 > limits.max_car_size {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            format!(
-                "CAR of {} bytes exceeds the limit of {} bytes",
-                bytes.len(),
-                limits.max_car_size
-            ),
-        ));
-    }
-    let (header_body, first_block) = next_frame(bytes, 0, limits)?.ok_or_else(|| {
-        Error::new(
-            Code::CarTruncated,
-            "CAR ends before its header (empty input)",
-        )
-    })?;
-    let roots = decode_header(header_body, 0)?;
-
-    // First pass: frame boundaries only, so the index is allocated once at its exact size.
+    let blocks = CarBlocks::new(bytes, limits, hashes)?;
+    // First pass: framing only, so the index is allocated once at its exact size. A framing
+    // error ends the count; the second pass reports it in file order, after earlier blocks.
     let mut count = 0usize;
-    let mut pos = first_block;
-    while let Some((_, next)) = next_frame(bytes, pos, limits)? {
+    let mut pos = blocks.pos;
+    while let Ok(Some((_, next))) = next_frame(bytes, pos, limits) {
         count += 1;
+        pos = next;
         if count > limits.max_blocks {
+            break;
+        }
+    }
+    let mut index = BlockMap::with_capacity(count);
+    let roots = blocks.roots.clone();
+    for block in blocks {
+        let (cid, block) = block?;
+        index.insert(cid, block);
+    }
+    Ok(CarFile {
+        roots,
+        blocks: index,
+    })
+}
+
+/// The blocks of a CAR held in one buffer, one after the other, hash-checked, borrowed from the
+/// buffer: for a single pass that needs no index.
+///
+/// Yields `Err` once (framing, CID, hash or limit error, with its byte offset) and then stops.
+#[derive(Clone, Debug)]
+pub struct CarBlocks<'a> {
+    bytes: &'a [u8],
+    roots: Vec<Cid>,
+    pos: usize,
+    limits: CarLimits,
+    hashes: HashCheck,
+    count: usize,
+    done: bool,
+}
+
+/// Reads the header of a CAR held in one buffer and returns an iterator over its blocks, each
+/// hash-checked as it is reached (see [`CarBlocks`]).
+pub fn read_car_blocks<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarBlocks<'a>> {
+    CarBlocks::new(bytes, limits, HashCheck::Verify)
+}
+
+impl<'a> CarBlocks<'a> {
+    fn new(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Result<CarBlocks<'a>> {
+        if bytes.len() as u64 > limits.max_car_size {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!(
+                    "CAR of {} bytes exceeds the limit of {} bytes",
+                    bytes.len(),
+                    limits.max_car_size
+                ),
+            ));
+        }
+        let (header_body, first_block) = next_frame(bytes, 0, limits)?.ok_or_else(|| {
+            Error::new(
+                Code::CarTruncated,
+                "CAR ends before its header (empty input)",
+            )
+        })?;
+        Ok(CarBlocks {
+            bytes,
+            roots: decode_header(header_body, 0)?,
+            pos: first_block,
+            limits: *limits,
+            hashes,
+            count: 0,
+            done: false,
+        })
+    }
+
+    /// The header's roots.
+    pub fn roots(&self) -> &[Cid] {
+        &self.roots
+    }
+
+    fn read_next(&mut self) -> Result<Option<(Cid, &'a [u8])>> {
+        let Some((body, next)) = next_frame(self.bytes, self.pos, &self.limits)? else {
+            return Ok(None);
+        };
+        self.count += 1;
+        if self.count > self.limits.max_blocks {
             return Err(Error::new(
                 Code::LimitExceeded,
                 format!(
                     "CAR holds more than the limit of {} blocks",
-                    limits.max_blocks
+                    self.limits.max_blocks
                 ),
             ));
         }
-        pos = next;
+        let block = read_block(body, self.pos as u64, self.hashes)?;
+        self.pos = next;
+        Ok(Some(block))
     }
+}
 
-    let mut blocks = BlockMap::with_capacity(count);
-    let mut pos = first_block;
-    while let Some((body, next)) = next_frame(bytes, pos, limits)? {
-        let (cid, block) = read_block(body, pos as u64, hashes)?;
-        blocks.insert(cid, block);
-        pos = next;
+impl<'a> Iterator for CarBlocks<'a> {
+    type Item = Result<(Cid, &'a [u8])>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.read_next().transpose();
+        self.done = !matches!(item, Some(Ok(_)));
+        item
     }
-    Ok(CarFile { roots, blocks })
 }
 
 /// The frame starting at `pos`: its body and the position after it, or `None` at the end of the

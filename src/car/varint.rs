@@ -10,7 +10,20 @@ pub const MAX_VARINT_LEN: usize = 10;
 ///
 /// Strict: at most 10 bytes, the value fits in 64 bits, and the encoding is minimal (no final
 /// zero byte after the first). `offset` is the absolute position of `bytes`, for messages.
+#[inline]
 pub fn read_varint(bytes: &[u8], offset: u64) -> Result<Option<(u64, usize)>> {
+    // The common cases, one and two bytes (blocks under 16 KiB), without the loop.
+    match *bytes {
+        [first, ..] if first < 0x80 => return Ok(Some((u64::from(first), 1))),
+        [first, second, ..] if second < 0x80 && second != 0 => {
+            return Ok(Some((u64::from(first & 0x7f) | u64::from(second) << 7, 2)))
+        }
+        _ => {}
+    }
+    read_long_varint(bytes, offset)
+}
+
+fn read_long_varint(bytes: &[u8], offset: u64) -> Result<Option<(u64, usize)>> {
     let invalid = |why: &str| {
         Error::new(
             Code::CarInvalidVarint,

@@ -288,21 +288,17 @@ impl Tree {
     }
 
     /// The entries with `start <= key < end` (no upper bound for `end = None`), in key order.
-    pub fn range<'t>(&'t self, start: &[u8], end: Option<&'t [u8]>) -> TreeIter<'t> {
-        TreeIter::new(self.root.as_ref(), start, end)
+    /// Only the subtrees that can hold such keys are opened.
+    pub fn range(&self, start: &[u8], end: Option<&[u8]>) -> TreeIter<'_> {
+        TreeIter::new(self.root.as_ref(), start, end.map(<[u8]>::to_vec))
     }
 
     /// The entries of one collection (`<collection>/…` keys), in key order.
-    pub fn collection<'t>(&'t self, collection: &str) -> TreeIter<'t> {
+    pub fn collection(&self, collection: &str) -> TreeIter<'_> {
         // '0' is the byte after '/': the keys of the collection sort in [c/, c0).
-        let mut start = collection.as_bytes().to_vec();
-        start.push(b'/');
-        let mut iter = TreeIter::new(self.root.as_ref(), &start, None);
-        if let Some(last) = start.last_mut() {
-            *last = b'0';
-        }
-        iter.owned_end = Some(start);
-        iter
+        let start = [collection.as_bytes(), b"/"].concat();
+        let end = [collection.as_bytes(), b"0"].concat();
+        TreeIter::new(self.root.as_ref(), &start, Some(end))
     }
 
     /// Sets `key` to `value`; returns the previous value.
@@ -675,17 +671,16 @@ impl TreeVisitor for Loader {
 pub struct TreeIter<'t> {
     /// Open nodes and the next item of each (0: left subtree, 2i+1: entry i, 2i+2: after entry i).
     stack: Vec<(&'t TreeNode, usize)>,
-    end: Option<&'t [u8]>,
-    owned_end: Option<Vec<u8>>,
+    /// Keys from this one on are past the range.
+    end: Option<Vec<u8>>,
     failed: Option<Error>,
 }
 
 impl<'t> TreeIter<'t> {
-    fn new(root: Option<&'t Link>, start: &[u8], end: Option<&'t [u8]>) -> TreeIter<'t> {
+    fn new(root: Option<&'t Link>, start: &[u8], end: Option<Vec<u8>>) -> TreeIter<'t> {
         let mut iter = TreeIter {
             stack: Vec::new(),
             end,
-            owned_end: None,
             failed: None,
         };
         // Descend towards `start`, leaving each node positioned at the first item not before it.
@@ -713,8 +708,7 @@ impl<'t> TreeIter<'t> {
     }
 
     fn is_past_end(&self, key: &[u8]) -> bool {
-        let end = self.owned_end.as_deref().or(self.end);
-        end.is_some_and(|end| key >= end)
+        self.end.as_deref().is_some_and(|end| key >= end)
     }
 }
 

@@ -30,6 +30,7 @@
 //!   known only by CID) with the same checks; the key's depth tells which node must hold it, so the
 //!   path alone proves presence or absence.
 
+mod blocks;
 mod commit;
 mod export;
 mod path;

@@ -1,9 +1,10 @@
 //! Full repository verification and record proofs.
 
+use super::blocks::SortedBlocks;
 use super::commit::Commit;
 use super::ensure_valid_repo_path;
 use super::path::RepoPathChecker;
-use crate::car::{read_car_with_limits, BlockSource, CarFile, CarLimits};
+use crate::car::{read_car_blocks, read_car_with_limits, CarLimits};
 use crate::cbor::{validate_with_limits, Limits};
 use crate::cid::{Cid, Codec};
 use crate::crypto::PublicKey;
@@ -141,19 +142,6 @@ pub(crate) fn check_record_block(block: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Where the verification finds MST nodes and learns whether record blocks are present and valid.
-pub(crate) trait RepoBlocks: BlockSource {
-    /// Checks the record block `cid`: `missing-block` if absent, the DRISL error if invalid.
-    fn check_record(&self, cid: &Cid) -> Result<()>;
-}
-
-impl RepoBlocks for CarFile<'_> {
-    fn check_record(&self, cid: &Cid) -> Result<()> {
-        let block = self.get(cid).ok_or_else(|| missing_record(cid))?;
-        check_record_block(block)
-    }
-}
-
 pub(crate) fn missing_record(cid: &Cid) -> Error {
     Error::new(
         Code::MissingBlock,
@@ -168,14 +156,20 @@ pub(crate) fn missing_record(cid: &Cid) -> Error {
 /// and every record (present, valid DRISL, a map, at a valid repository path). Returns the
 /// commit's fields and every record path and CID in key order.
 ///
-/// Memory beyond the input: the block index and the record list, both well under the CAR's size.
+/// One pass over the CAR hashes each block and sorts it: MST nodes and the commit are indexed
+/// (borrowed), every other block is validated as a record while it is in cache and only its CID
+/// is remembered; then the tree is walked. Memory beyond the input: that index, the set of record
+/// CIDs and the record list, all well under the CAR's size.
 pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> {
-    let car = read_car_with_limits(car, &options.limits)?;
-    let commit_cid = root_commit_cid(car.roots())?;
-    let commit_block = car
-        .get(&commit_cid)
-        .ok_or_else(|| missing_commit(&commit_cid))?;
-    verify_repo_blocks(&commit_cid, commit_block, &car, options)
+    let blocks = read_car_blocks(car, &options.limits)?;
+    let roots = blocks.roots().to_vec();
+    let mut sorted = SortedBlocks::<&[u8]>::default();
+    sorted.set_commit(roots.first().copied());
+    for block in blocks {
+        let (cid, data) = block?;
+        sorted.add(cid, data);
+    }
+    verify_sorted_blocks(&roots, &sorted, options)
 }
 
 /// The first root, which must be a DRISL CID (the commit).
@@ -219,13 +213,17 @@ fn verified_commit<'c>(commit_block: &'c [u8], options: &VerifyOptions) -> Resul
     Ok(commit)
 }
 
-/// The verification shared by the whole-buffer and the streaming verifier.
-pub(crate) fn verify_repo_blocks<B: RepoBlocks>(
-    commit_cid: &Cid,
-    commit_block: &[u8],
-    blocks: &B,
+/// The verification shared by the whole-buffer and the streaming verifier, once every block has
+/// been read and sorted.
+pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
+    roots: &[Cid],
+    blocks: &SortedBlocks<K>,
     options: &VerifyOptions,
 ) -> Result<VerifiedRepo> {
+    let commit_cid = root_commit_cid(roots)?;
+    let commit_block = blocks
+        .kept(&commit_cid)
+        .ok_or_else(|| missing_commit(&commit_cid))?;
     let commit = verified_commit(commit_block, options)?;
     let mut records = RepoRecords::default();
     let mut paths = RepoPathChecker::default();
@@ -241,7 +239,7 @@ pub(crate) fn verify_repo_blocks<B: RepoBlocks>(
         did: commit.did().to_owned(),
         rev: commit.rev_str().to_owned(),
         version: commit.version(),
-        commit: *commit_cid,
+        commit: commit_cid,
         data: commit.data(),
         prev: commit.prev(),
         signature_verified: options.key.is_some(),

@@ -1,0 +1,93 @@
+//! Writes seed corpora for the fuzz targets into `fuzz/corpus/<target>/` (git-ignored): run
+//! `cargo test --test fuzz_seeds -- --ignored` before `cargo +nightly fuzz run …`.
+//!
+//! Seeds: the small MST-only CARs of mst-test-suite and their node blocks, small signed
+//! repositories built with the tree builder, and record proofs cut from the reference repository.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use atproof::car::read_car;
+use atproof::cid::Cid;
+use atproof::crypto::{Algorithm, Keypair};
+use atproof::mst::Tree;
+use atproof::repo::{record_proof_car, write_repo_car, UnsignedCommit};
+use atproof::syntax::Tid;
+
+fn write(target: &str, name: &str, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), bytes).unwrap();
+}
+
+/// A signed repository of `count` small records.
+fn small_repo(count: u32) -> Vec<u8> {
+    let keypair = Keypair::import(Algorithm::Es256k, &[9; 32]).unwrap();
+    let mut blocks = HashMap::new();
+    let mut entries = Vec::new();
+    for i in 0..count {
+        let record = vec![0xa1, 0x61, b'i', (i % 24) as u8];
+        let cid = Cid::for_drisl(&record);
+        blocks.insert(cid, record);
+        let rkey = Tid::from_time(1_700_000_000_000_000 + u64::from(i) * 977, 0).unwrap();
+        entries.push((format!("app.bsky.feed.like/{rkey}"), cid));
+    }
+    let tree = Tree::build(entries.iter().map(|(k, v)| (k.as_bytes(), *v))).unwrap();
+    let commit = UnsignedCommit::new(
+        "did:plc:fuzz",
+        Tid::from_time(1, 0).unwrap(),
+        tree.root_cid(),
+        None,
+    )
+    .unwrap()
+    .sign(&keypair)
+    .unwrap();
+    write_repo_car(&commit.cid, &commit.block, &tree, &blocks).unwrap()
+}
+
+#[test]
+#[ignore = "writes fuzz corpora; run explicitly"]
+fn write_fuzz_seeds() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suite = root.join("tests/fixtures/mst-test-suite/cars/exhaustive");
+    for entry in std::fs::read_dir(suite).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        // The chunk-size byte first, then the CAR.
+        write("car_read", &name, &[&[7u8][..], &bytes].concat());
+        for (cid, block) in read_car(&bytes).unwrap().blocks().iter() {
+            write("mst_node", &cid.to_string(), block);
+        }
+    }
+    for count in [0, 1, 2, 5, 20] {
+        let car = small_repo(count);
+        write("verify_repo", &format!("repo-{count}.car"), &car);
+        write(
+            "car_read",
+            &format!("repo-{count}.car"),
+            &[&[3u8][..], &car].concat(),
+        );
+    }
+    let reference =
+        std::fs::read(root.join("tests/fixtures/generated/repo-1000-s1-k256.car")).unwrap();
+    for (collection, rkey) in [
+        ("app.bsky.actor.profile", "self"),
+        ("app.bsky.feed.post", "2222222222222"),
+    ] {
+        let proof = record_proof_car(&reference, collection, rkey).unwrap();
+        write(
+            "verify_repo",
+            &format!("proof-{collection}-{rkey}.car"),
+            &proof,
+        );
+    }
+}
