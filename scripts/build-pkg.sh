@@ -12,7 +12,7 @@ wasm-bindgen --target web --weak-refs --out-dir pkg --out-name atproof \
   target/wasm32-unknown-unknown/release/atproof.wasm
 # npm binaryen's wasm-opt (never Debian's). Features: those rustc enables for wasm32 by default.
 wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
   pkg/atproof_bg.wasm -o pkg/atproof_bg.opt.wasm
 mv pkg/atproof_bg.opt.wasm pkg/atproof_bg.wasm
 

@@ -166,6 +166,10 @@ pub fn read_car(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsVa
     })
 }
 
+/// How much of a whole-buffer CAR is copied into wasm memory at a time: `verifyRepo` streams the
+/// caller's buffer through the streaming verifier, so wasm memory holds the MST, not the CAR.
+const VERIFY_CHUNK: u32 = 1 << 20;
+
 /// Verifies a repository CAR (`com.atproto.sync.getRepo`) in full: every block hash, the commit
 /// (fields; `did` and signature with `key` when given), the MST's structure and canonical form,
 /// every record present and valid. Returns the commit's fields and every record in key order.
@@ -175,12 +179,23 @@ pub fn verify_repo(
     #[wasm_bindgen(unchecked_param_type = "VerifyRepoOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let options = verify_options(&options)?;
-    SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(&car, "car", MAX_CAR_BYTES, &mut scratch.input)?;
-        let verified = repo::verify_repo(&scratch.input, &options);
+    let Some(bytes) = car.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(Error::new(Code::InvalidArgument, format!("car must be a Uint8Array, not {}", type_name(&car))).into());
+    };
+    let mut verifier = RepoStreamVerifier::new(options);
+    let len = bytes.length();
+    let mut start = 0;
+    SCRATCH.with_borrow_mut(|scratch| -> Result<(), Error> {
+        while start < len {
+            let end = len.min(start.saturating_add(VERIFY_CHUNK));
+            bytes_arg(&bytes.subarray(start, end).into(), "car", VERIFY_CHUNK as usize, &mut scratch.input)?;
+            verifier.feed(&scratch.input)?;
+            start = end;
+        }
         scratch.shrink();
-        verified_repo_to_js(&verified?)
-    })
+        Ok(())
+    })?;
+    verified_repo_to_js(&verifier.finish()?)
 }
 
 /// Verifies a `com.atproto.sync.getRecord` proof CAR: `{ cid, record }` (the record decoded), or
