@@ -68,7 +68,8 @@ try {
   const a = await import(pathToFileURL(join(opt.pkg, 'node.js')).href);
   const v = JSON.parse(readFileSync(join(opt.pkg, 'package.json'), 'utf8')).version;
   const wanted = ['decodeCbor', 'validateCbor', 'cidForCbor', 'verifySignature', 'verifySignatureAsync', 'verifyRepo'];
-  atproofExports = `${v}; has ${wanted.filter((n) => typeof a[n] === 'function').join(', ') || 'none'} of ${wanted.join(', ')}`;
+  const has = wanted.filter((n) => typeof a[n] === 'function');
+  atproofExports = `${v}; has: ${has.join(', ') || 'none'}; missing: ${wanted.filter((n) => !has.includes(n)).join(', ') || 'none'}`;
 } catch (e) {
   atproofExports = `failed to load: ${e.message}`;
 }

@@ -13,7 +13,7 @@ export function install(side, modules) {
       try {
         return await runOne(spec, modules);
       } catch (e) {
-        return { status: 'failed', message: String(e?.stack ?? e).split('\n').slice(0, 4).join(' | ') };
+        return { status: 'failed', message: String(e?.message ?? e), stack: String(e?.stack ?? '').split('\n').slice(0, 6).join(' | ') };
       }
     },
   };

@@ -44,5 +44,5 @@ try {
     report({ status: 'ok', units, note: made.note, ...timing });
   }
 } catch (e) {
-  report({ status: 'failed', message: String(e?.stack ?? e).split('\n').slice(0, 4).join(' | ') });
+  report({ status: 'failed', message: String(e?.message ?? e), stack: String(e?.stack ?? '').split('\n').slice(0, 6).join(' | ') });
 }

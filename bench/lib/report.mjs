@@ -63,7 +63,7 @@ export function renderMarkdown(doc) {
         const rs = rows.filter((r) => r.runtime === runtime && r.dataset === ds);
         if (!rs.length) continue;
         const u = rs.find((r) => r.units)?.units;
-        const what = u ? `${u.items.toLocaleString('en-US')} ${u.itemName}${u.bytes ? `, ${(u.bytes / 1e6).toFixed(2)} MB` : ''} per call` : '';
+        const what = u ? `${u.items.toLocaleString('en-US')} ${u.items === 1 ? u.itemName.replace(/s$/, '') : u.itemName}${u.bytes ? `, ${(u.bytes / 1e6).toFixed(2)} MB` : ''} per call` : '';
         out.push(`### ${runtime} · ${DATASETS[ds]} (${what})`, '');
         const perItem = taskId === 'sig-verify' ? 'verifications/s' : `${u?.itemName ?? 'items'}/s`;
         const memHead = runtime === 'node' ? 'peak RSS above baseline' : 'JS heap peak above baseline';

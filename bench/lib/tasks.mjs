@@ -245,7 +245,7 @@ export const TASKS = {
   'sig-verify': {
     title: 'verify one commit signature (key parsed once)',
     datasets: { full: ['1k', '1k-p256'], quick: ['1k', '1k-p256'] },
-    units: () => ({ items: 1, itemName: 'signatures', bytes: 0 }),
+    units: () => ({ items: 1, itemName: 'verifications', bytes: 0 }),
     impls: {
       'atproof verifySignature': {
         side: 'atproof', modules: ['atproof'], needs: ['verifySignature'], atproof: true,
