@@ -61,6 +61,94 @@ codes! {
     LimitExceeded => "limit-exceeded",
     /// The clock or the random source failed.
     Environment => "environment",
+    /// A JS value that has no place in the data model: `undefined` in an array, a function, a
+    /// symbol, a non-plain object (Date, Map, class instance), a string with a lone surrogate.
+    InvalidValue => "invalid-value",
+    /// A JS number that is an integer outside ±(2^53−1): it may already have lost precision (use a
+    /// bigint for the full 64-bit range).
+    UnsafeInteger => "unsafe-integer",
+    // --- data model ---
+    /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
+    /// encoded in a way CBOR does not allow.
+    InvalidCbor => "invalid-cbor",
+    /// An integer, length or tag not written in its shortest form (DRISL requires the shortest).
+    NonCanonicalCbor => "non-canonical-cbor",
+    /// The input ended inside an item, or an item claims more content than the input holds.
+    CborTruncated => "cbor-truncated",
+    /// Bytes remain after the one top-level item.
+    CborTrailingBytes => "cbor-trailing-bytes",
+    /// Map keys not in canonical order (shorter key first, then bytewise).
+    CborMapKeyOrder => "cbor-map-key-order",
+    /// The same key twice in one map.
+    CborDuplicateMapKey => "cbor-duplicate-map-key",
+    /// A map key that is not a text string.
+    CborNonStringKey => "cbor-non-string-key",
+    /// An indefinite-length string, byte string, array or map.
+    CborIndefiniteLength => "cbor-indefinite-length",
+    /// A floating-point number of any width (atproto forbids floats).
+    CborFloat => "cbor-float",
+    /// A simple value other than `true`, `false` and `null` (`undefined` included).
+    CborSimpleValue => "cbor-simple-value",
+    /// A tag other than 42 (CID link).
+    CborUnsupportedTag => "cbor-unsupported-tag",
+    /// Tag 42 not followed by a byte string holding 0x00 and exactly one valid CID.
+    CborInvalidCidLink => "cbor-invalid-cid-link",
+    /// A text string (or map key) that is not valid UTF-8 (the code avoids digits, as all codes do).
+    CborInvalidUnicode => "cbor-invalid-unicode",
+    /// An integer outside the signed 64-bit range.
+    CborIntegerRange => "cbor-integer-range",
+    /// A well-formed item of another type than the one the decoder asked for.
+    CborUnexpectedType => "cbor-unexpected-type",
+    /// A well-formed CID that atproto does not allow (only CIDv1, DRISL or raw codec, 32-byte SHA-256).
+    CidUnsupported => "cid-unsupported",
+    /// A block whose SHA-256 does not match the CID it is stored or linked under.
+    CidMismatch => "cid-mismatch",
+    /// Not JSON, or JSON that is not an atproto data object.
+    InvalidJson => "invalid-json",
+    /// A `$link` object that is not `{"$link": "<CID string>"}` alone.
+    JsonInvalidLink => "json-invalid-link",
+    /// A `$bytes` object that is not `{"$bytes": "<base64>"}` alone.
+    JsonInvalidBytes => "json-invalid-bytes",
+    /// A JSON number with a fraction or exponent that is not an integer (atproto forbids floats).
+    JsonFloat => "json-float",
+    /// An integer outside ±(2^53−1), the range JSON and JavaScript numbers hold exactly.
+    JsonIntegerRange => "json-integer-range",
+    /// A `$type: "blob"` object without a raw-codec `ref` link, a non-empty `mimeType` or a positive `size`.
+    InvalidBlob => "invalid-blob",
+    /// A `$type` field that is not a non-empty string.
+    InvalidRecordType => "invalid-record-type",
+    /// An empty string used as a map key (the data model forbids it).
+    EmptyMapKey => "empty-map-key",
+
+    // --- keys and signatures ---
+    /// Not a `did:key:` string (wrong prefix, or the rest is not a multikey).
+    InvalidDidKey => "invalid-did-key",
+    /// Not a base58btc multibase string (`z` followed by base58btc characters).
+    InvalidMultibase => "invalid-multibase",
+    /// A key type atproto does not use: an unknown multicodec, algorithm or verification method type.
+    UnsupportedKeyType => "unsupported-key-type",
+    /// Public key bytes of the wrong length or form, or not a point on the curve.
+    InvalidPublicKey => "invalid-public-key",
+    /// A private key that is not 32 bytes, or whose scalar is zero or not below the curve order.
+    InvalidPrivateKey => "invalid-private-key",
+    /// A signature that is not 64-byte compact `r‖s` (DER, other lengths), or whose `r` or `s` is zero or
+    /// not below the curve order.
+    InvalidSignatureFormat => "invalid-signature-format",
+    /// A signature whose `s` is above half the curve order: atproto requires the low-S form on both curves.
+    HighSSignature => "high-s-signature",
+    /// A well-formed signature that does not verify for this key and data.
+    BadSignature => "bad-signature",
+    /// Signing produced no signature (the nonce gave `r = 0` or `s = 0`; practically never happens).
+    SigningFailed => "signing-failed",
+
+    // --- identity ---
+    /// A DID document that is not shaped as atproto requires (not an object, `id` not a DID, fields of
+    /// the wrong type, an `#atproto` verification method with missing fields or another controller).
+    InvalidDidDocument => "invalid-did-document",
+    /// The `#atproto_pds` service is not an `AtprotoPersonalDataServer` with an http(s) URL endpoint.
+    InvalidPdsEndpoint => "invalid-pds-endpoint",
+    /// The DID document has no `#atproto` signing key, and the caller needs one.
+    DidDocumentNoSigningKey => "did-document-no-signing-key",
 }
 
 impl fmt::Display for Code {
@@ -79,7 +167,10 @@ pub struct Error {
 impl Error {
     /// An error with the given code and message.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The rule that was broken.
@@ -122,7 +213,10 @@ mod tests {
         for code in Code::ALL {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate code {s}");
-            assert!(s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'), "{s}");
+            assert!(
+                s.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{s}"
+            );
         }
     }
 

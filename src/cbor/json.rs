@@ -1,0 +1,347 @@
+//! atproto JSON: the textual form of data-model values.
+//!
+//! Links are `{"$link": "<CID string>"}` and byte strings `{"$bytes": "<base64>"}` (RFC 4648
+//! standard alphabet, `=` padding optional when read, never written); both objects must have that
+//! single key. Numbers must be integers within ±(2^53−1), the range a JavaScript number holds
+//! exactly; an integral float such as `123.0` reads as the integer (JSON cannot tell them apart),
+//! any other fraction is [`Code::JsonFloat`]. Reading applies the data-model rules of
+//! [`check_data_model`](super::check_data_model) to every object, and a document must be an object.
+//! Maps read from JSON list their keys in canonical order, so they equal the values decoded from
+//! their CBOR.
+//! JSON is not canonical: key order and duplicate keys in the text are not checked (the last
+//! duplicate wins); the CBOR encoding is the canonical form.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Number};
+
+use super::model::check_map;
+use super::value::Value;
+use super::{canonical_key_order, Limits, MAX_SUPPORTED_DEPTH};
+use crate::cid::Cid;
+use crate::error::{Code, Error, Result};
+
+/// Largest integer magnitude JSON carries exactly (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Largest JSON text [`from_json_text`] reads (`MAX_JSON_RECORD_SIZE` of the atproto
+/// data-validation guide): 2 MiB.
+pub const MAX_JSON_RECORD_SIZE: usize = 2 << 20;
+
+/// Parses atproto JSON text into a value (see [`from_json`]).
+pub fn from_json_text(text: &str) -> Result<Value<'static>> {
+    if text.len() > MAX_JSON_RECORD_SIZE {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "JSON text of {} bytes exceeds the limit of {MAX_JSON_RECORD_SIZE} bytes",
+                text.len()
+            ),
+        ));
+    }
+    let json = serde_json::from_str(text)
+        .map_err(|e| Error::new(Code::InvalidJson, format!("not JSON: {e}")))?;
+    from_json(json)
+}
+
+/// Converts an atproto JSON object into a value, checking the data-model rules and the
+/// [`Limits::DEFAULT`] depth, container and key limits. Strings are moved, not copied.
+pub fn from_json(json: serde_json::Value) -> Result<Value<'static>> {
+    if !json.is_object() {
+        return Err(Error::new(
+            Code::InvalidJson,
+            "atproto JSON data must be an object at the top level",
+        ));
+    }
+    convert(json, 0, &Limits::DEFAULT)
+}
+
+fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Value<'static>> {
+    let container = |len: usize| -> Result<usize> {
+        if depth >= limits.depth_limit() {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!(
+                    "JSON nested deeper than the limit of {} levels",
+                    limits.depth_limit()
+                ),
+            ));
+        }
+        if len > limits.max_container_len {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!(
+                    "JSON container of {len} items exceeds the limit of {}",
+                    limits.max_container_len
+                ),
+            ));
+        }
+        Ok(depth + 1)
+    };
+    Ok(match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Integer(integer(&n)?),
+        serde_json::Value::String(s) => Value::String(Cow::Owned(s)),
+        serde_json::Value::Array(items) => {
+            let depth = container(items.len())?;
+            Value::Array(
+                items
+                    .into_iter()
+                    .map(|item| convert(item, depth, limits))
+                    .collect::<Result<_>>()?,
+            )
+        }
+        serde_json::Value::Object(object) => {
+            if object.contains_key("$link") {
+                return link(object);
+            }
+            if object.contains_key("$bytes") {
+                return bytes(&object);
+            }
+            let depth = container(object.len())?;
+            let mut entries = object
+                .into_iter()
+                .map(|(key, item)| {
+                    if key.len() > limits.max_key_len {
+                        return Err(Error::new(
+                            Code::LimitExceeded,
+                            format!(
+                                "JSON key of {} bytes exceeds the limit of {}",
+                                key.len(),
+                                limits.max_key_len
+                            ),
+                        ));
+                    }
+                    Ok((Cow::Owned(key), convert(item, depth, limits)?))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            // Keys of a JSON object are unique; canonical order makes the value equal to the one
+            // decoded from its CBOR, and lets the encoder skip sorting.
+            entries.sort_unstable_by(|a, b| canonical_key_order(&a.0, &b.0));
+            check_map(&entries)?;
+            Value::Map(entries)
+        }
+    })
+}
+
+fn integer(n: &Number) -> Result<i64> {
+    let out_of_range = || {
+        Error::new(
+            Code::JsonIntegerRange,
+            format!("integer {n} outside ±(2^53-1)"),
+        )
+    };
+    if let Some(i) = n.as_i64() {
+        return if i.abs() <= MAX_SAFE_INTEGER {
+            Ok(i)
+        } else {
+            Err(out_of_range())
+        };
+    }
+    if n.is_u64() {
+        return Err(out_of_range());
+    }
+    let f = n.as_f64().unwrap_or(f64::NAN);
+    if f.fract() != 0.0 || !f.is_finite() {
+        return Err(Error::new(
+            Code::JsonFloat,
+            format!("number {n} is not an integer (atproto forbids floats)"),
+        ));
+    }
+    if f.abs() > MAX_SAFE_INTEGER as f64 {
+        return Err(out_of_range());
+    }
+    // Integral and within ±(2^53-1): the conversion is exact.
+    Ok(f as i64)
+}
+
+fn link(object: Map<String, serde_json::Value>) -> Result<Value<'static>> {
+    let invalid = |why: String| Error::new(Code::JsonInvalidLink, format!("$link object {why}"));
+    if object.len() != 1 {
+        return Err(invalid("must have no other key".into()));
+    }
+    match object.get("$link") {
+        Some(serde_json::Value::String(s)) => Cid::parse(s)
+            .map(Value::Link)
+            .map_err(|e| invalid(format!("holds no atproto CID: {}", e.message()))),
+        _ => Err(invalid("must hold a CID string".into())),
+    }
+}
+
+fn bytes(object: &Map<String, serde_json::Value>) -> Result<Value<'static>> {
+    let invalid = |why: &str| Error::new(Code::JsonInvalidBytes, format!("$bytes object {why}"));
+    if object.len() != 1 {
+        return Err(invalid("must have no other key"));
+    }
+    match object.get("$bytes") {
+        Some(serde_json::Value::String(s)) => base64_decode(s)
+            .map(|b| Value::Bytes(Cow::Owned(b)))
+            .ok_or_else(|| invalid("must hold standard base64 (RFC 4648 §4)")),
+        _ => Err(invalid("must hold a base64 string")),
+    }
+}
+
+/// Converts a value into atproto JSON. Fails with [`Code::JsonIntegerRange`] for an integer that
+/// JSON cannot carry exactly.
+pub fn to_json(value: &Value<'_>) -> Result<serde_json::Value> {
+    to_json_nested(value, 0)
+}
+
+/// Converts a value into atproto JSON text (compact).
+pub fn to_json_text(value: &Value<'_>) -> Result<String> {
+    Ok(to_json(value)?.to_string())
+}
+
+fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> {
+    let deeper = || {
+        if depth >= MAX_SUPPORTED_DEPTH {
+            Err(Error::new(
+                Code::LimitExceeded,
+                format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels"),
+            ))
+        } else {
+            Ok(depth + 1)
+        }
+    };
+    let single = |key: &str, value: String| {
+        serde_json::Value::Object(Map::from_iter([(
+            key.to_owned(),
+            serde_json::Value::String(value),
+        )]))
+    };
+    Ok(match value {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Integer(n) if n.abs() <= MAX_SAFE_INTEGER => serde_json::Value::from(*n),
+        Value::Integer(n) => {
+            return Err(Error::new(
+                Code::JsonIntegerRange,
+                format!("integer {n} outside ±(2^53-1) cannot be JSON"),
+            ))
+        }
+        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::Bytes(b) => single("$bytes", base64_encode(b)),
+        Value::Link(cid) => single("$link", cid.to_string()),
+        Value::Array(items) => {
+            let depth = deeper()?;
+            serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|item| to_json_nested(item, depth))
+                    .collect::<Result<_>>()?,
+            )
+        }
+        Value::Map(entries) => {
+            let depth = deeper()?;
+            serde_json::Value::Object(
+                entries
+                    .iter()
+                    .map(|(key, item)| Ok((key.to_string(), to_json_nested(item, depth)?)))
+                    .collect::<Result<_>>()?,
+            )
+        }
+    })
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Value of each standard base64 character, 0xff for every other byte.
+// Evaluated at compile time: an out-of-bounds index would fail the build, not panic at run time.
+#[allow(clippy::indexing_slicing)]
+const BASE64_VALUES: [u8; 256] = {
+    let mut table = [0xffu8; 256];
+    let mut i = 0;
+    while i < 64 {
+        table[BASE64_ALPHABET[i] as usize] = i as u8;
+        i += 1;
+    }
+    table
+};
+
+/// Standard base64 without padding.
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    let char_at =
+        |index: u32| char::from(*BASE64_ALPHABET.get(index as usize & 63).unwrap_or(&b'A'));
+    for chunk in bytes.chunks(3) {
+        let mut group = [0u8; 3];
+        group.iter_mut().zip(chunk).for_each(|(slot, &b)| *slot = b);
+        let bits = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
+        for i in 0..=chunk.len() {
+            out.push(char_at(bits >> (18 - 6 * i as u32)));
+        }
+    }
+    out
+}
+
+/// Standard base64, padding optional (but correct if present); `None` if not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let unpadded = bytes
+        .strip_suffix(b"==")
+        .or_else(|| bytes.strip_suffix(b"="))
+        .unwrap_or(bytes);
+    if unpadded.len() != bytes.len() && bytes.len() % 4 != 0 {
+        return None;
+    }
+    if unpadded.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(unpadded.len() / 4 * 3 + 2);
+    for chunk in unpadded.chunks(4) {
+        let mut bits = 0u32;
+        for &c in chunk {
+            let value = *BASE64_VALUES.get(usize::from(c))?;
+            if value == 0xff {
+                return None;
+            }
+            bits = bits << 6 | u32::from(value);
+        }
+        bits <<= 6 * (4 - chunk.len() as u32);
+        let decoded = bits.to_be_bytes();
+        out.extend_from_slice(decoded.get(1..chunk.len()).unwrap_or_default());
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        for len in 0..10 {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 250) as u8).collect();
+            let text = base64_encode(&bytes);
+            assert!(!text.contains('='));
+            assert_eq!(base64_decode(&text).unwrap(), bytes);
+            let padded = format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4));
+            assert_eq!(base64_decode(&padded).unwrap(), bytes);
+        }
+        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
+        assert!(base64_decode("Zm9vY").is_none());
+        assert!(base64_decode("Zm9vYg=").is_none());
+        assert!(base64_decode("Zm9v-g").is_none());
+        assert!(base64_decode("Zm=9").is_none());
+    }
+
+    #[test]
+    fn numbers() {
+        let n = |text: &str| {
+            integer(&serde_json::from_str::<Number>(text).unwrap()).map_err(|e| e.code())
+        };
+        assert_eq!(n("123"), Ok(123));
+        assert_eq!(n("123.0"), Ok(123));
+        assert_eq!(n("-0.0"), Ok(0));
+        assert_eq!(n("1e3"), Ok(1000));
+        assert_eq!(n("9007199254740991"), Ok(MAX_SAFE_INTEGER));
+        assert_eq!(n("-9007199254740991"), Ok(-MAX_SAFE_INTEGER));
+        assert_eq!(n("9007199254740992"), Err(Code::JsonIntegerRange));
+        assert_eq!(n("18446744073709551615"), Err(Code::JsonIntegerRange));
+        assert_eq!(n("1e300"), Err(Code::JsonIntegerRange));
+        assert_eq!(n("123.456"), Err(Code::JsonFloat));
+    }
+}

@@ -1,0 +1,136 @@
+//! Private keys: generation, import/export, and signing.
+
+use std::fmt;
+
+use k256::ecdsa::signature::hazmat::PrehashSigner;
+use k256::elliptic_curve::Generate;
+use sha2::{Digest, Sha256};
+
+use super::keys::CurvePoint;
+use super::signature::SIGNATURE_LEN;
+use super::{Algorithm, PublicKey};
+use crate::{Code, Error, Result};
+
+/// Size of a private key: the big-endian secret scalar.
+const PRIVATE_KEY_LEN: usize = 32;
+
+/// A private signing key on one of the two atproto curves.
+///
+/// Signatures are deterministic (RFC 6979: same key and data, same signature) and always low-S. The
+/// secret scalar is wiped from memory when the keypair is dropped; `Debug` shows only the public side.
+#[derive(Clone)]
+pub struct Keypair(SigningKey);
+
+#[derive(Clone)]
+enum SigningKey {
+    K256(k256::ecdsa::SigningKey),
+    P256(p256::ecdsa::SigningKey),
+}
+
+impl Keypair {
+    /// A new random key from the system's secure random source (`getrandom`; in browsers, Workers,
+    /// Node and Deno that is `crypto.getRandomValues`).
+    ///
+    /// Errors with `environment` when the random source fails.
+    pub fn generate(algorithm: Algorithm) -> Result<Keypair> {
+        let key = match algorithm {
+            Algorithm::Es256k => k256::ecdsa::SigningKey::try_generate().map(SigningKey::K256),
+            Algorithm::Es256 => p256::ecdsa::SigningKey::try_generate().map(SigningKey::P256),
+        };
+        key.map(Keypair).map_err(|err| {
+            Error::new(
+                Code::Environment,
+                format!("the secure random source failed: {err}"),
+            )
+        })
+    }
+
+    /// A keypair from its 32-byte big-endian secret scalar (as [`Keypair::export`] returns it).
+    ///
+    /// Errors with `invalid-private-key` for another length, or a scalar that is zero or not below the
+    /// curve order.
+    pub fn import(algorithm: Algorithm, private_key: &[u8]) -> Result<Keypair> {
+        let bytes: &[u8; PRIVATE_KEY_LEN] = private_key.try_into().map_err(|_| {
+            Error::new(
+                Code::InvalidPrivateKey,
+                format!("private key must be 32 bytes, got {}", private_key.len()),
+            )
+        })?;
+        let key = match algorithm {
+            Algorithm::Es256k => {
+                k256::ecdsa::SigningKey::from_bytes(bytes.into()).map(SigningKey::K256)
+            }
+            Algorithm::Es256 => {
+                p256::ecdsa::SigningKey::from_bytes(bytes.into()).map(SigningKey::P256)
+            }
+        };
+        key.map(Keypair).map_err(|_| {
+            Error::new(
+                Code::InvalidPrivateKey,
+                format!(
+                    "{} private key must be a scalar in 1..n (not zero, below the curve order)",
+                    algorithm.curve_name()
+                ),
+            )
+        })
+    }
+
+    /// The 32-byte big-endian secret scalar. Handle with care.
+    pub fn export(&self) -> [u8; PRIVATE_KEY_LEN] {
+        match &self.0 {
+            SigningKey::K256(key) => key.to_bytes().into(),
+            SigningKey::P256(key) => key.to_bytes().into(),
+        }
+    }
+
+    /// The key's algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        match self.0 {
+            SigningKey::K256(_) => Algorithm::Es256k,
+            SigningKey::P256(_) => Algorithm::Es256,
+        }
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> PublicKey {
+        match &self.0 {
+            SigningKey::K256(key) => PublicKey(CurvePoint::K256(*key.verifying_key())),
+            SigningKey::P256(key) => PublicKey(CurvePoint::P256(*key.verifying_key())),
+        }
+    }
+
+    /// The public key as a `did:key`.
+    pub fn did(&self) -> String {
+        self.public_key().did_key()
+    }
+
+    /// Signs the SHA-256 hash of `data`: a 64-byte compact `r‖s`, deterministic (RFC 6979) and low-S.
+    ///
+    /// Errors with `signing-failed` only if the nonce gives `r = 0` or `s = 0`, which has probability
+    /// about 2⁻²⁵⁶.
+    pub fn sign(&self, data: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+        let prehash = Sha256::digest(data);
+        let signature: Result<[u8; SIGNATURE_LEN], _> = match &self.0 {
+            SigningKey::K256(key) => {
+                PrehashSigner::<k256::ecdsa::Signature>::sign_prehash(key, &prehash)
+                    .map(|sig| sig.normalize_s().to_bytes().into())
+            }
+            SigningKey::P256(key) => {
+                PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(key, &prehash)
+                    .map(|sig| sig.normalize_s().to_bytes().into())
+            }
+        };
+        signature.map_err(|err| {
+            Error::new(
+                Code::SigningFailed,
+                format!("{} signing failed: {err}", self.algorithm()),
+            )
+        })
+    }
+}
+
+impl fmt::Debug for Keypair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Keypair({}, {})", self.algorithm(), self.did())
+    }
+}
