@@ -13,24 +13,29 @@ const rate = (x) => {
   return fmt(x);
 };
 
-/** the atproof implementation a peer row is compared with */
-export function comparatorOf(taskId, implName) {
+/** the atproof implementations a peer row is compared with: { label: implementation name } */
+export function comparatorsOf(taskId, implName) {
   const task = TASKS[taskId];
   const impl = task.impls[implName];
-  if (impl.atproof) return null;
-  const c = task.compareWith;
-  if (typeof c === 'string') return c;
-  return c?.[impl.group] ?? null;
+  if (impl.atproof) return {};
+  return task.compareWith?.[impl.group ?? 'default'] ?? {};
 }
 
-/** atproof throughput / peer throughput (= peer time / atproof time); > 1: atproof is faster */
-export function ratioFor(results, r) {
-  const against = comparatorOf(r.task, r.impl);
-  if (!against) return { text: '—' };
-  const a = results.find((x) => x.runtime === r.runtime && x.task === r.task && x.dataset === r.dataset && x.impl === against);
-  if (!a || a.status !== 'ok') return { text: `n/a (${against}: ${a?.status ?? 'not run'})` };
-  if (r.status !== 'ok') return { text: '—' };
-  return { value: r.medianMs / a.medianMs, text: `${fmt(r.medianMs / a.medianMs)}×` };
+/**
+ * atproof throughput / peer throughput (= peer time / atproof time); > 1: atproof is faster.
+ * One entry per atproof implementation it is compared with; skipped ones (an optional export
+ * atproof does not have) are left out.
+ */
+export function ratiosFor(results, r) {
+  const out = [];
+  for (const [label, against] of Object.entries(comparatorsOf(r.task, r.impl))) {
+    const a = results.find((x) => x.runtime === r.runtime && x.task === r.task && x.dataset === r.dataset && x.impl === against);
+    const tag = label ? ` (${label})` : '';
+    if (a?.status === 'skipped') continue;
+    if (!a || a.status !== 'ok') out.push({ label, text: `n/a${tag}: ${against} ${a?.status ?? 'not run'}` });
+    else if (r.status === 'ok') out.push({ label, against, value: r.medianMs / a.medianMs, text: `${fmt(r.medianMs / a.medianMs)}×${tag}` });
+  }
+  return out;
 }
 
 export function renderMarkdown(doc) {
@@ -76,7 +81,7 @@ export function renderMarkdown(doc) {
             continue;
           }
           const mem = r.memory?.aboveBaselineMB !== undefined ? `${fmt(r.memory.aboveBaselineMB)} MB` : '—';
-          out.push(`| ${r.impl}${r.note ? ` (${r.note})` : ''} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${rate(r.throughput.itemsPerSec)} | ${r.throughput.mbPerSec ? fmt(r.throughput.mbPerSec) : '—'} | ${mem} | ${ratioFor(results, r).text} |`);
+          out.push(`| ${r.impl}${r.note ? ` (${r.note})` : ''} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${rate(r.throughput.itemsPerSec)} | ${r.throughput.mbPerSec ? fmt(r.throughput.mbPerSec) : '—'} | ${mem} | ${ratiosFor(results, r).map((x) => x.text).join(' · ') || '—'} |`);
         }
         out.push('');
       }

@@ -163,8 +163,8 @@ export const TASKS = {
         },
       },
     },
-    // ratio rows: each peer against this atproof implementation
-    compareWith: 'atproof decodeCbor',
+    // the ratio column: each peer against these atproof implementations (label: implementation)
+    compareWith: { default: { '': 'atproof decodeCbor', batched: 'atproof batched decode' } },
   },
 
   'cbor-validate': {
@@ -239,7 +239,7 @@ export const TASKS = {
         },
       },
     },
-    compareWith: { cid: 'atproof cidForCbor' },
+    compareWith: { cid: { '': 'atproof cidForCbor' } },
   },
 
   'sig-verify': {
@@ -287,7 +287,7 @@ export const TASKS = {
         },
       },
     },
-    compareWith: 'atproof verifySignature',
+    compareWith: { default: { sync: 'atproof verifySignature', async: 'atproof verifySignatureAsync' } },
   },
 
   'repo-verify': {
@@ -347,7 +347,7 @@ export const TASKS = {
         },
       },
     },
-    compareWith: 'atproof verifyRepo',
+    compareWith: { default: { '': 'atproof verifyRepo' } },
   },
 };
 
