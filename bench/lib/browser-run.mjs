@@ -14,6 +14,7 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
   '--disable-component-update', '--disable-sync', '--disable-extensions',
   // precise (not bucketed) performance.memory, and gc() so the heap baseline is taken after a collection
   '--enable-precise-memory-info', '--js-flags=--expose-gc'];
+const RUN_TIMEOUT_S = 900;
 const NODE_BUILTIN_STUBS = ['node:fs', 'node:fs/promises', 'node:crypto', 'node:stream', 'node:zlib'];
 
 export async function buildBundles(outDir, { pkgDir }) {
@@ -87,7 +88,13 @@ export async function runInChromium(plan, { root, data, pkg, timing, onResult })
       try {
         await page.goto(`${base}/page/${side}.html`);
         await page.waitForFunction(() => globalThis.__bench !== undefined, null, { timeout: 60_000 });
-        r = await page.evaluate((spec) => globalThis.__bench.run(spec), { task: p.task, dataset: p.dataset, impl: p.impl, ...timing });
+        let timer;
+        const limit = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no result after ${RUN_TIMEOUT_S} s`)), RUN_TIMEOUT_S * 1000); });
+        try {
+          r = await Promise.race([page.evaluate((spec) => globalThis.__bench.run(spec), { task: p.task, dataset: p.dataset, impl: p.impl, ...timing }), limit]);
+        } finally {
+          clearTimeout(timer);
+        }
       } catch (e) {
         r = { status: 'failed', message: `${String(e.message ?? e).split('\n')[0]} ${errors.join(' ')}`.trim() };
       }
