@@ -40,7 +40,8 @@ WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" \
 
 step "build the package"
 bash scripts/build-pkg.sh
-mkdir -p tests/js/node_modules && ln -sfn ../../../pkg tests/js/node_modules/atproof
+# tests/js: 'atproof' (file:../../pkg) and @atproto/crypto for the cross-implementation tests.
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
 step "package in Node (node:test)"
 node --test tests/js/

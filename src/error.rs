@@ -221,6 +221,14 @@ mod tests {
     }
 
     #[test]
+    fn readme_documents_every_code() {
+        let readme = include_str!("../README.md");
+        for code in Code::ALL {
+            assert!(readme.contains(&format!("`{}`", code.as_str())), "README.md does not document `{code}`");
+        }
+    }
+
+    #[test]
     fn context_prefixes_message() {
         let e = Error::new(Code::InvalidTid, "bad").context("rev");
         assert_eq!(e.message(), "rev: bad");

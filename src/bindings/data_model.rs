@@ -39,7 +39,29 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = "$link")]
     fn link(this: &JsCidLink) -> JsValue;
 
-    fn materialize(ops: &[u32], text: &str, input: &[u8]) -> JsValue;
+    #[wasm_bindgen(js_name = setMemory)]
+    fn set_memory(memory: &JsValue);
+    fn materialize(ops_address: usize, text: &str, input_address: usize, count: i32) -> JsValue;
+}
+
+thread_local! {
+    /// Whether values.js has been handed the wasm memory yet.
+    static MEMORY_SHARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Builds the JS values of the finished tape: `count` of them, or one when `count` is None.
+fn build(tape: &Tape, input: &[u8], count: Option<usize>) -> JsValue {
+    if !MEMORY_SHARED.get() {
+        set_memory(&wasm_bindgen::memory());
+        MEMORY_SHARED.set(true);
+    }
+    let count = count.map_or(-1, |n| i32::try_from(n).unwrap_or(i32::MAX));
+    materialize(
+        tape.ops.as_ptr() as usize,
+        &tape.text,
+        input.as_ptr() as usize,
+        count,
+    )
 }
 
 /// Tape op codes; `values.js` has the same numbers.
@@ -66,31 +88,88 @@ const MAX_INTERNED_LEN: usize = 64;
 /// Most strings interned per process; later ones are simply not interned.
 const MAX_INTERNED: u32 = 16_384;
 
-/// FNV-1a: map keys are short, and this table is ours (no untrusted-key flooding concern beyond the
-/// entry cap).
+/// A multiply-rotate hash over 8-byte words: map keys are short, so a cryptographic hash would
+/// dominate; flooding is bounded by the table's entry cap.
 #[derive(Default)]
-struct Fnv(u64);
-impl Hasher for Fnv {
+struct WordHash(u64);
+impl Hasher for WordHash {
     fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let mut hash = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
         }
-        self.0 = hash;
+        let rest = chunks.remainder();
+        let mut tail = [0u8; 8];
+        if let Some(slot) = tail.get_mut(..rest.len()) {
+            slot.copy_from_slice(rest);
+        }
+        self.0 =
+            (hash.rotate_left(5) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64).wrapping_mul(K);
     }
     fn finish(&self) -> u64 {
         self.0
     }
 }
 
+/// Slots of the interner's direct-mapped front cache.
+const RECENT_SLOTS: usize = 512;
+
 /// The wasm side of the string intern table (`interned` in values.js is the JS side).
-#[derive(Default)]
+///
+/// A direct-mapped front cache answers most lookups without hashing the whole string: its slot is
+/// chosen by the string's length and first 8 bytes, and strings of up to 8 bytes are identified by
+/// exactly that (no comparison needed). Misses fall back to the hash map.
 pub(super) struct Interner {
-    ids: HashMap<Box<str>, u32, BuildHasherDefault<Fnv>>,
+    ids: HashMap<Box<str>, u32, BuildHasherDefault<WordHash>>,
+    /// By id, for comparing longer strings in the front cache.
+    strings: Vec<Box<str>>,
+    /// (first 8 bytes, length, id + 1); id + 1 = 0 marks an empty slot.
+    recent: Vec<(u64, u32, u32)>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner { ids: HashMap::default(), strings: Vec::new(), recent: vec![(0, 0, 0); RECENT_SLOTS] }
+    }
+}
+
+impl Interner {
+    /// The id of `s` if interned, else it is interned as a new id if there is room; `(id, new)`.
+    fn intern(&mut self, s: &str) -> Option<(u32, bool)> {
+        let bytes = s.as_bytes();
+        let mut head = [0u8; 8];
+        let n = bytes.len().min(8);
+        head.get_mut(..n)?.copy_from_slice(bytes.get(..n)?);
+        let head = u64::from_le_bytes(head);
+        let slot = ((head ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize % RECENT_SLOTS;
+        if let Some(&(h, len, id1)) = self.recent.get(slot) {
+            if id1 != 0 && h == head && len as usize == bytes.len() {
+                let id = id1 - 1;
+                if bytes.len() <= 8 || self.strings.get(id as usize).is_some_and(|t| **t == *s) {
+                    return Some((id, false));
+                }
+            }
+        }
+        let (id, new) = match self.ids.get(s) {
+            Some(&id) => (id, false),
+            None => {
+                let id = self.strings.len() as u32;
+                if id >= MAX_INTERNED {
+                    return None;
+                }
+                self.ids.insert(s.into(), id);
+                self.strings.push(s.into());
+                (id, true)
+            }
+        };
+        if let Some(entry) = self.recent.get_mut(slot) {
+            *entry = (head, bytes.len() as u32, id + 1);
+        }
+        Some((id, new))
+    }
 }
 
 /// The tape of one value under construction.
@@ -132,16 +211,17 @@ impl Tape {
 
     fn string(&mut self, s: &str, intern: bool, interner: &mut Interner) {
         if intern && s.len() <= MAX_INTERNED_LEN {
-            if let Some(&id) = interner.ids.get(s) {
-                self.ops.extend([Op::Interned as u32, id]);
-                return;
-            }
-            let id = interner.ids.len() as u32;
-            if id < MAX_INTERNED {
-                interner.ids.insert(s.into(), id);
-                let (start, end) = self.push_text(s);
-                self.ops.extend([Op::Intern as u32, id, start, end]);
-                return;
+            match interner.intern(s) {
+                Some((id, false)) => {
+                    self.ops.extend([Op::Interned as u32, id]);
+                    return;
+                }
+                Some((id, true)) => {
+                    let (start, end) = self.push_text(s);
+                    self.ops.extend([Op::Intern as u32, id, start, end]);
+                    return;
+                }
+                None => {}
             }
         }
         let (start, end) = self.push_text(s);
@@ -164,15 +244,16 @@ impl Tape {
 }
 
 /// Decodes `input` (already checked to be within `limits.max_size`) into the tape.
+/// Byte-string offsets are taken from `base`, the address where the whole input buffer starts.
 fn write_tape(
     input: &[u8],
+    base: usize,
     limits: Limits,
     tape: &mut Tape,
     interner: &mut Interner,
 ) -> Result<(), Error> {
     let mut events = Events::with_limits(input, limits)?;
     let mut after_type_key = false;
-    let base = input.as_ptr() as usize;
     while let Some(event) = events.next_event()? {
         let is_type_value = std::mem::take(&mut after_type_key);
         match event {
@@ -211,8 +292,8 @@ pub(super) fn decode_into_js(scratch: &mut Scratch, limits: Limits) -> Result<Js
         interner,
     } = scratch;
     tape.clear();
-    write_tape(input, limits, tape, interner)?;
-    Ok(materialize(&tape.ops, &tape.text, input))
+    write_tape(input, input.as_ptr() as usize, limits, tape, interner)?;
+    Ok(build(tape, input, None))
 }
 
 /// Decodes one DRISL value into a JS value: objects, arrays, strings, numbers (bigints beyond
@@ -233,6 +314,84 @@ pub fn decode_cbor(
         scratch.shrink();
         Ok(result?)
     })
+}
+
+/// Most values one `decodeCborMany` call takes.
+const MAX_MANY_VALUES: usize = 1 << 20;
+/// Most bytes one `decodeCborMany` call takes, all values together.
+const MAX_MANY_BYTES: usize = 256 << 20;
+
+/// Decodes many DRISL values (an array of `Uint8Array`s) in one call: the same values as
+/// `blocks.map(decodeCbor)`, with the JS boundary crossed once for all of them. An invalid block
+/// throws an `AtproofError` naming its index.
+#[wasm_bindgen(js_name = decodeCborMany, unchecked_return_type = "unknown[]")]
+pub fn decode_cbor_many(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] blocks: JsValue,
+) -> Result<JsValue, JsValue> {
+    if !js_sys::Array::is_array(&blocks) {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            "blocks must be an array of Uint8Array",
+        )
+        .into());
+    }
+    let blocks: &js_sys::Array = blocks.unchecked_ref();
+    let count = blocks.length() as usize;
+    if count > MAX_MANY_VALUES {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!("{count} values exceed the limit of {MAX_MANY_VALUES} per call"),
+        )
+        .into());
+    }
+    SCRATCH.with_borrow_mut(|scratch| {
+        let result = decode_many(scratch, blocks, count);
+        scratch.shrink();
+        Ok(result?)
+    })
+}
+
+fn decode_many(
+    scratch: &mut Scratch,
+    blocks: &js_sys::Array,
+    count: usize,
+) -> Result<JsValue, Error> {
+    let Scratch {
+        input,
+        tape,
+        interner,
+    } = scratch;
+    input.clear();
+    let mut ends = Vec::with_capacity(count);
+    for (i, block) in blocks.iter().enumerate() {
+        let Some(array) = block.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!("blocks[{i}] is not a Uint8Array"),
+            ));
+        };
+        let len = array.length() as usize;
+        if len > cbor::MAX_CBOR_FRAME_SIZE || input.len() + len > MAX_MANY_BYTES {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!("blocks[{i}]: over the size limit"),
+            ));
+        }
+        let start = input.len();
+        input.resize(start + len, 0);
+        array.copy_to(input.get_mut(start..).unwrap_or_default());
+        ends.push(input.len());
+    }
+    tape.clear();
+    let base = input.as_ptr() as usize;
+    let mut start = 0;
+    for (i, &end) in ends.iter().enumerate() {
+        let block = input.get(start..end).unwrap_or_default();
+        write_tape(block, base, Limits::DEFAULT, tape, interner)
+            .map_err(|e| e.context(format!("blocks[{i}]")))?;
+        start = end;
+    }
+    Ok(build(tape, input, Some(count)))
 }
 
 /// Checks that `bytes` are exactly one valid DRISL value, building nothing (throws an

@@ -1,6 +1,7 @@
 // Builds JS values from the flat description ("tape") that the wasm side writes while it decodes
-// DRISL (see data_model.rs for the format). One call per value: the wasm side hands over a view of
-// its op buffer, all new strings as one JS string (decoded from UTF-8 once), and a view of the input.
+// DRISL (see data_model.rs for the format). One call per decode (of one value or many): the wasm
+// side hands over where its op buffer and input copy are in its memory, and all new strings as one
+// JS string (decoded from UTF-8 once).
 // Map keys and other repeated short strings are interned: the wasm side numbers them, and this
 // module keeps the JS strings in `interned`, so each is decoded once per process, not per value.
 
@@ -20,12 +21,30 @@ export class CidLink {
 
 const interned = [];
 
+let memory = null;
+let words = new Uint32Array(0);
+let bytes = new Uint8Array(0);
+
+/** Called once by the wasm side with its WebAssembly.Memory. */
+export function setMemory(wasmMemory) {
+  memory = wasmMemory;
+}
+
 // Op codes: keep in sync with `Op` in data_model.rs.
 const NULL = 0, TRUE = 1, FALSE = 2, INT32 = 3, INT53 = 4, INT64 = 5, STRING = 6, INTERNED = 7,
   INTERN = 8, BYTES = 9, LINK = 10, ARRAY = 11, MAP = 12;
 
-export function materialize(ops, text, input) {
-  let at = 0;
+/**
+ * Builds `count` values (or one value when `count` is -1) from the tape of `opsLength` words at byte
+ * address `opsAddress`; byte strings are copied out of the input copy at `inputAddress`.
+ */
+export function materialize(opsAddress, text, inputAddress, count) {
+  if (words.buffer !== memory.buffer) {
+    words = new Uint32Array(memory.buffer);
+    bytes = new Uint8Array(memory.buffer);
+  }
+  const ops = words;
+  let at = opsAddress >>> 2;
   const string = () => {
     const op = ops[at++];
     if (op === INTERNED) return interned[ops[at++]];
@@ -46,7 +65,7 @@ export function materialize(ops, text, input) {
       case INT53: at += 3; return (ops[at - 1] | 0) * 4294967296 + ops[at - 2];
       case INT64: at += 3; return BigInt.asIntN(64, (BigInt(ops[at - 1]) << 32n) | BigInt(ops[at - 2]));
       case STRING: case INTERNED: case INTERN: return string();
-      case BYTES: at += 3; return input.slice(ops[at - 2], ops[at - 2] + ops[at - 1]);
+      case BYTES: at += 3; return bytes.slice(inputAddress + ops[at - 2], inputAddress + ops[at - 2] + ops[at - 1]);
       case LINK: at += 3; return new CidLink(text.substring(ops[at - 2], ops[at - 1]));
       case ARRAY: {
         const n = ops[at + 1];
@@ -68,5 +87,8 @@ export function materialize(ops, text, input) {
       }
     }
   };
-  return value();
+  if (count === -1) return value();
+  const values = new Array(count);
+  for (let i = 0; i < count; i++) values[i] = value();
+  return values;
 }

@@ -7,7 +7,7 @@ out="$root/target/workerd-test"
 rm -rf "$out" && mkdir -p "$out"
 cp -r "$root/pkg" "$out/pkg"
 cp "$root/tests/js/workerd/worker.mjs" "$out/worker.mjs"
-snippets=$(cd "$out/pkg" && find snippets -name '*.js' | sort | sed 's#.*#    (name = "&", esModule = embed "pkg/\&"),#')
+snippets=$(cd "$out/pkg" && find snippets -name '*.js' | sort | sed 's#.*#    (name = "&", esModule = embed "pkg/&"),#')
 cat > "$out/config.capnp" <<CAPNP
 using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (

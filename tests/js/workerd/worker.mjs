@@ -22,29 +22,39 @@ const CHECKS = [
   ['isValidUri', 'dns:example.com', true],
 ];
 
-function run() {
+async function run() {
   const failures = [];
-  for (const [name, input, expected] of CHECKS) {
-    if (atproof[name](input) !== expected) failures.push(`${name}(${input}) !== ${expected}`);
+  let passed = 0;
+  const check = (name, ok) => (ok ? passed++ : failures.push(name));
+  const value = atproof.decodeCbor(atproof.encodeCbor({ text: 'hi', n: 2n ** 60n, link: new atproof.CidLink('bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm') }));
+  check('decodeCbor/encodeCbor round trip', value.text === 'hi' && value.n === 2n ** 60n && value.link instanceof atproof.CidLink);
+  check('cidForValue', atproof.cidForValue({ a: 1 }).startsWith('bafyrei'));
+  for (const curve of ['k256', 'p256']) {
+    const keypair = atproof.Keypair.generate(curve); // crypto.getRandomValues in the isolate
+    const data = new TextEncoder().encode('workerd');
+    const sig = await keypair.sign(data);
+    check(`${curve} sign/verify`, atproof.verifySignature(keypair.did(), data, sig));
+    check(`${curve} verifySignatureAsync (WebCrypto for p256)`, await atproof.verifySignatureAsync(keypair.did(), data, sig));
   }
+  for (const [name, input, expected] of CHECKS) check(`${name}(${input}) === ${expected}`, atproof[name](input) === expected);
   const a = atproof.Tid.now();
   const b = atproof.Tid.now(); // the clock id came from crypto.getRandomValues in this isolate
-  if (!(b > a)) failures.push(`Tid.now not increasing: ${a} ${b}`);
+  check(`Tid.now increasing: ${a} ${b}`, b > a);
   try {
     atproof.ensureValidHandle(7);
     failures.push('ensureValidHandle(7) did not throw');
   } catch (e) {
-    if (!(e instanceof atproof.AtproofError) || e.code !== 'invalid-argument') failures.push(`wrong error ${e}`);
+    check(`AtproofError invalid-argument: ${e}`, e instanceof atproof.AtproofError && e.code === 'invalid-argument');
   }
-  return { passed: CHECKS.length + 2 - failures.length, failures };
+  return { passed, failures };
 }
 
 export default {
   async fetch() {
-    return Response.json(run());
+    return Response.json(await run());
   },
   async test() {
-    const { passed, failures } = run();
+    const { passed, failures } = await run();
     console.log(`workerd: ${passed} passed, ${failures.length} failed`);
     if (failures.length > 0) throw new Error(failures.join('\n'));
   },

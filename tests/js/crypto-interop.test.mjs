@@ -1,0 +1,31 @@
+// Cross-implementation: atproof against the reference @atproto/crypto (a dev dependency), same keys,
+// same data. Both sign with RFC 6979 and low-S, so the signatures must be byte-identical.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as atproof from 'atproof';
+import { P256Keypair, Secp256k1Keypair, verifySignature as referenceVerify } from '@atproto/crypto';
+import { highSTwin } from './suites/crypto.mjs';
+
+const REFERENCE = { k256: Secp256k1Keypair, p256: P256Keypair };
+
+for (const curve of ['k256', 'p256']) {
+  test(`${curve}: same signatures as @atproto/crypto, and each verifies the other's`, async () => {
+    for (let k = 0; k < 8; k++) {
+      const ours = atproof.Keypair.generate(curve);
+      const theirs = await REFERENCE[curve].import(ours.export(), { exportable: true });
+      assert.equal(theirs.did(), ours.did());
+      for (let i = 0; i < 16; i++) {
+        const data = crypto.getRandomValues(new Uint8Array(1 + ((k * 16 + i) % 200)));
+        const ourSig = await ours.sign(data);
+        const theirSig = await theirs.sign(data);
+        assert.deepEqual(ourSig, theirSig, 'RFC 6979 signatures differ');
+        assert.ok(await referenceVerify(ours.did(), data, ourSig), '@atproto/crypto rejects our signature');
+        assert.ok(atproof.verifySignature(theirs.did(), data, theirSig), 'we reject @atproto/crypto\'s signature');
+        assert.ok(await atproof.verifySignatureAsync(theirs.did(), data, theirSig));
+        const twin = highSTwin(theirSig, curve);
+        assert.equal(atproof.verifySignature(ours.did(), data, twin), false, 'high-S twin accepted');
+        assert.equal(await atproof.verifySignatureAsync(ours.did(), data, twin), false, 'high-S twin accepted (async)');
+      }
+    }
+  });
+}

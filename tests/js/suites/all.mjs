@@ -1,0 +1,6 @@
+// Every runtime-independent suite, by name.
+import syntax from './syntax.mjs';
+import dataModel from './data-model.mjs';
+import crypto from './crypto.mjs';
+
+export const SUITES = { syntax, 'data-model': dataModel, crypto };

@@ -1,0 +1,94 @@
+// Small helpers for the suites: deep equality, hex/base64/base58/base32 codecs for test data, a
+// minimal CAR block iterator (the tests' own, independent of the library under test), and the
+// runner that collects passed checks and failures.
+
+export function deepEqual(a, b) {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
+}
+
+export const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
+export const toHex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+export const fromBase64 = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(s.length / 4) * 4, '=')), (c) => c.charCodeAt(0));
+export const bytesEqual = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+export function fromBase58(s) {
+  let n = 0n;
+  for (const c of s) n = n * 58n + BigInt(B58.indexOf(c));
+  const out = [];
+  while (n > 0n) { out.unshift(Number(n & 255n)); n >>= 8n; }
+  for (const c of s) { if (c !== '1') break; out.unshift(0); }
+  return Uint8Array.from(out);
+}
+
+const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
+export function cidString(bytes) {
+  let out = 'b', bits = 0, value = 0;
+  for (const byte of bytes) {
+    value = (value << 8) | byte; bits += 8;
+    while (bits >= 5) { out += B32[(value >>> (bits - 5)) & 31]; bits -= 5; }
+  }
+  if (bits > 0) out += B32[(value << (5 - bits)) & 31];
+  return out;
+}
+
+/** The blocks of a CARv1 file: [{ cid (string), bytes }]. Assumes 36-byte CIDv1 blocks (atproto). */
+export function carBlocks(car) {
+  let at = 0;
+  const varint = () => { let v = 0, shift = 0, b; do { b = car[at++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return v; };
+  const headerLength = varint();
+  at += headerLength;
+  const blocks = [];
+  while (at < car.length) {
+    const length = varint();
+    const cid = car.subarray(at, at + 36);
+    blocks.push({ cid: cidString(cid), bytes: car.subarray(at + 36, at + length) });
+    at += length;
+  }
+  return blocks;
+}
+
+/** Runs suites: each is `async (atproof, fixtures, check) => void`. Returns { passed, failures }. */
+export async function runSuites(atproof, fixtures, suites) {
+  let passed = 0;
+  const failures = [];
+  for (const [name, suite] of Object.entries(suites)) {
+    const check = (what, ok, detail = '') => {
+      if (ok) passed++;
+      else failures.push(`${name}: ${what}${detail ? ` — ${detail}` : ''}`);
+    };
+    try {
+      await suite(atproof, fixtures, check);
+    } catch (e) {
+      failures.push(`${name}: threw ${e?.stack ?? e}`);
+    }
+  }
+  return { passed, failures };
+}
+
+/** Whether `fn()` throws an AtproofError with `code` (and the module still answers afterwards). */
+export function throwsCode(atproof, fn, code) {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof atproof.AtproofError && e.code === code ? true : `threw ${e?.code ?? ''} ${e}`;
+  }
+  return 'did not throw';
+}
+
+export async function rejectsCode(atproof, promise, code) {
+  try {
+    await promise;
+  } catch (e) {
+    return e instanceof atproof.AtproofError && e.code === code ? true : `rejected with ${e?.code ?? ''} ${e}`;
+  }
+  return 'did not reject';
+}
