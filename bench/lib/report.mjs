@@ -59,6 +59,17 @@ export function renderMarkdown(doc) {
     'Chromium = highest JS heap (performance.memory, after each sample) above the heap after preparing the inputs' +
     ' (+ atproof\'s wasm linear memory where given). The machine is shared, so note the load average.', '');
 
+  const summary = summarize(results);
+  if (summary.length) {
+    out.push('## Summary: each atproof function against the fastest peer doing the same job', '');
+    out.push('| task | runtime | data set | atproof | median ms | fastest peer | median ms | atproof/peer |');
+    out.push('| --- | --- | --- | --- | ---: | --- | ---: | ---: |');
+    for (const s of summary) {
+      out.push(`| ${s.task} | ${s.runtime} | ${s.dataset} | ${s.atproof} | ${fmt(s.atproofMs)} | ${s.peer ?? '—'} | ${fmt(s.peerMs)} | ${s.ratio ? `**${fmt(s.ratio)}×**` : '—'} |`);
+    }
+    out.push('');
+  }
+
   for (const [taskId, task] of Object.entries(TASKS)) {
     const rows = results.filter((r) => r.task === taskId);
     if (!rows.length) continue;
@@ -94,4 +105,20 @@ export function renderMarkdown(doc) {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** per (task, runtime, data set, atproof implementation that ran): the fastest peer compared with it */
+export function summarize(results) {
+  const out = [];
+  for (const a of results) {
+    if (a.status !== 'ok' || !TASKS[a.task].impls[a.impl].atproof) continue;
+    let best;
+    for (const r of results) {
+      if (r.status !== 'ok' || r.runtime !== a.runtime || r.task !== a.task || r.dataset !== a.dataset) continue;
+      if (!Object.values(comparatorsOf(r.task, r.impl)).includes(a.impl)) continue;
+      if (!best || r.medianMs < best.medianMs) best = r;
+    }
+    out.push({ task: a.task, runtime: a.runtime, dataset: a.datasetName, atproof: a.impl, atproofMs: a.medianMs, peer: best?.impl, peerMs: best?.medianMs, ratio: best ? best.medianMs / a.medianMs : undefined });
+  }
+  return out;
 }
