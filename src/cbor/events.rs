@@ -13,8 +13,13 @@ use crate::error::{Code, Error, Result};
 ///
 /// Every `ArrayStart`/`MapStart` is matched by an `End`; inside a map, each entry is a `Key`
 /// followed by one value. Strings and byte strings borrow from the input (their byte offset is
-/// [`Events::position`] minus their length right after the event), so a binding can describe a
-/// whole value as one flat buffer of events and offsets.
+/// [`Events::position`] minus their length right after the event).
+///
+/// This is what a JavaScript binding needs to build JS values with one boundary crossing: drain
+/// the events into one buffer (a tag byte per event; integers inline; strings, keys and bytes as
+/// offset and length into the input the caller already holds; links as their 36 bytes), return
+/// that buffer, and let JS rebuild the value from it with `TextDecoder` and `subarray`. Every rule
+/// has been checked by the time an event is emitted, so JS never sees a half-valid value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// `null`.
