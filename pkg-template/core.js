@@ -4,3 +4,5 @@ export * from './atproof.js';
 export { default as init } from './atproof.js';
 export { AtproofError } from '__BINDINGS__/error.js';
 export { CidLink } from '__BINDINGS__/values.js';
+export { RepoRecords } from '__BINDINGS__/repo.js';
+export { readCarStream, verifyRepoStream } from './streams.js';

@@ -20,3 +20,19 @@ export declare class CidLink {
   toString(): string;
   toJSON(): { $link: string };
 }
+
+/** Any source of CAR bytes: a ReadableStream (fetch().body), a Response, or an (async) iterable of chunks. */
+export type ByteSource = ReadableStream<Uint8Array> | Response | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/** Reads a CAR as it arrives, yielding each block (hash-checked) without holding the whole file. */
+export declare function readCarStream(
+  source: ByteSource,
+  onRoots?: (roots: string[]) => void,
+): AsyncGenerator<{ cid: string; bytes: Uint8Array }, void, undefined>;
+
+/** Verifies a repository CAR as it arrives; resolves to what verifyRepo returns. */
+export declare function verifyRepoStream(
+  source: ByteSource,
+  options?: import('./atproof.js').VerifyRepoOptions,
+  onProgress?: (progress: import('./atproof.js').StreamProgress) => void,
+): Promise<import('./atproof.js').VerifiedRepo>;

@@ -149,6 +149,57 @@ codes! {
     InvalidPdsEndpoint => "invalid-pds-endpoint",
     /// The DID document has no `#atproto` signing key, and the caller needs one.
     DidDocumentNoSigningKey => "did-document-no-signing-key",
+
+    // --- CAR, MST, repo ---
+    /// A CAR header that is not a DRISL map of exactly `roots` (an array of CID links) and
+    /// `version` (the integer 1).
+    CarInvalidHeader => "car-invalid-header",
+    /// A CAR length prefix that is not a minimal unsigned LEB128 varint of at most 10 bytes that
+    /// fits in 64 bits.
+    CarInvalidVarint => "car-invalid-varint",
+    /// The CAR ends inside its header or inside a block section.
+    CarTruncated => "car-truncated",
+    /// A CAR without a root where one is needed (a repository CAR's first root is its commit).
+    CarNoRoots => "car-no-roots",
+    /// The block named as the commit (a CAR's first root) is not one: not a DRISL CID, not a map,
+    /// or a map with neither `version` nor `data`.
+    CarRootNotCommit => "car-root-not-commit",
+    /// A block the verification needs (commit, MST node, record) is not among the blocks given.
+    MissingBlock => "missing-block",
+    /// An MST node that is not exactly `{e: [{k, p, t, v}, …], l}` with fields of the right types.
+    MstInvalid => "mst-invalid",
+    /// An MST key that is not `<collection>/<record key>`: empty, too long, not exactly two
+    /// non-empty segments, or a character outside `A-Za-z0-9.-_:~`.
+    MstInvalidKey => "mst-invalid-key",
+    /// A link from an MST node to another MST node (`l`, `t`) or from a commit to the MST root
+    /// that is not a DRISL (0x71) CID.
+    MstInvalidLink => "mst-invalid-link",
+    /// A key whose depth (leading zero bits of its SHA-256, halved) is not its node's layer, or a
+    /// subtree that is not exactly one layer below its parent.
+    MstWrongLayer => "mst-wrong-layer",
+    /// Keys of one node out of order.
+    MstUnsortedKeys => "mst-unsorted-keys",
+    /// The same key twice in a tree.
+    MstDuplicateKey => "mst-duplicate-key",
+    /// A prefix length `p` that is not the length of the common prefix with the previous key of
+    /// the node (the first entry's must be 0): the compression is mandatory and unique.
+    MstNonOptimalPrefix => "mst-non-optimal-prefix",
+    /// A key of a subtree outside the range its position allows (between its neighbours in the
+    /// parent node).
+    MstRangeViolation => "mst-range-violation",
+    /// The root node has no entries but points to a subtree (the top must be trimmed).
+    MstEmptyTopNode => "mst-empty-top-node",
+    /// A node below the root with neither entries nor a subtree (empty nodes must be pruned).
+    MstEmptyNode => "mst-empty-node",
+    /// A commit whose fields are missing, of the wrong type, unknown or invalid (`did`, `rev`,
+    /// `data`, `prev`, `sig`).
+    CommitInvalid => "commit-invalid",
+    /// A commit whose `version` is not 3 (versions 1 and 2 are not supported).
+    CommitUnsupportedVersion => "commit-unsupported-version",
+    /// The commit's DID is not the one the caller expected.
+    DidMismatch => "did-mismatch",
+    /// An MST key that is not a repository path: a valid, normalized NSID, `/`, a valid record key.
+    InvalidRepoPath => "invalid-repo-path",
 }
 
 impl fmt::Display for Code {

@@ -6,15 +6,22 @@
 //! - [`cid`]: atproto CIDs (CIDv1, DRISL or raw, SHA-256): binary and string forms, hashing.
 //! - [`crypto`]: `did:key`/multikey public keys, strict low-S signature verification, signing keypairs.
 //! - [`identity`]: the atproto facts of a DID document (handle, signing key, PDS).
+//! - [`car`]: CAR v1 files: whole-buffer and incremental reading (every block hashed), writing.
+//! - [`mst`]: the Merkle Search Tree: strict node decoding, verification walk, persistent trees,
+//!   diffs and proofs.
+//! - [`repo`]: commits, full repository verification (whole or streaming), record proofs, export.
 //!
 //! [`bindings`] (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
 
+pub mod car;
 pub mod cbor;
 pub mod cid;
 pub mod crypto;
 pub mod error;
 pub mod identity;
+pub mod mst;
+pub mod repo;
 pub mod syntax;
 
 #[cfg(target_arch = "wasm32")]

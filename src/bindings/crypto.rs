@@ -66,7 +66,7 @@ export interface DidDocumentInfo {
 
 /// A key argument: a did:key, a multikey or a legacy multibase key (parsed once, then cached); a
 /// legacy compressed key that names no curve gives its reading on each curve.
-fn key_arg(key: &JsValue) -> Result<(String, Vec<PublicKey>), Error> {
+pub(super) fn key_arg(key: &JsValue) -> Result<(String, Vec<PublicKey>), Error> {
     let text = string_arg(key, "key", MAX_KEY_LEN, Code::InvalidPublicKey)?;
     let keys = crypto::with_default_key_cache(|cache| cache.parse_key_string(&text))?;
     Ok((text, keys))

@@ -14,6 +14,7 @@
 
 pub mod crypto;
 pub mod data_model;
+pub mod repo;
 pub mod syntax;
 
 use crate::{Code, Error};

@@ -30,3 +30,38 @@ isValidHandle(42);
 // @ts-expect-error Tid.parse returns TidParts, not a string
 const wrong: string = Tid.parse(tid);
 console.log(wrong);
+
+// Data model, keys, repositories.
+import { decodeCbor, decodeCborMany, encodeCbor, cidForCbor, cidForValue, fromJson, toJson, validateCbor, CidLink } from 'atproof';
+import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoSigner, parseDidDocument } from 'atproof';
+import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
+import type { Signer, VerifiedRepo, DidDocumentInfo } from 'atproof';
+
+async function typed(bytes: Uint8Array, key: string) {
+  const value: unknown = decodeCbor(bytes);
+  const many: unknown[] = decodeCborMany([bytes]);
+  const encoded: Uint8Array = encodeCbor({ a: 1, b: new CidLink('bafyrei') });
+  const cids: string = cidForCbor(bytes) + cidForValue(value);
+  validateCbor(bytes);
+  const json: unknown = toJson(fromJson({ $bytes: 'AA' }));
+  const ok: boolean = verifySignature(key, bytes, bytes) && (await verifySignatureAsync(key, bytes, bytes));
+  const parsed: 'ES256K' | 'ES256' = parseDidKey(key).algorithm;
+  const keypair = Keypair.generate('k256');
+  const signer: Signer = keypair;
+  const sig: Uint8Array = await signer.sign(bytes);
+  const webSigner: Signer = await webCryptoSigner({} as CryptoKeyPair);
+  const doc: DidDocumentInfo = parseDidDocument({ id: 'did:web:example.com' });
+  const { roots, blocks } = readCar(bytes);
+  const repo: VerifiedRepo = verifyRepo(bytes, { did: 'did:plc:x', key });
+  for (const { path, cid } of repo.records) console.log(path, cid);
+  const streamed: VerifiedRepo = await verifyRepoStream([bytes], {}, ({ blocks, bytes }) => console.log(blocks + bytes));
+  const proof: Uint8Array = recordProof(bytes, 'app.bsky.feed.post', '3k');
+  const { cid, record } = verifyRecord(proof, { did: 'did:plc:x', key, collection: 'app.bsky.feed.post', rkey: '3k' });
+  for await (const block of readCarStream(new Response(new Blob([bytes as BlobPart])))) console.log(block.cid, block.bytes.length);
+  const verifier = new RepoVerifier({ key });
+  verifier.push(bytes);
+  const reader = new CarReader();
+  const got: { cid: string; bytes: Uint8Array }[] = reader.push(bytes);
+  console.log(value, many, encoded, cids, json, ok, parsed, sig, webSigner, doc, roots, blocks.get('x'), streamed, cid, record, got, verifier.finish());
+}
+console.log(typed);

@@ -2,5 +2,6 @@
 import syntax from './syntax.mjs';
 import dataModel from './data-model.mjs';
 import crypto from './crypto.mjs';
+import repo from './repo.mjs';
 
-export const SUITES = { syntax, 'data-model': dataModel, crypto };
+export const SUITES = { syntax, 'data-model': dataModel, crypto, repo };

@@ -92,3 +92,36 @@ export async function rejectsCode(atproof, promise, code) {
   }
   return 'did not reject';
 }
+
+function varint(n) {
+  const out = [];
+  while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
+  out.push(n);
+  return out;
+}
+
+/** Re-assembles a CAR from its header bytes and [{ cidBytes, bytes }] sections (the tests' own writer). */
+export function writeCar(header, sections) {
+  const parts = [Uint8Array.from(varint(header.length)), header];
+  for (const { cidBytes, bytes } of sections) parts.push(Uint8Array.from(varint(cidBytes.length + bytes.length)), cidBytes, bytes);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** The raw header and sections of a CAR (36-byte CIDs), for building altered CARs. */
+export function carSections(car) {
+  let at = 0;
+  const read = () => { let v = 0, shift = 0, b; do { b = car[at++]; v += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80); return v; };
+  const headerLength = read();
+  const header = car.subarray(at, at + headerLength);
+  at += headerLength;
+  const sections = [];
+  while (at < car.length) {
+    const length = read();
+    sections.push({ cidBytes: car.subarray(at, at + 36), bytes: car.subarray(at + 36, at + length), cid: cidString(car.subarray(at, at + 36)) });
+    at += length;
+  }
+  return { header, sections };
+}

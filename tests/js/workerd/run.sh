@@ -19,6 +19,7 @@ const mainWorker :Workerd.Worker = (
     (name = "atproof", esModule = embed "pkg/workerd.js"),
     (name = "core.js", esModule = embed "pkg/core.js"),
     (name = "atproof.js", esModule = embed "pkg/atproof.js"),
+    (name = "streams.js", esModule = embed "pkg/streams.js"),
 $snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
   ],

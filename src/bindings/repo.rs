@@ -1,0 +1,339 @@
+//! CAR files and repositories for JavaScript: `readCar`, `CarReader`, `verifyRepo`,
+//! `RepoVerifier` (streaming), `verifyRecord`.
+//!
+//! Results cross the boundary as few times as possible: `readCar` hands over one string of CID
+//! strings and one array of offsets, and `blockMap` in `repo.js` builds the `Map` of views into the
+//! caller's own bytes; `verifyRepo` hands over one string of every path and CID, and `RepoRecords`
+//! makes each `{ path, cid }` only when asked.
+
+use super::{bytes_arg, crypto::key_arg, string_arg, type_name, SCRATCH};
+use crate::car::{CarItem, CarLimits, CarStreamReader};
+use crate::cid::{Cid, CID_STRING_LEN};
+use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
+use crate::{Code, Error};
+use std::fmt::Write;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(module = "/src/bindings/repo.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = RepoRecords)]
+    type JsRepoRecords;
+    #[wasm_bindgen(constructor, js_class = RepoRecords)]
+    fn new(text: &str, path_ends: Vec<u32>) -> JsRepoRecords;
+
+    #[wasm_bindgen(js_name = blockMap)]
+    fn block_map(cids: &str, offsets: Vec<u32>, input: &JsValue) -> js_sys::Map;
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** The records of a verified repository, in MST key order. */
+export declare class RepoRecords implements Iterable<{ path: string; cid: string }> {
+  /** The number of records. */
+  readonly length: number;
+  /** The record at `index` (negative counts from the end), or undefined. */
+  at(index: number): { path: string; cid: string } | undefined;
+  /** The CID of the record at `path` ("collection/rkey"), or undefined. */
+  get(path: string): string | undefined;
+  [Symbol.iterator](): Iterator<{ path: string; cid: string }>;
+  toJSON(): { path: string; cid: string }[];
+}
+/** A verified repository. */
+export interface VerifiedRepo {
+  did: string;
+  rev: string;
+  version: number;
+  /** CID of the commit block. */
+  commit: string;
+  /** CID of the MST root. */
+  data: string;
+  /** true when a key was given (and the signature verified: otherwise verification throws). */
+  signatureVerified: boolean;
+  records: RepoRecords;
+}
+/** Options of verifyRepo and RepoVerifier. */
+export interface VerifyRepoOptions {
+  /** The DID the commit must name. */
+  did?: string;
+  /** The account's signing key (did:key or multibase): the commit signature must verify with it. */
+  key?: string;
+}
+/** How far a streaming verification or read has come. */
+export interface StreamProgress {
+  blocks: number;
+  bytes: number;
+}
+"#;
+
+fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
+}
+
+fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(JsValue::UNDEFINED);
+    }
+    if !options.is_object() {
+        return Err(Error::new(Code::InvalidArgument, format!("options must be an object, not {}", type_name(options))));
+    }
+    js_sys::Reflect::get(options, &key.into()).map_err(|_| Error::new(Code::InvalidArgument, format!("options.{key} cannot be read")))
+}
+
+/// `{ did?, key? }` as verification options.
+fn verify_options(options: &JsValue) -> Result<VerifyOptions, Error> {
+    let did = get(options, "did")?;
+    let did = if did.is_undefined() {
+        None
+    } else {
+        let did = string_arg(&did, "options.did", crate::syntax::identifiers::MAX_DID_LEN, Code::InvalidDid)?;
+        crate::syntax::ensure_valid_did(&did)?;
+        Some(did)
+    };
+    let key = get(options, "key")?;
+    let key = if key.is_undefined() {
+        None
+    } else {
+        let (text, keys) = key_arg(&key)?;
+        match keys[..] {
+            [key] => Some(key),
+            _ => return Err(Error::new(Code::UnsupportedKeyType, format!("the key {text} names no curve: pass its did:key"))),
+        }
+    };
+    Ok(VerifyOptions { did, key, limits: CarLimits::DEFAULT })
+}
+
+/// Appends the 59-character string of `cid` to `text`.
+fn push_cid(text: &mut String, cid: &Cid) {
+    // Writing to a String cannot fail.
+    let _ = write!(text, "{cid}");
+}
+
+/// The JS object of a verified repository.
+fn verified_repo_to_js(repo: &VerifiedRepo) -> Result<JsValue, JsValue> {
+    let records = &repo.records;
+    let mut text = String::with_capacity(records.len() * (CID_STRING_LEN + 40));
+    let mut path_ends = Vec::with_capacity(records.len());
+    for entry in records.iter() {
+        text.push_str(entry.path);
+        path_ends.push(text.len() as u32);
+    }
+    for entry in records.iter() {
+        push_cid(&mut text, &entry.cid);
+    }
+    let out = js_sys::Object::new();
+    set(&out, "did", &repo.did.as_str().into())?;
+    set(&out, "rev", &repo.rev.as_str().into())?;
+    set(&out, "version", &(repo.version as f64).into())?;
+    set(&out, "commit", &repo.commit.to_string().into())?;
+    set(&out, "data", &repo.data.to_string().into())?;
+    set(&out, "signatureVerified", &repo.signature_verified.into())?;
+    set(&out, "records", &JsRepoRecords::new(&text, path_ends).into())?;
+    Ok(out.into())
+}
+
+/// The largest CAR taken in one buffer (the streaming verifier has no such limit).
+const MAX_CAR_BYTES: usize = 2 << 30;
+
+/// Reads a whole CAR: `{ roots, blocks }`, `blocks` a `Map` from CID string to a view of the block
+/// in `bytes` (no copy), in file order. Every block's hash is checked (`cid-mismatch`).
+#[wasm_bindgen(js_name = readCar, unchecked_return_type = "{ roots: string[]; blocks: Map<string, Uint8Array> }")]
+pub fn read_car(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<JsValue, JsValue> {
+    SCRATCH.with_borrow_mut(|scratch| {
+        bytes_arg(&bytes, "bytes", MAX_CAR_BYTES, &mut scratch.input)?;
+        let input = &scratch.input;
+        let base = input.as_ptr() as usize;
+        let mut roots: Vec<Cid> = Vec::new();
+        let mut cids = String::new();
+        let mut offsets: Vec<u32> = Vec::new();
+        let mut reader = CarStreamReader::new();
+        reader.feed(input, |item| {
+            match item {
+                CarItem::Header { roots: r } => roots.extend_from_slice(r),
+                CarItem::Block { cid, data } => {
+                    push_cid(&mut cids, &cid);
+                    offsets.extend([(data.as_ptr() as usize - base) as u32, data.len() as u32]);
+                }
+            }
+            Ok(())
+        })?;
+        reader.finish()?;
+        let out = js_sys::Object::new();
+        let root_strings: js_sys::Array = roots.iter().map(|c| JsValue::from(c.to_string())).collect();
+        set(&out, "roots", &root_strings)?;
+        set(&out, "blocks", &block_map(&cids, offsets, &bytes))?;
+        scratch.shrink();
+        Ok(out.into())
+    })
+}
+
+/// Verifies a repository CAR (`com.atproto.sync.getRepo`) in full: every block hash, the commit
+/// (fields; `did` and signature with `key` when given), the MST's structure and canonical form,
+/// every record present and valid. Returns the commit's fields and every record in key order.
+#[wasm_bindgen(js_name = verifyRepo, unchecked_return_type = "VerifiedRepo")]
+pub fn verify_repo(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "VerifyRepoOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let options = verify_options(&options)?;
+    SCRATCH.with_borrow_mut(|scratch| {
+        bytes_arg(&car, "car", MAX_CAR_BYTES, &mut scratch.input)?;
+        let verified = repo::verify_repo(&scratch.input, &options);
+        scratch.shrink();
+        verified_repo_to_js(&verified?)
+    })
+}
+
+/// Verifies a `com.atproto.sync.getRecord` proof CAR: `{ cid, record }` (the record decoded), or
+/// `{ cid: null, record: null }` when the proof shows the record absent.
+#[wasm_bindgen(js_name = verifyRecord, unchecked_return_type = "{ cid: string | null; record: unknown }")]
+pub fn verify_record(
+    #[wasm_bindgen(js_name = proofCar, unchecked_param_type = "Uint8Array")] proof_car: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ did: string; key: string; collection: string; rkey: string }")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let verify = verify_options(&options)?;
+    let did = verify.did.ok_or_else(|| Error::new(Code::InvalidArgument, "options.did is required"))?;
+    let key = verify.key.ok_or_else(|| Error::new(Code::InvalidArgument, "options.key is required"))?;
+    let collection = string_arg(&get(&options, "collection")?, "options.collection", 317, Code::InvalidNsid)?;
+    let rkey = string_arg(&get(&options, "rkey")?, "options.rkey", 512, Code::InvalidRecordKey)?;
+    let mut proof = Vec::new();
+    bytes_arg(&proof_car, "proofCar", MAX_CAR_BYTES, &mut proof)?;
+    let out = js_sys::Object::new();
+    match repo::verify_record(&proof, &did, &key, &collection, &rkey)? {
+        Some(found) => {
+            set(&out, "cid", &found.cid.to_string().into())?;
+            let record = SCRATCH.with_borrow_mut(|scratch| {
+                scratch.input.clear();
+                scratch.input.extend_from_slice(found.record);
+                super::data_model::decode_into_js(scratch, crate::cbor::Limits::RECORD)
+            })?;
+            set(&out, "record", &record)?;
+        }
+        None => {
+            set(&out, "cid", &JsValue::NULL)?;
+            set(&out, "record", &JsValue::NULL)?;
+        }
+    }
+    Ok(out.into())
+}
+
+/// Makes the proof CAR of one record out of a whole repository CAR — what
+/// `com.atproto.sync.getRecord` serves: the commit, the MST nodes from the root to the record's key
+/// (its neighbours' too, for an absent key) and the record. `verifyRecord` checks it.
+#[wasm_bindgen(js_name = recordProof)]
+pub fn record_proof(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] rkey: JsValue,
+) -> Result<Vec<u8>, JsValue> {
+    let collection = string_arg(&collection, "collection", 317, Code::InvalidNsid)?;
+    let rkey = string_arg(&rkey, "rkey", 512, Code::InvalidRecordKey)?;
+    SCRATCH.with_borrow_mut(|scratch| {
+        bytes_arg(&car, "car", MAX_CAR_BYTES, &mut scratch.input)?;
+        let proof = repo::record_proof_car(&scratch.input, &collection, &rkey);
+        scratch.shrink();
+        Ok(proof?)
+    })
+}
+
+fn progress_to_js(blocks: u64, bytes: u64) -> Result<JsValue, JsValue> {
+    let out = js_sys::Object::new();
+    set(&out, "blocks", &(blocks as f64).into())?;
+    set(&out, "bytes", &(bytes as f64).into())?;
+    Ok(out.into())
+}
+
+/// Verifies a repository CAR as its chunks arrive (`push`), with progress, holding the MST but not
+/// the records; `finish()` gives what `verifyRepo` gives. See also `verifyRepoStream`.
+#[wasm_bindgen]
+pub struct RepoVerifier(Option<RepoStreamVerifier>);
+
+#[wasm_bindgen]
+impl RepoVerifier {
+    /// A verifier with `{ did?, key? }`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "VerifyRepoOptions")] options: JsValue) -> Result<RepoVerifier, JsValue> {
+        Ok(RepoVerifier(Some(RepoStreamVerifier::new(verify_options(&options)?))))
+    }
+
+    /// Feeds the next chunk: `{ blocks, bytes }` read so far.
+    #[wasm_bindgen(unchecked_return_type = "StreamProgress")]
+    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue) -> Result<JsValue, JsValue> {
+        let verifier = self.0.as_mut().ok_or_else(finished)?;
+        let progress = SCRATCH.with_borrow_mut(|scratch| {
+            bytes_arg(&chunk, "chunk", MAX_CAR_BYTES, &mut scratch.input)?;
+            verifier.feed(&scratch.input)
+        })?;
+        progress_to_js(progress.blocks, progress.bytes)
+    }
+
+    /// Checks the whole repository once every chunk is in: the result of `verifyRepo`.
+    #[wasm_bindgen(unchecked_return_type = "VerifiedRepo")]
+    pub fn finish(&mut self) -> Result<JsValue, JsValue> {
+        let verifier = self.0.take().ok_or_else(finished)?;
+        verified_repo_to_js(&verifier.finish()?)
+    }
+}
+
+fn finished() -> Error {
+    Error::new(Code::InvalidArgument, "this verifier has finished")
+}
+
+/// Reads a CAR as its chunks arrive: `push(chunk)` returns the blocks it completed
+/// (`{ cid, bytes }`, hash-checked, bytes copied out), `roots` once the header is in. See also
+/// `readCarStream`.
+#[wasm_bindgen]
+pub struct CarReader(CarStreamReader);
+
+#[wasm_bindgen]
+impl CarReader {
+    /// A new reader.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> CarReader {
+        CarReader(CarStreamReader::new())
+    }
+
+    /// The CAR's roots (CID strings), or undefined before the header is read.
+    #[wasm_bindgen(getter, unchecked_return_type = "string[] | undefined")]
+    pub fn roots(&self) -> JsValue {
+        match self.0.roots() {
+            Some(roots) => roots.iter().map(|c| JsValue::from(c.to_string())).collect::<js_sys::Array>().into(),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// Feeds the next chunk; the blocks it completed, in file order.
+    #[wasm_bindgen(unchecked_return_type = "{ cid: string; bytes: Uint8Array }[]")]
+    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue) -> Result<js_sys::Array, JsValue> {
+        let blocks = js_sys::Array::new();
+        let reader = &mut self.0;
+        SCRATCH.with_borrow_mut(|scratch| -> Result<(), JsValue> {
+            bytes_arg(&chunk, "chunk", MAX_CAR_BYTES, &mut scratch.input)?;
+            let mut failed = None;
+            reader.feed(&scratch.input, |item| {
+                if let CarItem::Block { cid, data } = item {
+                    let block = js_sys::Object::new();
+                    if let Err(e) = set(&block, "cid", &cid.to_string().into())
+                        .and_then(|_| set(&block, "bytes", &js_sys::Uint8Array::from(data).into()))
+                    {
+                        failed = Some(e);
+                    }
+                    blocks.push(&block);
+                }
+                Ok(())
+            })?;
+            failed.map_or(Ok(()), Err)
+        })?;
+        Ok(blocks)
+    }
+
+    /// Checks that the CAR ended cleanly (not inside a block).
+    pub fn finish(&self) -> Result<(), JsValue> {
+        Ok(self.0.finish()?)
+    }
+}
+
+impl Default for CarReader {
+    fn default() -> Self {
+        CarReader::new()
+    }
+}

@@ -1,0 +1,137 @@
+//! The pieces of a CAR v1 file, shared by the whole-buffer and the incremental reader: the
+//! length-prefixed frame, the header, the block section.
+
+use super::varint::{read_varint, write_varint};
+use super::CarLimits;
+use crate::cbor::{Decoder, Encoder};
+use crate::cid::{Cid, CID_BYTE_LEN};
+use crate::error::{Code, Error, Result};
+
+/// A length-prefixed frame (the header or a block section) at the start of some bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Frame {
+    /// The bytes end inside the frame; `needed` bytes from its start would make progress (the
+    /// whole frame once its length is known, one more byte while the varint is incomplete).
+    Incomplete { needed: usize },
+    /// The frame is whole: a varint of `prefix` bytes and a body of `body` bytes.
+    Complete { prefix: usize, body: usize },
+}
+
+impl Frame {
+    /// Reads the frame at the start of `bytes` (absolute position `offset`), refusing a body
+    /// longer than the limits allow before anything is buffered for it.
+    pub(crate) fn read(bytes: &[u8], offset: u64, limits: &CarLimits) -> Result<Frame> {
+        let Some((length, prefix)) = read_varint(bytes, offset)? else {
+            return Ok(Frame::Incomplete {
+                needed: bytes.len() + 1,
+            });
+        };
+        let max_body = limits.max_block_size.saturating_add(CID_BYTE_LEN);
+        let body = usize::try_from(length)
+            .ok()
+            .filter(|&body| body <= max_body)
+            .ok_or_else(|| {
+                Error::new(
+                    Code::LimitExceeded,
+                    format!(
+                        "CAR section at byte {offset} of {length} bytes exceeds the block size limit of {} bytes",
+                        limits.max_block_size
+                    ),
+                )
+            })?;
+        let total = prefix + body;
+        Ok(if bytes.len() >= total {
+            Frame::Complete { prefix, body }
+        } else {
+            Frame::Incomplete { needed: total }
+        })
+    }
+}
+
+/// Decodes the CAR header body (at absolute `offset`): a DRISL map of exactly `roots`, an array of
+/// CID links, and `version`, the integer 1.
+pub(crate) fn decode_header(body: &[u8], offset: u64) -> Result<Vec<Cid>> {
+    let invalid = |why: String| {
+        Error::new(
+            Code::CarInvalidHeader,
+            format!("CAR header at byte {offset}: {why}"),
+        )
+    };
+    let cbor = |e: Error| invalid(format!("[{}] {}", e.code(), e.message()));
+    let mut decoder = Decoder::new(body).map_err(cbor)?;
+    let entries = decoder.read_map_header().map_err(cbor)?;
+    let mut roots = None;
+    let mut version = None;
+    let mut previous = None;
+    for _ in 0..entries {
+        let key = decoder.read_key(previous).map_err(cbor)?;
+        match key {
+            "roots" => {
+                let count = decoder.read_array_header().map_err(cbor)?;
+                let mut links = Vec::with_capacity(count);
+                for _ in 0..count {
+                    links.push(decoder.read_link().map_err(cbor)?);
+                }
+                roots = Some(links);
+            }
+            "version" => version = Some(decoder.read_int().map_err(cbor)?),
+            other => return Err(invalid(format!("unexpected field {other:?}"))),
+        }
+        previous = Some(key);
+    }
+    decoder.finish().map_err(cbor)?;
+    match (version, roots) {
+        (Some(1), Some(roots)) => Ok(roots),
+        (Some(version), _) if version != 1 => Err(invalid(format!(
+            "version {version} (only CAR version 1 is supported)"
+        ))),
+        (None, _) => Err(invalid("no version field".into())),
+        _ => Err(invalid("no roots field".into())),
+    }
+}
+
+/// Appends the frame of a CAR v1 header naming `roots`.
+pub(crate) fn write_header(roots: &[Cid], out: &mut Vec<u8>) {
+    let mut encoder = Encoder::new();
+    encoder.write_map_header(2);
+    encoder.write_str("roots");
+    encoder.write_array_header(roots.len());
+    for root in roots {
+        encoder.write_link(root);
+    }
+    encoder.write_str("version");
+    encoder.write_int(1);
+    let header = encoder.into_bytes();
+    write_varint(header.len() as u64, out);
+    out.extend_from_slice(&header);
+}
+
+/// Whether the readers hash every block against its CID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HashCheck {
+    /// Hash every block and fail with `cid-mismatch` on a difference.
+    Verify,
+    /// Take the CIDs as given: only for data that is trusted already.
+    Trust,
+}
+
+/// Splits a block section body (at absolute `offset`) into its CID and block, and checks the
+/// block's hash unless told to trust it.
+#[inline]
+pub(crate) fn read_block(body: &[u8], offset: u64, hashes: HashCheck) -> Result<(Cid, &[u8])> {
+    let (cid, used) =
+        Cid::read_prefix(body).map_err(|e| e.context(format!("CAR block at byte {offset}")))?;
+    let block = body.get(used..).unwrap_or_default();
+    if hashes == HashCheck::Verify {
+        cid.verify(block)
+            .map_err(|e| e.context(format!("CAR block at byte {offset}")))?;
+    }
+    Ok((cid, block))
+}
+
+/// Appends one block section.
+pub(crate) fn write_block(cid: &Cid, block: &[u8], out: &mut Vec<u8>) {
+    write_varint((CID_BYTE_LEN + block.len()) as u64, out);
+    cid.write_bytes(out);
+    out.extend_from_slice(block);
+}

@@ -1,0 +1,168 @@
+//! The Merkle Search Tree (MST) of atproto repositories: strict node decoding, the verification
+//! walk, persistent in-memory trees with insert/delete, diffs and key proofs.
+//!
+//! An MST maps keys (repository paths, `<collection>/<record key>`) to CIDs. Each key has a
+//! *depth*: the number of leading zero bits of its SHA-256, halved (2-bit chunks, fanout 4). A node
+//! on *layer* L holds only keys of depth L, sorted, with links to subtrees on layer L−1 between
+//! them (`l` before the first key, `t` after each); the root's layer is the greatest depth. The
+//! shape is therefore a pure function of the key set, and so is the root CID.
+//!
+//! The tricky bits:
+//! - **Every canonical rule is checked**, because a tree that breaks one still hashes fine and
+//!   other implementations accept it (atproto#5429): every key on its node's layer
+//!   (`mst-wrong-layer`), sorted and unique within a node (`mst-unsorted-keys`,
+//!   `mst-duplicate-key`), each prefix length `p` exactly the common prefix with the previous key
+//!   (`mst-non-optimal-prefix`: the compression is mandatory, so a shorter `p` is a different,
+//!   non-canonical encoding of the same keys), every subtree key strictly between its neighbours
+//!   (`mst-range-violation`), subtrees exactly one layer down, MST→MST links DRISL CIDs
+//!   (`mst-invalid-link`), keys of the repository-path shape (`mst-invalid-key`).
+//! - **Empty nodes.** The empty tree is one node with no entries. Otherwise the top must not be
+//!   an empty node that only points down (`mst-empty-top-node`), and no node may be empty without
+//!   a subtree (`mst-empty-node`); an empty node *with* a subtree is required wherever keys sit
+//!   two or more layers below their parent, so that links never skip a layer.
+//! - **Ranges are checked in one pass**: the walk visits keys in order across all nodes, so each
+//!   key must sort strictly after the previous one; within a node that is the node's own order,
+//!   across nodes it is exactly the range rule.
+//! - **Node decoding goes straight from the DRISL bytes** through the strict cursor into a
+//!   reusable scratch [`Node`] (keys rebuilt into one buffer): no generic value tree. Map keys
+//!   sort `e` before `l`, so the left link is read last.
+//! - **Partial trees.** A [`Tree`] may hold subtrees known only by CID (a proof or a firehose
+//!   diff carries only some nodes). Anything that needs such a subtree fails with
+//!   `missing-block` naming its CID, and leaves the tree unchanged: trees are persistent
+//!   (copy-on-write nodes behind `Rc`), so an operation builds a new root and swaps it in only on
+//!   success, and keeping the old tree costs one clone of a pointer.
+//! - **Insert** may split the subtree where the key lands (into the parts before and after it),
+//!   and a key above the root's layer grows new layers. **Delete** merges the two subtrees around
+//!   the removed key (recursively along their facing edges) and trims empty nodes off the top.
+//! - **Proofs**: the nodes from the root down to where a key is or would be prove its presence or
+//!   absence; a key's depth says which node must hold it, so no neighbour is needed.
+//! - **Limits**: at most [`MAX_NODE_ENTRIES`] entries per node and [`MAX_LAYER`] layers, both far
+//!   beyond honest trees (a node averages 3 entries; a layer is a factor of 4 in size) and there
+//!   because record keys can be mined to make degenerate shapes.
+
+mod diff;
+mod node;
+mod tree;
+mod walk;
+
+pub use diff::{diff, RecordOp, TreeDiff};
+pub use node::{Node, NodeEntry};
+pub use tree::{KeyProof, Tree, TreeIter};
+pub use walk::walk_entries;
+
+use crate::cid::sha256;
+use crate::error::{Code, Error, Result};
+
+/// Most entries one node may hold (a node averages 3; more than about 60 in an honest tree of
+/// millions of keys is improbable beyond any practical doubt).
+pub const MAX_NODE_ENTRIES: usize = 4096;
+/// Highest layer a tree may reach (a key of depth 32 needs 64 leading zero bits; honest trees of
+/// millions of keys stay below layer 15).
+pub const MAX_LAYER: u8 = 32;
+/// Longest key, in bytes (an NSID is at most 317 bytes, a record key 512).
+pub const MAX_KEY_LEN: usize = 1024;
+
+/// The depth of `key`: leading zero bits of its SHA-256, divided by two.
+///
+/// ```
+/// use atproof::mst::key_depth;
+/// assert_eq!(key_depth(b"blue"), 1);
+/// assert_eq!(key_depth(b"app.bsky.feed.post/9adeb165882c"), 8);
+/// ```
+pub fn key_depth(key: &[u8]) -> u8 {
+    let digest = sha256(key);
+    let mut zeros = 0u32;
+    for chunk in digest.chunks_exact(8) {
+        let word = u64::from_be_bytes(chunk.try_into().unwrap_or_default());
+        zeros += word.leading_zeros();
+        if word != 0 {
+            break;
+        }
+    }
+    (zeros / 2) as u8
+}
+
+/// The length of the common prefix of `a` and `b`, in bytes.
+pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Checks the shape every MST key must have: 1 to [`MAX_KEY_LEN`] bytes of `A-Za-z0-9.-_:~` and
+/// exactly one `/`, between two non-empty segments (`mst-invalid-key`).
+///
+/// This is the structural rule of the tree; a repository also needs the first segment to be an
+/// NSID and the second a record key, which [`crate::repo::ensure_valid_repo_path`] checks.
+pub fn ensure_valid_mst_key(key: &[u8]) -> Result<()> {
+    let invalid = |why: &str| {
+        Err(Error::new(
+            Code::MstInvalidKey,
+            format!("MST key {}: {why}", quote_key(key)),
+        ))
+    };
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return invalid("must be 1 to 1024 bytes");
+    }
+    let mut slash = None;
+    for (i, &b) in key.iter().enumerate() {
+        match b {
+            b'/' if slash.is_none() => slash = Some(i),
+            b'/' => return invalid("has more than one '/'"),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'~') => {}
+            _ => return invalid("has a character outside [A-Za-z0-9.-_:~/]"),
+        }
+    }
+    match slash {
+        Some(i) if i > 0 && i + 1 < key.len() => Ok(()),
+        Some(_) => invalid("has an empty segment"),
+        None => invalid("has no '/' (a key is <collection>/<record key>)"),
+    }
+}
+
+/// A key for messages: as text when it is printable ASCII, else as hex; at most 80 characters.
+pub(crate) fn quote_key(key: &[u8]) -> String {
+    const MAX: usize = 80;
+    let shown = key.get(..MAX).unwrap_or(key);
+    let mut text = if shown.iter().all(|b| b.is_ascii_graphic()) {
+        format!("{:?}", String::from_utf8_lossy(shown))
+    } else {
+        let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
+        format!("0x{hex}")
+    };
+    if key.len() > MAX {
+        text.push_str(&format!("… ({} bytes)", key.len()));
+    }
+    text
+}
+
+/// The `missing-block` error for an MST node that is not available.
+pub(crate) fn missing_node(cid: &crate::cid::Cid) -> Error {
+    Error::new(
+        Code::MissingBlock,
+        format!("MST node {cid} is not available"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_depths_of_the_spec_examples() {
+        assert_eq!(key_depth(b"2653ae71"), 0);
+        assert_eq!(key_depth(b"blue"), 1);
+        assert_eq!(key_depth(b"app.bsky.feed.post/454397e440ec"), 4);
+        assert_eq!(key_depth(b"app.bsky.feed.post/9adeb165882c"), 8);
+    }
+
+    #[test]
+    fn key_shapes() {
+        for good in ["a/b", "app.bsky.feed.post/3k2a", "k/00", "x:y/~z_-."] {
+            assert!(ensure_valid_mst_key(good.as_bytes()).is_ok(), "{good}");
+        }
+        for bad in ["", "a", "/b", "a/", "a/b/c", "a b/c", "a/é"] {
+            let err = ensure_valid_mst_key(bad.as_bytes()).unwrap_err();
+            assert_eq!(err.code(), Code::MstInvalidKey, "{bad}");
+        }
+        assert!(ensure_valid_mst_key(&[b'a'; 1025]).is_err());
+    }
+}

@@ -1,0 +1,342 @@
+//! One MST node: strict decoding from DRISL bytes, and the canonical encoding.
+
+use std::cmp::Ordering;
+
+use super::{
+    common_prefix_len, ensure_valid_mst_key, key_depth, quote_key, MAX_LAYER, MAX_NODE_ENTRIES,
+};
+use crate::cbor::{Decoder, Encoder, Limits};
+use crate::cid::{Cid, Codec};
+use crate::error::{Code, Error, Result};
+
+/// A decoded MST node: the left link and the entries, with every key rebuilt in full.
+///
+/// [`Node::decode`] checks every rule that concerns one node alone (see the
+/// [module docs](super)); the rules between nodes (layers, ranges, empty nodes) belong to the
+/// walk. The node owns its buffers, so one `Node` can be reused for many blocks with
+/// [`Node::decode_from`] without allocating again.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Node {
+    left: Option<Cid>,
+    /// Every full key, one after the other.
+    keys: Vec<u8>,
+    entries: Vec<Slot>,
+    layer: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot {
+    key_start: usize,
+    key_end: usize,
+    value: Cid,
+    right: Option<Cid>,
+}
+
+/// One entry of a [`Node`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeEntry<'a> {
+    /// The full key.
+    pub key: &'a [u8],
+    /// The value: the record's CID.
+    pub value: Cid,
+    /// The subtree of keys between this key and the next (`t`).
+    pub right: Option<Cid>,
+}
+
+/// Limits for decoding one node: nodes are small, the entry limit is checked separately.
+const NODE_LIMITS: Limits = Limits::FRAME;
+
+/// Shape errors: the node is not `{e: [{k, p, t, v}…], l}`.
+fn invalid(why: impl std::fmt::Display) -> Error {
+    Error::new(Code::MstInvalid, why.to_string())
+}
+
+/// Reads the next map key and checks it is `expected` (canonical order is the decoder's job).
+fn expect_key(decoder: &mut Decoder<'_>, previous: Option<&str>, expected: &str) -> Result<()> {
+    let at = decoder.position();
+    let key = decoder.read_key(previous)?;
+    if key == expected {
+        Ok(())
+    } else {
+        Err(invalid(format_args!(
+            "field {key:?} at byte {at} where {expected:?} belongs (fields are exactly e, l and k, p, t, v)"
+        )))
+    }
+}
+
+/// Checks that an MST→MST link is a DRISL CID.
+fn check_tree_link(link: Option<Cid>, field: &str, entry: Option<usize>) -> Result<Option<Cid>> {
+    match link {
+        Some(cid) if cid.codec() != Codec::Drisl => {
+            let place = entry.map_or_else(String::new, |i| format!(" of entry {i}"));
+            Err(Error::new(
+                Code::MstInvalidLink,
+                format!(
+                    "link `{field}`{place} to {cid} is not a DRISL CID (MST nodes must be 0x71)"
+                ),
+            ))
+        }
+        link => Ok(link),
+    }
+}
+
+impl Node {
+    /// Decodes and checks one node.
+    ///
+    /// ```
+    /// use atproof::mst::Node;
+    /// let empty = [0xa2, 0x61, b'e', 0x80, 0x61, b'l', 0xf6]; // {e: [], l: null}
+    /// let node = Node::decode(&empty)?;
+    /// assert!(node.is_empty() && node.left().is_none());
+    /// assert_eq!(node.encode(), empty);
+    /// # Ok::<(), atproof::Error>(())
+    /// ```
+    pub fn decode(block: &[u8]) -> Result<Node> {
+        let mut node = Node::default();
+        node.decode_from(block)?;
+        Ok(node)
+    }
+
+    /// Decodes `block` into this node, reusing its buffers. On error the node's content is
+    /// unspecified (but valid to reuse).
+    pub fn decode_from(&mut self, block: &[u8]) -> Result<()> {
+        self.read(block).map_err(|e| e.context("MST node"))
+    }
+
+    /// [`Node::decode_from`] for the block of `cid`, which error messages name.
+    pub(crate) fn decode_block(&mut self, block: &[u8], cid: &Cid) -> Result<()> {
+        self.read(block)
+            .map_err(|e| e.context(format_args!("MST node {cid}")))
+    }
+
+    fn read(&mut self, block: &[u8]) -> Result<()> {
+        self.left = None;
+        self.keys.clear();
+        self.entries.clear();
+        self.layer = 0;
+        let mut decoder = Decoder::with_limits(block, NODE_LIMITS)?;
+        if decoder.read_map_header()? != 2 {
+            return Err(invalid("must be a map of exactly two fields, e and l"));
+        }
+        expect_key(&mut decoder, None, "e")?;
+        let count = decoder.read_array_header()?;
+        if count > MAX_NODE_ENTRIES {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!("{count} entries exceed the limit of {MAX_NODE_ENTRIES}"),
+            ));
+        }
+        self.entries.reserve(count);
+        for index in 0..count {
+            self.decode_entry(&mut decoder, index)?;
+        }
+        expect_key(&mut decoder, Some("e"), "l")?;
+        self.left = check_tree_link(decoder.read_null_or_link()?, "l", None)?;
+        decoder.finish()?;
+        Ok(())
+    }
+
+    fn decode_entry(&mut self, decoder: &mut Decoder<'_>, index: usize) -> Result<()> {
+        let at = decoder.position();
+        if decoder.read_map_header()? != 4 {
+            return Err(invalid(format_args!(
+                "entry {index} at byte {at} must be a map of exactly four fields, k, p, t and v"
+            )));
+        }
+        expect_key(decoder, None, "k")?;
+        let suffix = decoder.read_bytes()?;
+        expect_key(decoder, Some("k"), "p")?;
+        let prefix_at = decoder.position();
+        let prefix = decoder.read_int()?;
+        expect_key(decoder, Some("p"), "t")?;
+        let right = check_tree_link(decoder.read_null_or_link()?, "t", Some(index))?;
+        expect_key(decoder, Some("t"), "v")?;
+        let value = decoder.read_link()?;
+
+        // Rebuild the key: the first `prefix` bytes of the previous key, then the suffix.
+        let previous = self
+            .entries
+            .last()
+            .map(|slot| (slot.key_start, slot.key_end));
+        let (previous_start, previous_end) = previous.unwrap_or((0, 0));
+        let previous_len = previous_end - previous_start;
+        if index == 0 && prefix != 0 {
+            return Err(Error::new(
+                Code::MstNonOptimalPrefix,
+                format!(
+                    "the first entry has prefix length {prefix} at byte {prefix_at}; it must be 0"
+                ),
+            ));
+        }
+        let prefix = usize::try_from(prefix)
+            .ok()
+            .filter(|&p| p <= previous_len)
+            .ok_or_else(|| {
+                invalid(format_args!(
+                    "entry {index}: prefix length {prefix} at byte {prefix_at} is not between 0 and the previous key's length {previous_len}"
+                ))
+            })?;
+        let key_start = self.keys.len();
+        self.keys
+            .extend_from_within(previous_start..previous_start + prefix);
+        self.keys.extend_from_slice(suffix);
+        let key_end = self.keys.len();
+        let key = self.keys.get(key_start..key_end).unwrap_or_default();
+        ensure_valid_mst_key(key).map_err(|e| e.context(format_args!("entry {index}")))?;
+
+        if index > 0 {
+            let previous_key = self
+                .keys
+                .get(previous_start..previous_end)
+                .unwrap_or_default();
+            match previous_key.cmp(key) {
+                Ordering::Less => {}
+                Ordering::Equal => {
+                    return Err(Error::new(
+                        Code::MstDuplicateKey,
+                        format!("entry {index} repeats key {}", quote_key(key)),
+                    ))
+                }
+                Ordering::Greater => {
+                    return Err(Error::new(
+                        Code::MstUnsortedKeys,
+                        format!(
+                            "entry {index} key {} sorts before the previous key {}",
+                            quote_key(key),
+                            quote_key(previous_key)
+                        ),
+                    ))
+                }
+            }
+            let shared = common_prefix_len(previous_key, key);
+            if shared != prefix {
+                return Err(Error::new(
+                    Code::MstNonOptimalPrefix,
+                    format!(
+                        "entry {index} key {} has prefix length {prefix}, but shares {shared} bytes with the previous key (the compression is mandatory)",
+                        quote_key(key)
+                    ),
+                ));
+            }
+        }
+
+        let depth = key_depth(key);
+        if index == 0 {
+            if depth > MAX_LAYER {
+                return Err(Error::new(
+                    Code::LimitExceeded,
+                    format!(
+                        "MST key {} has depth {depth}, beyond the limit of {MAX_LAYER} layers",
+                        quote_key(key)
+                    ),
+                ));
+            }
+            self.layer = depth;
+        } else if depth != self.layer {
+            return Err(Error::new(
+                Code::MstWrongLayer,
+                format!(
+                    "key {} of entry {index} has depth {depth}, but the node's first key puts it on layer {}",
+                    quote_key(key),
+                    self.layer
+                ),
+            ));
+        }
+        self.entries.push(Slot {
+            key_start,
+            key_end,
+            value,
+            right,
+        });
+        Ok(())
+    }
+
+    /// The left link (`l`): the subtree of keys before the first entry.
+    pub fn left(&self) -> Option<Cid> {
+        self.left
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the node has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The layer of the node's keys, `None` for a node without entries (whose layer only its
+    /// parent can tell).
+    pub fn layer(&self) -> Option<u8> {
+        (!self.entries.is_empty()).then_some(self.layer)
+    }
+
+    /// The entry at `index`.
+    #[inline]
+    pub fn entry(&self, index: usize) -> Option<NodeEntry<'_>> {
+        self.entries.get(index).map(|slot| self.view(slot))
+    }
+
+    /// The entries, in key order.
+    pub fn entries(&self) -> impl ExactSizeIterator<Item = NodeEntry<'_>> + '_ {
+        self.entries.iter().map(|slot| self.view(slot))
+    }
+
+    #[inline]
+    fn view(&self, slot: &Slot) -> NodeEntry<'_> {
+        NodeEntry {
+            key: self
+                .keys
+                .get(slot.key_start..slot.key_end)
+                .unwrap_or_default(),
+            value: slot.value,
+            right: slot.right,
+        }
+    }
+
+    /// The canonical encoding (equal to the decoded bytes, since decoding accepts only that).
+    pub fn encode(&self) -> Vec<u8> {
+        encode_node(
+            self.left.as_ref(),
+            self.entries()
+                .map(|entry| (entry.key, entry.value, entry.right)),
+        )
+    }
+}
+
+/// The canonical DRISL encoding of an MST node: `{e: [{k, p, t, v}…], l}` with each key
+/// compressed against the previous one.
+pub(crate) fn encode_node<'k>(
+    left: Option<&Cid>,
+    entries: impl ExactSizeIterator<Item = (&'k [u8], Cid, Option<Cid>)>,
+) -> Vec<u8> {
+    let mut encoder = Encoder::new();
+    encoder.write_map_header(2);
+    encoder.write_str("e");
+    encoder.write_array_header(entries.len());
+    let mut previous: &[u8] = &[];
+    for (key, value, right) in entries {
+        let prefix = common_prefix_len(previous, key);
+        encoder.write_map_header(4);
+        encoder.write_str("k");
+        encoder.write_bytes(key.get(prefix..).unwrap_or_default());
+        encoder.write_str("p");
+        encoder.write_int(prefix as i64);
+        encoder.write_str("t");
+        write_optional_link(&mut encoder, right.as_ref());
+        encoder.write_str("v");
+        encoder.write_link(&value);
+        previous = key;
+    }
+    encoder.write_str("l");
+    write_optional_link(&mut encoder, left);
+    encoder.into_bytes()
+}
+
+fn write_optional_link(encoder: &mut Encoder, link: Option<&Cid>) {
+    match link {
+        Some(cid) => encoder.write_link(cid),
+        None => encoder.write_null(),
+    }
+}

@@ -1,0 +1,65 @@
+//! Writing repository CARs: full exports in streaming order, and record proofs.
+
+use super::commit::Commit;
+use super::verify::{missing_commit, missing_record, repo_path, root_commit_cid};
+use crate::car::{read_car, BlockSource, CarWriter, CidSet};
+use crate::cid::Cid;
+use crate::error::Result;
+use crate::mst::Tree;
+
+/// A full repository CAR in the streaming order: the commit first, then the MST nodes in
+/// pre-order (a node, then its subtrees left to right), each node followed by the record blocks of
+/// its entries in entry order. A record linked from several keys is written once.
+///
+/// `tree` must be the commit's `data` tree, whole; `records` must hold every record block
+/// (`missing-block` otherwise).
+pub fn write_repo_car<B: BlockSource + ?Sized>(
+    commit_cid: &Cid,
+    commit_block: &[u8],
+    tree: &Tree,
+    records: &B,
+) -> Result<Vec<u8>> {
+    let mut writer = CarWriter::new(&[*commit_cid]);
+    writer.write_block(commit_cid, commit_block);
+    let mut written = CidSet::default();
+    tree.visit_nodes_preorder(|cid, block, values| {
+        writer.write_block(cid, block);
+        for value in values {
+            if written.insert(value) {
+                let record = records
+                    .block(&value)
+                    .ok_or_else(|| missing_record(&value))?;
+                writer.write_block(&value, record);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(writer.into_bytes())
+}
+
+/// The `com.atproto.sync.getRecord` proof of `collection/rkey` in a repository CAR: the commit,
+/// the MST nodes from the root to where the key is (or would be), and the record if present.
+///
+/// The repository is read with every block hash-checked and its tree verified; the commit's
+/// signature is not checked (the proof's reader does that).
+pub fn record_proof_car(repo_car: &[u8], collection: &str, rkey: &str) -> Result<Vec<u8>> {
+    let path = repo_path(collection, rkey)?;
+    let car = read_car(repo_car)?;
+    let commit_cid = root_commit_cid(car.roots())?;
+    let commit_block = car
+        .get(&commit_cid)
+        .ok_or_else(|| missing_commit(&commit_cid))?;
+    let commit = Commit::decode(commit_block)?;
+    let tree = Tree::load(&car, &commit.data())?;
+    let proof = tree.key_proof(path.as_bytes())?;
+    let mut writer = CarWriter::new(&[commit_cid]);
+    writer.write_block(&commit_cid, commit_block);
+    for (cid, block) in &proof.nodes {
+        writer.write_block(cid, block);
+    }
+    if let Some(value) = proof.value {
+        let record = car.get(&value).ok_or_else(|| missing_record(&value))?;
+        writer.write_block(&value, record);
+    }
+    Ok(writer.into_bytes())
+}

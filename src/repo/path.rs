@@ -1,0 +1,117 @@
+//! Repository paths: `<collection>/<record key>`.
+
+use crate::error::{Code, Error, Result};
+use crate::syntax::{ensure_valid_nsid, ensure_valid_record_key};
+
+/// Checks a repository path: a valid, normalized NSID (its domain authority in lower case), `/`,
+/// a valid record key; exactly two segments (`invalid-repo-path`).
+///
+/// ```
+/// use atproof::repo::ensure_valid_repo_path;
+/// assert!(ensure_valid_repo_path("app.bsky.feed.post/3k2a4b5c6d7e2").is_ok());
+/// assert!(ensure_valid_repo_path("app.bsky.feed.post/a/b").is_err());
+/// assert!(ensure_valid_repo_path("App.Bsky.feed.post/self").is_err());
+/// ```
+pub fn ensure_valid_repo_path(path: &str) -> Result<()> {
+    let (collection, rkey) = split_repo_path(path)?;
+    check_collection(collection, path)?;
+    check_record_key(rkey, path)
+}
+
+/// Splits a path at its one `/` into collection and record key, checking nothing else.
+pub fn split_repo_path(path: &str) -> Result<(&str, &str)> {
+    match path.split_once('/') {
+        Some((collection, rkey)) if !rkey.contains('/') => Ok((collection, rkey)),
+        _ => Err(invalid(
+            path,
+            "must be exactly two segments, <collection>/<record key>",
+        )),
+    }
+}
+
+fn invalid(path: &str, why: &str) -> Error {
+    let shown: String = path.chars().take(80).collect();
+    Error::new(
+        Code::InvalidRepoPath,
+        format!("repository path {shown:?}: {why}"),
+    )
+}
+
+fn check_collection(collection: &str, path: &str) -> Result<()> {
+    ensure_valid_nsid(collection).map_err(|e| invalid(path, e.message()))?;
+    let authority = collection
+        .rsplit_once('.')
+        .map_or("", |(authority, _)| authority);
+    if authority.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(invalid(
+            path,
+            "the collection NSID is not normalized (its domain authority must be lower case)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_record_key(rkey: &str, path: &str) -> Result<()> {
+    ensure_valid_record_key(rkey).map_err(|e| invalid(path, e.message()))
+}
+
+/// Checks the paths of a tree walked in key order: keys of one collection come together, so the
+/// collection's NSID is checked once per run of keys rather than once per key.
+#[derive(Debug, Default)]
+pub(crate) struct RepoPathChecker {
+    collection: String,
+}
+
+impl RepoPathChecker {
+    /// Checks one path; returns it as text.
+    pub(crate) fn check<'k>(&mut self, key: &'k [u8]) -> Result<&'k str> {
+        let path = std::str::from_utf8(key).map_err(|_| {
+            Error::new(
+                Code::InvalidRepoPath,
+                "repository path is not UTF-8".to_owned(),
+            )
+        })?;
+        let (collection, rkey) = split_repo_path(path)?;
+        if collection != self.collection {
+            check_collection(collection, path)?;
+            self.collection.clear();
+            self.collection.push_str(collection);
+        }
+        check_record_key(rkey, path)?;
+        Ok(path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths() {
+        for good in [
+            "app.bsky.feed.post/3k2a",
+            "com.example.thing/self",
+            "a.b.c/x:y~z",
+        ] {
+            assert!(ensure_valid_repo_path(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "app.bsky.feed.post",
+            "k/00",
+            "app.bsky.feed.post/",
+            "app.bsky.feed.post/.",
+            "/a",
+            "Com.Example.thing/x",
+            "a.b.c/d/e",
+        ] {
+            let err = ensure_valid_repo_path(bad).unwrap_err();
+            assert_eq!(err.code(), Code::InvalidRepoPath, "{bad}");
+        }
+        let mut checker = RepoPathChecker::default();
+        assert!(checker.check(b"app.bsky.feed.like/1").is_ok());
+        assert!(checker.check(b"app.bsky.feed.like/2").is_ok());
+        assert!(checker.check(b"app.bsky.feed.like/..").is_err());
+        assert!(checker.check(b"k/2").is_err());
+    }
+}

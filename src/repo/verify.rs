@@ -1,0 +1,300 @@
+//! Full repository verification and record proofs.
+
+use super::commit::Commit;
+use super::ensure_valid_repo_path;
+use super::path::RepoPathChecker;
+use crate::car::{read_car_with_limits, BlockSource, CarFile, CarLimits};
+use crate::cbor::{validate_with_limits, Limits};
+use crate::cid::{Cid, Codec};
+use crate::crypto::PublicKey;
+use crate::error::{Code, Error, Result};
+use crate::mst::{walk_entries, Tree};
+
+/// What [`verify_repo`] and [`RepoStreamVerifier`](super::RepoStreamVerifier) should require
+/// beyond the repository's own consistency.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// The DID the commit must name (`did-mismatch` otherwise).
+    pub did: Option<String>,
+    /// The account's signing key: the commit's signature must verify with it. Without a key the
+    /// signature is not checked, and the result says so.
+    pub key: Option<PublicKey>,
+    /// Limits for reading the CAR.
+    pub limits: CarLimits,
+}
+
+/// A verified repository: the commit's fields and every record, in key order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedRepo {
+    /// The account's DID, from the commit.
+    pub did: String,
+    /// The revision (a TID).
+    pub rev: String,
+    /// The repository format version (3).
+    pub version: i64,
+    /// The commit's CID (the CAR's first root).
+    pub commit: Cid,
+    /// The MST root.
+    pub data: Cid,
+    /// The commit's `prev`, virtually always `None`.
+    pub prev: Option<Cid>,
+    /// Whether the signature was checked (a key was given) and verified.
+    pub signature_verified: bool,
+    /// Every record path and CID, in MST key order.
+    pub records: RepoRecords,
+}
+
+/// The records of a repository, in key order: every path in one buffer, no allocation per record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RepoRecords {
+    paths: String,
+    ends: Vec<usize>,
+    cids: Vec<Cid>,
+}
+
+/// One record of [`RepoRecords`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordEntry<'a> {
+    /// `collection/rkey`.
+    pub path: &'a str,
+    /// The record's CID.
+    pub cid: Cid,
+}
+
+impl<'a> RecordEntry<'a> {
+    /// The collection (the part before `/`).
+    pub fn collection(&self) -> &'a str {
+        self.path.split_once('/').map_or(self.path, |(c, _)| c)
+    }
+
+    /// The record key (the part after `/`).
+    pub fn rkey(&self) -> &'a str {
+        self.path.split_once('/').map_or("", |(_, r)| r)
+    }
+}
+
+impl RepoRecords {
+    fn push(&mut self, path: &str, cid: Cid) {
+        self.paths.push_str(path);
+        self.ends.push(self.paths.len());
+        self.cids.push(cid);
+    }
+
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.cids.len()
+    }
+
+    /// Whether there is no record.
+    pub fn is_empty(&self) -> bool {
+        self.cids.is_empty()
+    }
+
+    /// The record at `index` (in key order).
+    pub fn get(&self, index: usize) -> Option<RecordEntry<'_>> {
+        let start = match index.checked_sub(1) {
+            Some(previous) => *self.ends.get(previous)?,
+            None => 0,
+        };
+        let end = *self.ends.get(index)?;
+        Some(RecordEntry {
+            path: self.paths.get(start..end)?,
+            cid: *self.cids.get(index)?,
+        })
+    }
+
+    /// The CID of the record at `path` (a binary search: the records are sorted).
+    pub fn find(&self, path: &str) -> Option<Cid> {
+        let (mut low, mut high) = (0, self.len());
+        while low < high {
+            let middle = low + (high - low) / 2;
+            let entry = self.get(middle)?;
+            match entry.path.as_bytes().cmp(path.as_bytes()) {
+                std::cmp::Ordering::Less => low = middle + 1,
+                std::cmp::Ordering::Greater => high = middle,
+                std::cmp::Ordering::Equal => return Some(entry.cid),
+            }
+        }
+        None
+    }
+
+    /// The records in key order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RecordEntry<'_>> + '_ {
+        let mut start = 0;
+        self.ends.iter().zip(&self.cids).map(move |(&end, &cid)| {
+            let path = self.paths.get(start..end).unwrap_or_default();
+            start = end;
+            RecordEntry { path, cid }
+        })
+    }
+}
+
+/// Checks a record block: valid DRISL within the record limits, and a map.
+pub(crate) fn check_record_block(block: &[u8]) -> Result<()> {
+    validate_with_limits(block, Limits::RECORD)?;
+    if block.first().is_some_and(|b| b >> 5 != 5) {
+        return Err(Error::new(
+            Code::CborUnexpectedType,
+            "a record must be a map at its top level",
+        ));
+    }
+    Ok(())
+}
+
+/// Where the verification finds MST nodes and learns whether record blocks are present and valid.
+pub(crate) trait RepoBlocks: BlockSource {
+    /// Checks the record block `cid`: `missing-block` if absent, the DRISL error if invalid.
+    fn check_record(&self, cid: &Cid) -> Result<()>;
+}
+
+impl RepoBlocks for CarFile<'_> {
+    fn check_record(&self, cid: &Cid) -> Result<()> {
+        let block = self.get(cid).ok_or_else(|| missing_record(cid))?;
+        check_record_block(block)
+    }
+}
+
+pub(crate) fn missing_record(cid: &Cid) -> Error {
+    Error::new(
+        Code::MissingBlock,
+        format!("record block {cid} is not in the CAR"),
+    )
+}
+
+/// Verifies a whole repository CAR (a `com.atproto.sync.getRepo` export).
+///
+/// Checks every block's hash, the commit (the first root: every field, `options.did`, and the
+/// signature when `options.key` is given), the MST (every canonical rule, every node present),
+/// and every record (present, valid DRISL, a map, at a valid repository path). Returns the
+/// commit's fields and every record path and CID in key order.
+///
+/// Memory beyond the input: the block index and the record list, both well under the CAR's size.
+pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> {
+    let car = read_car_with_limits(car, &options.limits)?;
+    let commit_cid = root_commit_cid(car.roots())?;
+    let commit_block = car
+        .get(&commit_cid)
+        .ok_or_else(|| missing_commit(&commit_cid))?;
+    verify_repo_blocks(&commit_cid, commit_block, &car, options)
+}
+
+/// The first root, which must be a DRISL CID (the commit).
+pub(crate) fn root_commit_cid(roots: &[Cid]) -> Result<Cid> {
+    let root = roots.first().ok_or_else(|| {
+        Error::new(
+            Code::CarNoRoots,
+            "the CAR has no root (a repository CAR's first root is its commit)",
+        )
+    })?;
+    if root.codec() != Codec::Drisl {
+        return Err(Error::new(
+            Code::CarRootNotCommit,
+            format!("the first root {root} is not a DRISL CID, so not a commit"),
+        ));
+    }
+    Ok(*root)
+}
+
+pub(crate) fn missing_commit(cid: &Cid) -> Error {
+    Error::new(
+        Code::MissingBlock,
+        format!("the commit block {cid} (the first root) is not in the CAR"),
+    )
+}
+
+/// Decodes the commit and checks the DID and the signature as `options` ask.
+fn verified_commit<'c>(commit_block: &'c [u8], options: &VerifyOptions) -> Result<Commit<'c>> {
+    let commit = Commit::decode(commit_block)?;
+    if let Some(did) = &options.did {
+        if did != commit.did() {
+            return Err(Error::new(
+                Code::DidMismatch,
+                format!("the commit is by {}, not {did}", commit.did()),
+            ));
+        }
+    }
+    if let Some(key) = &options.key {
+        commit.verify_signature(key)?;
+    }
+    Ok(commit)
+}
+
+/// The verification shared by the whole-buffer and the streaming verifier.
+pub(crate) fn verify_repo_blocks<B: RepoBlocks>(
+    commit_cid: &Cid,
+    commit_block: &[u8],
+    blocks: &B,
+    options: &VerifyOptions,
+) -> Result<VerifiedRepo> {
+    let commit = verified_commit(commit_block, options)?;
+    let mut records = RepoRecords::default();
+    let mut paths = RepoPathChecker::default();
+    walk_entries(blocks, &commit.data(), |key, cid| {
+        let path = paths.check(key)?;
+        blocks
+            .check_record(cid)
+            .map_err(|e| e.context(format_args!("record {path}")))?;
+        records.push(path, *cid);
+        Ok(())
+    })?;
+    Ok(VerifiedRepo {
+        did: commit.did().to_owned(),
+        rev: commit.rev_str().to_owned(),
+        version: commit.version(),
+        commit: *commit_cid,
+        data: commit.data(),
+        prev: commit.prev(),
+        signature_verified: options.key.is_some(),
+        records,
+    })
+}
+
+/// A record proven by a proof CAR: its CID and its block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProvenRecord<'a> {
+    /// The record's CID.
+    pub cid: Cid,
+    /// The record block (valid DRISL, a map), borrowed from the proof CAR.
+    pub record: &'a [u8],
+}
+
+/// Verifies a `com.atproto.sync.getRecord` proof CAR: the signed commit of `did` (checked with
+/// `key`), the MST nodes from the root to the record's key, and the record.
+///
+/// Returns the record, or `None` when the proof shows the key absent. A proof that lacks a node on
+/// the path fails with `missing-block`; a tampered one with `cid-mismatch`, `bad-signature` or the
+/// MST rule it breaks.
+pub fn verify_record<'a>(
+    proof_car: &'a [u8],
+    did: &str,
+    key: &PublicKey,
+    collection: &str,
+    rkey: &str,
+) -> Result<Option<ProvenRecord<'a>>> {
+    let path = repo_path(collection, rkey)?;
+    let car = read_car_with_limits(proof_car, &CarLimits::DEFAULT)?;
+    let commit_cid = root_commit_cid(car.roots())?;
+    let commit_block = car
+        .get(&commit_cid)
+        .ok_or_else(|| missing_commit(&commit_cid))?;
+    let options = VerifyOptions {
+        did: Some(did.to_owned()),
+        key: Some(*key),
+        limits: CarLimits::DEFAULT,
+    };
+    let commit = verified_commit(commit_block, &options)?;
+    let tree = Tree::load(&car, &commit.data())?;
+    let Some(cid) = tree.get(path.as_bytes())? else {
+        return Ok(None);
+    };
+    let record = car.get(&cid).ok_or_else(|| missing_record(&cid))?;
+    check_record_block(record).map_err(|e| e.context(format_args!("record {path}")))?;
+    Ok(Some(ProvenRecord { cid, record }))
+}
+
+/// `collection/rkey`, checked.
+pub(crate) fn repo_path(collection: &str, rkey: &str) -> Result<String> {
+    let path = format!("{collection}/{rkey}");
+    ensure_valid_repo_path(&path)?;
+    Ok(path)
+}
