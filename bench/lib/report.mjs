@@ -42,7 +42,7 @@ export function renderMarkdown(doc) {
   const { env, results } = doc;
   const out = [];
   out.push('# atproof benchmark results', '');
-  out.push(`Date: ${env.date} · mode: ${env.quick ? 'quick' : 'full'} · ${env.commit ? `atproof commit ${env.commit}` : ''}`, '');
+  out.push(`Date: ${env.date} · mode: ${env.quick ? 'quick' : 'full'} · ${env.commit ? `git HEAD ${env.commit}` : ''}`, '');
   out.push('| machine | |', '| --- | --- |');
   out.push(`| CPU | ${env.cpuModel} (${env.cores} cores) |`);
   out.push(`| memory | ${env.memoryGiB} GiB |`);
