@@ -1,0 +1,450 @@
+// The benchmark's tasks, shared by the Node worker and the browser page. Every implementation gets
+// the same prepared inputs, returns what the task asks for, and its output is checked against
+// facts computed independently (lib/car.mjs, lib/cbor-facts.mjs) or stored by the generator.
+//
+// An implementation is { side, modules, needs?, async, make(input, M) }:
+//   side     'atproof' | 'atcute' | 'atproto' (which bundle holds it in the browser)
+//   modules  the packages it imports; M maps each name to its module namespace
+//   needs    atproof exports it requires; a missing one -> "atproof: <fn> not available yet"
+//   make     untimed set-up -> { run(): output (or Promise), check(output): Promise<string|void> }
+//            check throws (or returns an error string) when the output is wrong.
+import { splitCar, recordListDigest, sha256Hex } from './car.mjs';
+import { factsOf, factsOfValue, splitCommit } from './cbor-facts.mjs';
+
+/** Names a batched CBOR decoder of atproof may carry (api.md does not fix one). */
+export const ATPROOF_BATCH_DECODERS = ['decodeCborMany', 'decodeCborBatch', 'decodeCborAll'];
+
+export const DATASETS = {
+  '1k': 'repo-1000-k256-s1',
+  '1k-p256': 'repo-1000-p256-s1',
+  '10k': 'repo-10000-k256-s1',
+  '100k': 'repo-100000-k256-s1',
+};
+
+// ---------------------------------------------------------------------------------------------
+// Input preparation (untimed; also what the baseline process does)
+
+/** data = { meta (sidecar), car: Uint8Array } */
+export async function prepareInput(taskId, data) {
+  const { meta, car } = data;
+  const { blocks } = splitCar(car);
+  const input = { meta, car, blocks, carBytes: car.length };
+  if (taskId === 'cbor-decode') {
+    // every record block (records are the leaves' values; MST nodes and the commit are not)
+    const nonRecord = new Set([meta.commitCid]);
+    for (const b of blocks) {
+      const f = factsOf(b.bytes);
+      if (b.cid !== meta.commitCid && isMstNodeShape(b.bytes)) nonRecord.add(b.cid);
+      b.facts = f;
+    }
+    input.records = blocks.filter((b) => !nonRecord.has(b.cid));
+    if (input.records.length !== meta.recordBlockCount) {
+      throw new Error(`prepare: found ${input.records.length} record blocks, sidecar says ${meta.recordBlockCount}`);
+    }
+    input.recordBytes = input.records.map((b) => b.bytes);
+    input.totalBytes = input.recordBytes.reduce((n, b) => n + b.length, 0);
+    const links = input.records.flatMap((b) => b.facts.links);
+    input.expected = { values: input.records.length, items: input.records.reduce((n, b) => n + b.facts.items, 0), links: links.length, linkDigest: await sha256Hex(links.sort().join('\n')) };
+    for (const b of blocks) delete b.facts;
+  } else if (taskId === 'cbor-validate') {
+    input.blockBytes = blocks.map((b) => b.bytes);
+    input.totalBytes = input.blockBytes.reduce((n, b) => n + b.length, 0);
+    input.expectedCidDigest = await sha256Hex(blocks.map((b) => b.cid).join('\n'));
+  } else if (taskId === 'sig-verify') {
+    const commit = blocks.find((b) => b.cid === meta.commitCid);
+    if (!commit) throw new Error('prepare: commit block missing');
+    const { sig, unsigned } = splitCommit(commit.bytes);
+    input.sig = sig;
+    input.unsigned = unsigned;
+    input.tampered = unsigned.slice();
+    input.tampered[input.tampered.length - 1] ^= 1;
+  }
+  return input;
+}
+
+// An MST node is a map {e: [...], l: link|null}; a record always has $type (and more keys).
+function isMstNodeShape(bytes) {
+  // 0xa2 = map(2), 0x61 0x65 = "e", ... ; records start with a larger map or with "$type"
+  return bytes[0] === 0xa2 && bytes[1] === 0x61 && bytes[2] === 0x65;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks
+
+const fail = (msg) => { throw new Error(msg); };
+
+async function checkDecoded(values, input) {
+  if (!Array.isArray(values) || values.length !== input.expected.values) fail(`decoded ${values?.length} values, expected ${input.expected.values}`);
+  const acc = { items: 0, links: [] };
+  for (const v of values) factsOfValue(v, acc);
+  const e = input.expected;
+  if (acc.items !== e.items) fail(`decoded ${acc.items} data items, expected ${e.items}`);
+  if (acc.links.length !== e.links) fail(`decoded ${acc.links.length} links, expected ${e.links}`);
+  const d = await sha256Hex(acc.links.sort().join('\n'));
+  if (d !== e.linkDigest) fail('decoded link CIDs differ from the encoded ones');
+}
+
+async function checkCids(cids, input) {
+  if (!Array.isArray(cids) || cids.length !== input.blocks.length) fail(`computed ${cids?.length} CIDs, expected ${input.blocks.length}`);
+  if ((await sha256Hex(cids.join('\n'))) !== input.expectedCidDigest) {
+    const i = cids.findIndex((c, k) => c !== input.blocks[k].cid);
+    fail(`CID of block ${i} is ${cids[i]}, expected ${input.blocks[i]?.cid}`);
+  }
+}
+
+async function checkRecordList(list, input) {
+  const { meta } = input;
+  if (!Array.isArray(list) || list.length !== meta.recordCount) fail(`listed ${list?.length} records, expected ${meta.recordCount}`);
+  const lines = list.map((r) => `${r.path}\t${r.cid}`);
+  if ((await recordListDigest(lines)) !== meta.recordListSha256) fail('sha-256 of the sorted path/cid list differs from the generator\'s');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks
+
+export const TASKS = {
+  'cbor-decode': {
+    title: 'DAG-CBOR decode of every record block',
+    datasets: { full: ['10k'], quick: ['10k'] },
+    units: (input) => ({ items: input.records.length, itemName: 'records', bytes: input.totalBytes }),
+    impls: {
+      'atproof decodeCbor': {
+        side: 'atproof', modules: ['atproof'], needs: ['decodeCbor'], atproof: true,
+        make: (input, M) => {
+          const decodeCbor = M.atproof.decodeCbor;
+          const blocks = input.recordBytes;
+          return {
+            run() {
+              const out = new Array(blocks.length);
+              for (let i = 0; i < blocks.length; i++) out[i] = decodeCbor(blocks[i]);
+              return out;
+            },
+            check: (out) => checkDecoded(out, input),
+          };
+        },
+      },
+      'atproof batched decode': {
+        side: 'atproof', modules: ['atproof'], needs: ['decodeCborMany|decodeCborBatch|decodeCborAll'], atproof: true, optional: true,
+        make: (input, M) => {
+          const name = ATPROOF_BATCH_DECODERS.find((n) => typeof M.atproof[n] === 'function');
+          const batch = M.atproof[name];
+          const blocks = input.recordBytes;
+          return { run: () => batch(blocks), check: (out) => checkDecoded(out, input), note: `atproof.${name}` };
+        },
+      },
+      '@atcute/cbor decode': {
+        side: 'atcute', modules: ['@atcute/cbor'],
+        make: (input, M) => {
+          const { decode } = M['@atcute/cbor'];
+          const blocks = input.recordBytes;
+          return {
+            run() {
+              const out = new Array(blocks.length);
+              for (let i = 0; i < blocks.length; i++) out[i] = decode(blocks[i]);
+              return out;
+            },
+            check: (out) => checkDecoded(out, input),
+          };
+        },
+      },
+      '@atproto/lex-cbor decode': {
+        side: 'atproto', modules: ['@atproto/lex-cbor'],
+        make: (input, M) => {
+          const { decode } = M['@atproto/lex-cbor'];
+          const blocks = input.recordBytes;
+          return {
+            run() {
+              const out = new Array(blocks.length);
+              for (let i = 0; i < blocks.length; i++) out[i] = decode(blocks[i]);
+              return out;
+            },
+            check: (out) => checkDecoded(out, input),
+          };
+        },
+      },
+    },
+    // the ratio column: each peer against these atproof implementations (label: implementation)
+    compareWith: { default: { single: 'atproof decodeCbor', batched: 'atproof batched decode' } },
+  },
+
+  'cbor-validate': {
+    title: 'validation-only decode and CID (SHA-256) of every block',
+    datasets: { full: ['10k'], quick: ['10k'] },
+    units: (input) => ({ items: input.blocks.length, itemName: 'blocks', bytes: input.totalBytes }),
+    impls: {
+      'atproof validateCbor': {
+        side: 'atproof', modules: ['atproof'], needs: ['validateCbor'], atproof: true, group: 'validate',
+        make: (input, M) => {
+          const validateCbor = M.atproof.validateCbor;
+          const blocks = input.blockBytes;
+          return {
+            run() {
+              let ok = 0;
+              for (let i = 0; i < blocks.length; i++) if (validateCbor(blocks[i]) !== false) ok++;
+              return ok;
+            },
+            async check(ok) {
+              if (ok !== blocks.length) fail(`${ok} of ${blocks.length} blocks validated`);
+              // a validator must also say no: a truncated block
+              let refused = false;
+              try { refused = validateCbor(blocks[0].subarray(0, blocks[0].length - 1)) === false; } catch { refused = true; }
+              if (!refused) fail('validateCbor accepted a truncated block');
+            },
+          };
+        },
+      },
+      'atproof cidForCbor': {
+        side: 'atproof', modules: ['atproof'], needs: ['cidForCbor'], atproof: true, group: 'cid',
+        make: (input, M) => {
+          const cidForCbor = M.atproof.cidForCbor;
+          const blocks = input.blockBytes;
+          return {
+            run() {
+              const out = new Array(blocks.length);
+              for (let i = 0; i < blocks.length; i++) out[i] = cidForCbor(blocks[i]);
+              return out;
+            },
+            check: (out) => checkCids(out, input),
+          };
+        },
+      },
+      '@atcute/cid create': {
+        side: 'atcute', modules: ['@atcute/cid'], group: 'cid',
+        make: (input, M) => {
+          const { create, toString } = M['@atcute/cid'];
+          const blocks = input.blockBytes;
+          return {
+            async run() {
+              const out = new Array(blocks.length);
+              for (let i = 0; i < blocks.length; i++) out[i] = toString(await create(0x71, blocks[i]));
+              return out;
+            },
+            check: (out) => checkCids(out, input),
+          };
+        },
+      },
+      '@atproto/lex-data cidForCbor': {
+        side: 'atproto', modules: ['@atproto/lex-data'], group: 'cid',
+        make: (input, M) => {
+          const { cidForCbor } = M['@atproto/lex-data'];
+          const blocks = input.blockBytes;
+          return {
+            async run() {
+              const out = new Array(blocks.length);
+              for (let i = 0; i < blocks.length; i++) out[i] = (await cidForCbor(blocks[i])).toString();
+              return out;
+            },
+            check: (out) => checkCids(out, input),
+          };
+        },
+      },
+    },
+    compareWith: { cid: { '': 'atproof cidForCbor' } },
+  },
+
+  'sig-verify': {
+    title: 'verify one commit signature (key parsed once)',
+    datasets: { full: ['1k', '1k-p256'], quick: ['1k', '1k-p256'] },
+    units: () => ({ items: 1, itemName: 'verifications', bytes: 0 }),
+    impls: {
+      'atproof verifySignature': {
+        side: 'atproof', modules: ['atproof'], needs: ['verifySignature'], atproof: true,
+        make: (input, M) => {
+          const { verifySignature } = M.atproof;
+          const { signingKey } = input.meta;
+          const { unsigned, sig } = input;
+          return { run: () => verifySignature(signingKey, unsigned, sig), check: (ok) => checkSig(ok, () => verifySignature(signingKey, input.tampered, sig)) };
+        },
+      },
+      'atproof verifySignatureAsync': {
+        side: 'atproof', modules: ['atproof'], needs: ['verifySignatureAsync'], atproof: true,
+        make: (input, M) => {
+          const { verifySignatureAsync } = M.atproof;
+          const { signingKey } = input.meta;
+          const { unsigned, sig } = input;
+          return { run: () => verifySignatureAsync(signingKey, unsigned, sig), check: (ok) => checkSig(ok, () => verifySignatureAsync(signingKey, input.tampered, sig)) };
+        },
+      },
+      '@atcute/crypto': {
+        side: 'atcute', modules: ['@atcute/crypto'],
+        // the did:key is parsed and imported once, as a consumer caching keys per DID would
+        make: async (input, M) => {
+          const { parseDidKey, Secp256k1PublicKey, P256PublicKey } = M['@atcute/crypto'];
+          const found = parseDidKey(input.meta.signingKey);
+          const key = found.type === 'p256' ? await P256PublicKey.importRaw(found.publicKeyBytes) : await Secp256k1PublicKey.importRaw(found.publicKeyBytes);
+          const { unsigned, sig } = input;
+          return { run: () => key.verify(sig, unsigned), check: (ok) => checkSig(ok, () => key.verify(sig, input.tampered)) };
+        },
+      },
+      '@atproto/crypto verifySignature': {
+        side: 'atproto', modules: ['@atproto/crypto'],
+        // @atproto/crypto exports no pre-parsed public key type: the did:key string is the cached form
+        make: (input, M) => {
+          const { verifySignature } = M['@atproto/crypto'];
+          const { signingKey } = input.meta;
+          const { unsigned, sig } = input;
+          return { run: () => verifySignature(signingKey, unsigned, sig), check: (ok) => checkSig(ok, () => verifySignature(signingKey, input.tampered, sig)) };
+        },
+      },
+    },
+    compareWith: { default: { sync: 'atproof verifySignature', async: 'atproof verifySignatureAsync' } },
+  },
+
+  'repo-verify': {
+    title: 'full repo verification, listing every record {path, cid}',
+    datasets: { full: ['1k', '10k', '100k'], quick: ['1k', '10k'] },
+    units: (input) => ({ items: input.meta.recordCount, itemName: 'records', bytes: input.carBytes }),
+    impls: {
+      'atproof verifyRepo': {
+        side: 'atproof', modules: ['atproof'], needs: ['verifyRepo'], atproof: true,
+        make: (input, M) => {
+          const { verifyRepo } = M.atproof;
+          const { did, signingKey } = input.meta;
+          const finish = (r) => {
+            const list = [];
+            for (const { path, cid } of r.records) list.push({ path, cid });
+            return { list, commit: r.commit, signatureVerified: r.signatureVerified, did: r.did, length: r.records.length };
+          };
+          return {
+            run() {
+              const r = verifyRepo(input.car, { did, key: signingKey });
+              return typeof r?.then === 'function' ? r.then(finish) : finish(r);
+            },
+            async check(out) {
+              if (out.signatureVerified !== true) fail('signatureVerified is not true');
+              if (out.commit !== input.meta.commitCid) fail(`commit ${out.commit}, expected ${input.meta.commitCid}`);
+              if (out.did !== did) fail(`did ${out.did}`);
+              if (out.length !== out.list.length) fail(`records.length ${out.length} but ${out.list.length} iterated`);
+              await checkRecordList(out.list, input);
+            },
+          };
+        },
+      },
+      '@atcute (car+cid+sig, @atcute/repo walk)': {
+        side: 'atcute', modules: ['@atcute/car', '@atcute/cbor', '@atcute/cid', '@atcute/crypto', '@atcute/repo'],
+        make: (input, M) => atcuteRepoVerifier(input, M, false),
+      },
+      '@atcute (strict: + @atcute/mst node checks)': {
+        side: 'atcute', modules: ['@atcute/car', '@atcute/cbor', '@atcute/cid', '@atcute/crypto', '@atcute/repo', '@atcute/mst'],
+        make: (input, M) => atcuteRepoVerifier(input, M, true),
+      },
+      '@atproto/repo verifyRepoCar': {
+        side: 'atproto', modules: ['@atproto/repo'],
+        make: (input, M) => {
+          const { verifyRepoCar } = M['@atproto/repo'];
+          const { did, signingKey } = input.meta;
+          return {
+            async run() {
+              const r = await verifyRepoCar(input.car, did, signingKey);
+              const list = r.creates.map((c) => ({ path: `${c.collection}/${c.rkey}`, cid: c.cid.toString() }));
+              return { list, commit: r.commit.cid.toString() };
+            },
+            async check(out) {
+              if (out.commit !== input.meta.commitCid) fail(`commit ${out.commit}`);
+              await checkRecordList(out.list, input);
+            },
+          };
+        },
+      },
+    },
+    compareWith: { default: { '': 'atproof verifyRepo' } },
+  },
+};
+
+async function checkSig(ok, tamperedCall) {
+  if (ok !== true) fail(`signature verification returned ${ok}`);
+  let bad;
+  try { bad = await tamperedCall(); } catch { bad = false; }
+  if (bad !== false) fail('a signature over different bytes verified');
+}
+
+// @atcute has no whole-repo verifier; this composes its public pieces:
+//  1. @atcute/car: read every block, @atcute/cid: SHA-256 of each block must equal its CID;
+//  2. the root block is the commit: @atcute/repo isCommit, did must match, @atcute/crypto verifies the
+//     signature over the re-encoded unsigned commit (key imported once per DID, like a cache);
+//  3. plain: @atcute/repo fromUint8Array walks the MST (it reads the CAR a second time) -> entries;
+//     strict: walks the MST over the verified blocks with @atcute/mst MSTNode.deserialize (node shape,
+//     key order and prefix compression, one key height per node) and adds the checks no atcute API
+//     makes across nodes: subtree height = parent height - 1, keys increasing across the whole tree,
+//     every record block present.
+async function atcuteRepoVerifier(input, M, strict) {
+  const CAR = M['@atcute/car'];
+  const CBOR = M['@atcute/cbor'];
+  const CID = M['@atcute/cid'];
+  const { parseDidKey, Secp256k1PublicKey, P256PublicKey } = M['@atcute/crypto'];
+  const { isCommit, fromUint8Array: readRepo } = M['@atcute/repo'];
+  const { did, signingKey } = input.meta;
+  const found = parseDidKey(signingKey);
+  const key = found.type === 'p256' ? await P256PublicKey.importRaw(found.publicKeyBytes) : await Secp256k1PublicKey.importRaw(found.publicKeyBytes);
+
+  async function verifyCommit(map, rootCid) {
+    const bytes = map.get(rootCid);
+    if (bytes === undefined) fail('commit block missing');
+    const commit = CBOR.decode(bytes);
+    if (!isCommit(commit)) fail('root block is not a commit');
+    if (commit.did !== did) fail(`commit did ${commit.did}`);
+    const { sig, ...unsigned } = commit;
+    if (!(await key.verify(CBOR.fromBytes(sig), CBOR.encode(unsigned)))) fail('commit signature does not verify');
+    return commit;
+  }
+
+  async function walkStrict(map, cid, expectedHeight, acc) {
+    const bytes = map.get(cid);
+    if (bytes === undefined) fail(`missing MST node ${cid}`);
+    const node = await M['@atcute/mst'].MSTNode.deserialize(bytes);
+    if (node.keys.length > 0) {
+      const h = await node.requireHeight();
+      if (expectedHeight !== null && h !== expectedHeight) fail(`MST node ${cid} at height ${h}, expected ${expectedHeight}`);
+      expectedHeight = h;
+    } else if (cid === acc.rootCid) {
+      // an empty repo is one empty node; a root with only a left subtree was not trimmed
+      if (node.subtrees[0] !== null) fail(`MST root ${cid} has no keys but a subtree`);
+    } else if (node.subtrees[0] === null) {
+      fail(`empty MST node ${cid}`); // key-less intermediate nodes must bridge a layer (left subtree)
+    }
+    const below = expectedHeight === null ? null : expectedHeight - 1;
+    for (let i = 0; i <= node.keys.length; i++) {
+      const sub = node.subtrees[i];
+      if (sub !== null) {
+        if (below !== null && below < 0) fail(`MST node ${cid} at height 0 has a subtree`);
+        await walkStrict(map, sub.$link, below, acc);
+      }
+      if (i < node.keys.length) {
+        const k = node.keys[i];
+        if (k <= acc.lastKey) fail(`MST key ${k} out of order`);
+        acc.lastKey = k;
+        const v = node.values[i].$link;
+        if (!map.has(v)) fail(`missing record block for ${k}`);
+        acc.list.push({ path: k, cid: v });
+      }
+    }
+  }
+
+  return {
+    async run() {
+      const reader = CAR.fromUint8Array(input.car);
+      const rootCid = reader.roots[0].$link;
+      const map = new Map();
+      for (const entry of reader) {
+        const actual = await CID.create(entry.cid.codec, entry.bytes);
+        if (!CID.equals(actual, entry.cid)) fail(`block ${CID.toString(entry.cid)} does not match its CID`);
+        map.set(CID.toString(entry.cid), entry.bytes);
+      }
+      const commit = await verifyCommit(map, rootCid);
+      let list;
+      if (strict) {
+        const acc = { list: [], lastKey: '', rootCid: commit.data.$link };
+        await walkStrict(map, commit.data.$link, null, acc);
+        list = acc.list;
+      } else {
+        list = [];
+        for (const e of readRepo(input.car)) list.push({ path: `${e.collection}/${e.rkey}`, cid: e.cid.$link });
+      }
+      return { list, commit: rootCid };
+    },
+    async check(out) {
+      if (out.commit !== input.meta.commitCid) fail(`commit ${out.commit}`);
+      await checkRecordList(out.list, input);
+    },
+  };
+}
