@@ -305,15 +305,29 @@ const BASE32_VALUES: [u8; 256] = {
 /// Writes the unpadded lower-case base32 of `bytes` into `out`, which must hold exactly
 /// `ceil(8 * bytes.len() / 5)` bytes.
 fn base32_encode(bytes: &[u8], out: &mut [u8]) {
+    // Five bytes make eight characters: whole groups go through one u64, the tail bit by bit.
+    let mut groups = bytes.chunks_exact(5);
+    let mut chars = out.iter_mut();
+    for group in &mut groups {
+        let mut word = [0u8; 8];
+        if let Some(slot) = word.get_mut(3..) {
+            slot.copy_from_slice(group);
+        }
+        let word = u64::from_be_bytes(word);
+        for shift in (0..8).rev() {
+            if let (Some(slot), Some(&c)) = (chars.next(), BASE32_ALPHABET.get((word >> (5 * shift)) as usize & 31)) {
+                *slot = c;
+            }
+        }
+    }
     let mut bits = 0u32;
     let mut bit_count = 0u32;
-    let mut chars = out.iter_mut();
     let mut push = |index: u32| {
         if let (Some(slot), Some(&c)) = (chars.next(), BASE32_ALPHABET.get(index as usize & 31)) {
             *slot = c;
         }
     };
-    for &b in bytes {
+    for &b in groups.remainder() {
         bits = (bits << 8) | u32::from(b);
         bit_count += 8;
         while bit_count >= 5 {

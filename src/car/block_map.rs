@@ -79,10 +79,11 @@ pub struct CidHasher {
 }
 
 impl CidHasher {
+    /// One keyed multiply-rotate step. 64-bit only: WebAssembly has no 64×64→128 multiply, and
+    /// the emulated one (`__multi3`) cost more than the rest of the hash.
     #[inline]
     fn mix(&mut self, word: u64) {
-        let product = u128::from(self.state ^ word) * u128::from(self.multiplier);
-        self.state = (product as u64) ^ ((product >> 64) as u64);
+        self.state = (self.state ^ word).wrapping_mul(self.multiplier).rotate_left(29);
     }
 }
 
@@ -120,7 +121,9 @@ impl Hasher for CidHasher {
 
     #[inline]
     fn finish(&self) -> u64 {
-        self.state
+        // Spread the high bits down: hashbrown takes its bucket from the low bits.
+        let x = self.state.wrapping_mul(self.multiplier);
+        x ^ (x >> 32)
     }
 }
 
