@@ -10,3 +10,13 @@ export declare class AtproofError extends Error {
   /** Stable code, e.g. "invalid-tid", "invalid-cbor", "high-s-signature", "limit-exceeded". */
   readonly code: string;
 }
+
+/** A CID link in a decoded value (DRISL tag 42). `JSON.stringify` gives atproto JSON: `{"$link": "bafy…"}`. */
+export declare class CidLink {
+  /** Wraps a CID string; `encodeCbor` checks it. */
+  constructor(cid: string);
+  /** The CID string (base32, "bafy…"). */
+  readonly $link: string;
+  toString(): string;
+  toJSON(): { $link: string };
+}

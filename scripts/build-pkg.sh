@@ -18,10 +18,11 @@ mv pkg/atproof_bg.opt.wasm pkg/atproof_bg.wasm
 
 cp pkg-template/*.js pkg-template/*.d.ts pkg-template/README.md pkg/
 cp LICENSE-MIT LICENSE-APACHE pkg/
-# The error class lives in a wasm-bindgen snippet (the glue imports it); core.js re-exports it.
-snippet=$(cd pkg && find snippets -name error.js | head -n 1)
-[ -n "$snippet" ] || { echo "build-pkg: error.js snippet not found" >&2; exit 1; }
-sed -i "s#__ERROR_SNIPPET__#./$snippet#" pkg/core.js
+# The JS classes of src/bindings/ are wasm-bindgen snippets (the glue imports them from a folder
+# whose name carries a hash); core.js re-exports them.
+bindings=$(cd pkg && dirname "$(find snippets -path '*/src/bindings/error.js' | head -n 1)")
+[ "$bindings" != . ] || { echo "build-pkg: src/bindings snippets not found" >&2; exit 1; }
+sed -i "s#__BINDINGS__#./$bindings#g" pkg/core.js
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 sed "s/__VERSION__/$version/" pkg-template/package.json > pkg/package.json
 rm -f pkg/.gitignore

@@ -13,8 +13,8 @@
 //! - The string form is strict: only the `b` multibase, only lower case, no padding, and the two
 //!   bits left over at the end of the base32 text must be zero, so every CID has one spelling and
 //!   string equality is CID equality.
-//! - [`is_valid_cid_syntax`] is a different, looser question: whether a string *looks like* a CID of
-//!   any kind (the Lexicon `cid` string format checked by the syntax module). It does not decode.
+//! - The Lexicon `cid` *string format* (does a string look like a CID of any kind?) is a looser,
+//!   syntax-only question answered by [`crate::syntax::is_valid_cid_syntax`], not here.
 
 use std::fmt;
 use std::str::FromStr;
@@ -167,12 +167,14 @@ impl Cid {
     pub fn parse(s: &str) -> Result<Cid> {
         let text = match s.as_bytes().split_first() {
             Some((b'b', text)) => text,
-            Some((prefix, _)) if is_multibase_prefix(*prefix) => return Err(Error::new(
-                Code::CidUnsupported,
-                format!(
+            Some((prefix, _)) if is_multibase_prefix(*prefix) => {
+                return Err(Error::new(
+                    Code::CidUnsupported,
+                    format!(
                     "CID {s:?} is not in base32 (multibase 'b'), the only encoding atproto allows"
                 ),
-            )),
+                ))
+            }
             _ => {
                 return Err(Error::new(
                     Code::InvalidCid,
@@ -222,23 +224,9 @@ pub fn sha256(bytes: &[u8]) -> [u8; 32] {
     Sha256::digest(bytes).into()
 }
 
-/// Whether `s` has the syntax of a CID string of any kind: the Lexicon `cid` string format.
-///
-/// This is the generic syntax check of the atproto interop vectors, not a decode: 8 to 256
-/// characters from `[A-Za-z0-9+=]`, starting with a multibase prefix. The last rule rejects
-/// CIDv0 (`Qm…`, which has no multibase prefix), which atproto does not allow. Other versions,
-/// codecs, hashes and multibases pass; use [`Cid::parse`] for an atproto CID.
-pub fn is_valid_cid_syntax(s: &str) -> bool {
-    let bytes = s.as_bytes();
-    (8..=256).contains(&bytes.len())
-        && bytes.first().is_some_and(|&b| is_multibase_prefix(b))
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'=')
-}
-
-/// Multibase prefixes whose alphabets fit the CID string syntax (base2, base8, base10, base16,
-/// base32 variants, base36, base58 and base64 variants).
+/// Multibase prefixes of the text encodings a CID string may use (base2, base8, base10, base16,
+/// base32 variants, base36, base58 and base64 variants): a CID string in one of them is a CID
+/// atproto does not support rather than no CID at all.
 fn is_multibase_prefix(b: u8) -> bool {
     b"079fFvVtTbBcChkKzZmMuU".contains(&b)
 }
@@ -477,16 +465,5 @@ mod tests {
                 .code(),
             Code::InvalidCid
         );
-    }
-
-    #[test]
-    fn syntax_check() {
-        assert!(is_valid_cid_syntax(RECORD_CID));
-        assert!(is_valid_cid_syntax("mBcDxtdWx0aWhhc2g+"));
-        assert!(!is_valid_cid_syntax(
-            "QmbWqxBEKC3P8tqsKc98xmWNzrzDtRLMiMPL8wBuTGsMnR"
-        ));
-        assert!(!is_valid_cid_syntax("noop"));
-        assert!(!is_valid_cid_syntax(&format!(" {RECORD_CID}")));
     }
 }

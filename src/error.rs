@@ -61,6 +61,12 @@ codes! {
     LimitExceeded => "limit-exceeded",
     /// The clock or the random source failed.
     Environment => "environment",
+    /// A JS value that has no place in the data model: `undefined` in an array, a function, a
+    /// symbol, a non-plain object (Date, Map, class instance), a string with a lone surrogate.
+    InvalidValue => "invalid-value",
+    /// A JS number that is an integer outside ±(2^53−1): it may already have lost precision (use a
+    /// bigint for the full 64-bit range).
+    UnsafeInteger => "unsafe-integer",
     // --- data model ---
     /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
     /// encoded in a way CBOR does not allow.

@@ -12,7 +12,7 @@
 mod support;
 
 use atproof::cbor::{self, json, Value};
-use atproof::cid::{self, Cid};
+use atproof::cid::Cid;
 use serde_json::Value as Json;
 
 fn fixture(name: &str) -> Vec<Json> {
@@ -109,32 +109,6 @@ fn data_model_invalid_json_codes() {
     assert_eq!(code("blob with missing key"), Code::InvalidBlob);
     assert_eq!(code("bytes with extra fields"), Code::JsonInvalidBytes);
     assert_eq!(code("link with bogus CID"), Code::JsonInvalidLink);
-}
-
-fn syntax_lines(name: &str) -> Vec<String> {
-    let path = format!(
-        "{}/tests/fixtures/interop/syntax/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
-}
-
-#[test]
-fn cid_syntax_vectors() {
-    let valid = syntax_lines("cid_syntax_valid.txt");
-    for line in &valid {
-        assert!(cid::is_valid_cid_syntax(line), "rejected valid {line:?}");
-    }
-    let invalid = syntax_lines("cid_syntax_invalid.txt");
-    for line in &invalid {
-        assert!(!cid::is_valid_cid_syntax(line), "accepted invalid {line:?}");
-    }
-    assert_eq!((valid.len(), invalid.len()), (8, 10), "cases run");
 }
 
 /// Every block of a repository written by the reference implementation decodes, re-encodes byte

@@ -1,5 +1,10 @@
 //! The atproto interop syntax vectors (tests/fixtures/interop/syntax, CC0), every line of every file.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test code
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)] // test code
 
 use atproof::syntax;
 use std::path::Path;
@@ -7,7 +12,9 @@ use std::path::Path;
 /// The vectors of one file: every line except blank ones and `#` comments, kept byte for byte
 /// (leading and trailing spaces are part of several vectors).
 fn vectors(name: &str) -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/interop/syntax").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/interop/syntax")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let lines: Vec<String> = text
         .split('\n')
@@ -39,23 +46,48 @@ fn check(kind: &str, is_valid: fn(&str) -> bool, valid: &[&str], invalid: &[&str
 #[test]
 fn every_syntax_vector() {
     let cases = [
-        check("tid", syntax::is_valid_tid, &["tid_syntax_valid.txt"], &["tid_syntax_invalid.txt"]),
+        check(
+            "tid",
+            syntax::is_valid_tid,
+            &["tid_syntax_valid.txt"],
+            &["tid_syntax_invalid.txt"],
+        ),
         check(
             "record key",
             syntax::is_valid_record_key,
             &["recordkey_syntax_valid.txt"],
             &["recordkey_syntax_invalid.txt"],
         ),
-        check("nsid", syntax::is_valid_nsid, &["nsid_syntax_valid.txt"], &["nsid_syntax_invalid.txt"]),
-        check("did", syntax::is_valid_did, &["did_syntax_valid.txt"], &["did_syntax_invalid.txt"]),
-        check("handle", syntax::is_valid_handle, &["handle_syntax_valid.txt"], &["handle_syntax_invalid.txt"]),
+        check(
+            "nsid",
+            syntax::is_valid_nsid,
+            &["nsid_syntax_valid.txt"],
+            &["nsid_syntax_invalid.txt"],
+        ),
+        check(
+            "did",
+            syntax::is_valid_did,
+            &["did_syntax_valid.txt"],
+            &["did_syntax_invalid.txt"],
+        ),
+        check(
+            "handle",
+            syntax::is_valid_handle,
+            &["handle_syntax_valid.txt"],
+            &["handle_syntax_invalid.txt"],
+        ),
         check(
             "at-identifier",
             syntax::is_valid_at_identifier,
             &["atidentifier_syntax_valid.txt"],
             &["atidentifier_syntax_invalid.txt"],
         ),
-        check("at-uri", syntax::is_valid_at_uri, &["aturi_syntax_valid.txt"], &["aturi_syntax_invalid.txt"]),
+        check(
+            "at-uri",
+            syntax::is_valid_at_uri,
+            &["aturi_syntax_valid.txt"],
+            &["aturi_syntax_invalid.txt"],
+        ),
         check(
             "datetime",
             syntax::is_valid_datetime,
@@ -68,8 +100,18 @@ fn every_syntax_vector() {
             &["language_syntax_valid.txt"],
             &["language_syntax_invalid.txt", "language_parse_invalid.txt"],
         ),
-        check("cid", syntax::is_valid_cid_syntax, &["cid_syntax_valid.txt"], &["cid_syntax_invalid.txt"]),
-        check("uri", syntax::is_valid_uri, &["uri_syntax_valid.txt"], &["uri_syntax_invalid.txt"]),
+        check(
+            "cid",
+            syntax::is_valid_cid_syntax,
+            &["cid_syntax_valid.txt"],
+            &["cid_syntax_invalid.txt"],
+        ),
+        check(
+            "uri",
+            syntax::is_valid_uri,
+            &["uri_syntax_valid.txt"],
+            &["uri_syntax_invalid.txt"],
+        ),
     ];
     let total: usize = cases.iter().sum();
     // Every non-comment line of the 24 files (counted independently: `grep -cv '^#\|^$'`).

@@ -12,9 +12,12 @@
 //!   surrogates (which the UTF-8 conversion would silently replace with U+FFFD).
 //! - The release build aborts on panic; the core's lints forbid panics, so none is reachable.
 
+pub mod crypto;
+pub mod data_model;
 pub mod syntax;
 
 use crate::{Code, Error};
+use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/bindings/error.js")]
@@ -31,22 +34,39 @@ impl From<Error> for JsValue {
 
 /// Takes a string argument named `what`, refusing non-strings, strings longer than `max_len`
 /// UTF-8 bytes (with `too_long`) and strings that are not well-formed UTF-16.
-fn string_arg(value: &JsValue, what: &str, max_len: usize, too_long: Code) -> Result<String, Error> {
+fn string_arg(
+    value: &JsValue,
+    what: &str,
+    max_len: usize,
+    too_long: Code,
+) -> Result<String, Error> {
     let Some(js) = value.dyn_ref::<js_sys::JsString>() else {
-        return Err(Error::new(Code::InvalidArgument, format!("{what} must be a string, not {}", type_name(value))));
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("{what} must be a string, not {}", type_name(value)),
+        ));
     };
     if js.length() as usize > max_len {
         return Err(Error::new(
             too_long,
-            format!("{what} is longer than {max_len} bytes ({} UTF-16 units)", js.length()),
+            format!(
+                "{what} is longer than {max_len} bytes ({} UTF-16 units)",
+                js.length()
+            ),
         ));
     }
     if !js.is_valid_utf16() {
-        return Err(Error::new(Code::InvalidArgument, format!("{what} has a lone surrogate (not valid UTF-16)")));
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("{what} has a lone surrogate (not valid UTF-16)"),
+        ));
     }
     let s = String::from(js);
     if s.len() > max_len {
-        return Err(Error::new(too_long, format!("{what} is longer than {max_len} bytes")));
+        return Err(Error::new(
+            too_long,
+            format!("{what} is longer than {max_len} bytes"),
+        ));
     }
     Ok(s)
 }
@@ -58,6 +78,55 @@ fn type_name(value: &JsValue) -> String {
     } else if js_sys::Array::is_array(value) {
         "an array".into()
     } else {
-        value.js_typeof().as_string().unwrap_or_else(|| "unknown".into())
+        value
+            .js_typeof()
+            .as_string()
+            .unwrap_or_else(|| "unknown".into())
     }
+}
+
+/// Buffers reused across calls: the input copied from JS, the value tape and the intern table.
+#[derive(Default)]
+struct Scratch {
+    input: Vec<u8>,
+    tape: data_model::Tape,
+    interner: data_model::Interner,
+}
+
+/// Capacity kept between calls; a larger input's buffers are given back after the call.
+const SCRATCH_KEEP: usize = 1 << 20;
+
+impl Scratch {
+    fn shrink(&mut self) {
+        if self.input.capacity() > SCRATCH_KEEP {
+            self.input = Vec::new();
+        }
+        self.tape.shrink(SCRATCH_KEEP);
+    }
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Copies a `Uint8Array` argument named `what` into `into` (replacing its contents), refusing
+/// other types and inputs over `max_len` bytes before copying anything.
+fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) -> Result<(), Error> {
+    let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("{what} must be a Uint8Array, not {}", type_name(value)),
+        ));
+    };
+    let len = array.length() as usize;
+    if len > max_len {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!("{what} is {len} bytes, over the limit of {max_len}"),
+        ));
+    }
+    into.clear();
+    into.resize(len, 0);
+    array.copy_to(into);
+    Ok(())
 }

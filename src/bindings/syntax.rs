@@ -57,13 +57,21 @@ pub struct Tid;
 
 /// A whole number from 0 to `max`, given as a number or a bigint.
 fn whole_number(value: &JsValue, what: &str, max: u64) -> Result<u64, Error> {
-    let out_of_range = || Error::new(Code::InvalidArgument, format!("{what} must be a whole number from 0 to {max}"));
+    let out_of_range = || {
+        Error::new(
+            Code::InvalidArgument,
+            format!("{what} must be a whole number from 0 to {max}"),
+        )
+    };
     let n = if value.is_bigint() {
         u64::try_from(value.clone()).map_err(|_| out_of_range())?
     } else {
-        let n = value
-            .as_f64()
-            .ok_or_else(|| Error::new(Code::InvalidArgument, format!("{what} must be a number or a bigint")))?;
+        let n = value.as_f64().ok_or_else(|| {
+            Error::new(
+                Code::InvalidArgument,
+                format!("{what} must be a number or a bigint"),
+            )
+        })?;
         if n.fract() != 0.0 || !(0.0..=max as f64).contains(&n) {
             return Err(out_of_range());
         }
@@ -100,14 +108,20 @@ impl Tid {
 
     /// The timestamp and clock id of a TID string.
     #[wasm_bindgen(unchecked_return_type = "TidParts")]
-    pub fn parse(#[wasm_bindgen(unchecked_param_type = "string")] value: JsValue) -> Result<JsValue, JsValue> {
+    pub fn parse(
+        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let s = string_arg(&value, "TID", tid::TID_LEN, Code::InvalidTid)?;
         let parsed = syntax::Tid::parse(&s)?;
         let micros = parsed.micros() as f64;
         let parts = js_sys::Object::new();
         set(&parts, "micros", &micros.into())?;
         set(&parts, "clockId", &f64::from(parsed.clock_id()).into())?;
-        set(&parts, "date", &js_sys::Date::new(&(micros / 1000.0).floor().into()).into())?;
+        set(
+            &parts,
+            "date",
+            &js_sys::Date::new(&(micros / 1000.0).floor().into()).into(),
+        )?;
         Ok(parts.into())
     }
 }
@@ -143,7 +157,9 @@ pub struct AtUri(syntax::AtUri);
 #[wasm_bindgen(js_class = AtUri)]
 impl AtUri {
     /// Parses and normalizes an AT-URI (lower-cases a handle and the NSID's domain authority).
-    pub fn parse(#[wasm_bindgen(unchecked_param_type = "string")] value: JsValue) -> Result<AtUri, JsValue> {
+    pub fn parse(
+        #[wasm_bindgen(unchecked_param_type = "string")] value: JsValue,
+    ) -> Result<AtUri, JsValue> {
         let s = string_arg(&value, "AT-URI", at_uri::MAX_AT_URI_LEN, Code::InvalidAtUri)?;
         Ok(AtUri(syntax::AtUri::parse(&s)?))
     }

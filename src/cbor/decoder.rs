@@ -139,10 +139,13 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn error(&self, code: Code, offset: usize, what: impl std::fmt::Display) -> Error {
         Error::new(code, format!("{what} at byte {offset}"))
     }
 
+    #[cold]
     fn truncated(&self, offset: usize) -> Error {
         self.error(Code::CborTruncated, offset, "input ends inside an item")
     }
@@ -151,7 +154,7 @@ impl<'a> Decoder<'a> {
         self.input.len().saturating_sub(self.pos)
     }
 
-    #[inline]
+    #[inline(always)]
     fn take(&mut self, len: usize, item_start: usize) -> Result<&'a [u8]> {
         let end = self
             .pos
@@ -165,7 +168,7 @@ impl<'a> Decoder<'a> {
         Ok(bytes)
     }
 
-    #[inline]
+    #[inline(always)]
     fn take_array<const N: usize>(&mut self, item_start: usize) -> Result<[u8; N]> {
         let bytes = self.take(N, item_start)?;
         <[u8; N]>::try_from(bytes).map_err(|_| self.truncated(item_start))
@@ -174,7 +177,7 @@ impl<'a> Decoder<'a> {
     /// Reads an item head: the major type and its argument in shortest form. Major type 7
     /// (simple values and floats) has no argument and is handled by the caller, which must not
     /// call this for it.
-    #[inline]
+    #[inline(always)]
     fn read_head(&mut self) -> Result<(u8, u64)> {
         let start = self.pos;
         let initial = *self.input.get(start).ok_or_else(|| self.truncated(start))?;
@@ -218,7 +221,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Converts a string or byte-string length and checks it against the remaining input.
-    #[inline]
+    #[inline(always)]
     fn content_len(&self, argument: u64, start: usize) -> Result<usize> {
         match usize::try_from(argument) {
             Ok(len) if len.saturating_add(self.promised) <= self.remaining() => Ok(len),
@@ -232,7 +235,7 @@ impl<'a> Decoder<'a> {
 
     /// Checks a container header against the length limit and the remaining input, and records
     /// its items as promised.
-    #[inline]
+    #[inline(always)]
     fn container_len(
         &mut self,
         argument: u64,
@@ -270,7 +273,7 @@ impl<'a> Decoder<'a> {
         Ok(len)
     }
 
-    #[inline]
+    #[inline(always)]
     fn utf8(&self, bytes: &'a [u8], content_start: usize) -> Result<&'a str> {
         std::str::from_utf8(bytes).map_err(|e| {
             self.error(
@@ -282,6 +285,7 @@ impl<'a> Decoder<'a> {
     }
 
     /// Reads the next item: a scalar, or a container header.
+    #[inline(always)]
     pub fn read_token(&mut self) -> Result<Token<'a>> {
         self.promised = self.promised.saturating_sub(1);
         let start = self.pos;
@@ -410,6 +414,7 @@ impl<'a> Decoder<'a> {
 
     /// Reads a map key: a text string within the key-length limit that sorts strictly after
     /// `previous` (the preceding key of the same map, `None` for the first) in canonical order.
+    #[inline(always)]
     pub fn read_key(&mut self, previous: Option<&str>) -> Result<&'a str> {
         let start = self.pos;
         let initial = *self.input.get(start).ok_or_else(|| self.truncated(start))?;
@@ -454,6 +459,7 @@ impl<'a> Decoder<'a> {
         Ok(key)
     }
 
+    #[cold]
     fn unexpected(&self, start: usize, expected: &str, found: Token<'_>) -> Error {
         self.error(
             Code::CborUnexpectedType,

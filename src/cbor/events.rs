@@ -13,8 +13,13 @@ use crate::error::{Code, Error, Result};
 ///
 /// Every `ArrayStart`/`MapStart` is matched by an `End`; inside a map, each entry is a `Key`
 /// followed by one value. Strings and byte strings borrow from the input (their byte offset is
-/// [`Events::position`] minus their length right after the event), so a binding can describe a
-/// whole value as one flat buffer of events and offsets.
+/// [`Events::position`] minus their length right after the event).
+///
+/// This is what a JavaScript binding needs to build JS values with one boundary crossing: drain
+/// the events into one buffer (a tag byte per event; integers inline; strings, keys and bytes as
+/// offset and length into the input the caller already holds; links as their 36 bytes), return
+/// that buffer, and let JS rebuild the value from it with `TextDecoder` and `subarray`. Every rule
+/// has been checked by the time an event is emitted, so JS never sees a half-valid value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// `null`.
@@ -42,37 +47,86 @@ pub enum Event<'a> {
 /// An open container.
 #[derive(Clone, Copy, Debug)]
 struct Frame<'a> {
-    /// Items (arrays) or entries (maps) not yet read.
+    /// Items not yet read; a map counts its keys and values, so a key comes next when this is even.
     remaining: usize,
-    /// For maps: the last key read (`None` before the first), and whether a key comes next.
-    map: Option<MapState<'a>>,
+    is_map: bool,
+    /// For maps: the last key read (`None` before the first).
+    previous_key: Option<&'a str>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct MapState<'a> {
-    previous_key: Option<&'a str>,
-    key_next: bool,
+impl Frame<'_> {
+    const EMPTY: Frame<'static> = Frame {
+        remaining: 0,
+        is_map: false,
+        previous_key: None,
+    };
+}
+
+/// Frames kept inline: the default depth limit, so ordinary inputs never allocate for the stack.
+const INLINE_FRAMES: usize = super::MAX_CBOR_NESTED_LEVELS;
+
+/// The stack of open containers: inline up to [`INLINE_FRAMES`], then on the heap (only when a
+/// caller raised the depth limit and the input uses it).
+#[derive(Debug)]
+struct Stack<'a> {
+    inline: [Frame<'a>; INLINE_FRAMES],
+    spilled: Vec<Frame<'a>>,
+    depth: usize,
+}
+
+impl<'a> Stack<'a> {
+    #[inline]
+    fn top(&mut self) -> Option<&mut Frame<'a>> {
+        match self.depth {
+            0 => None,
+            depth if depth <= INLINE_FRAMES => self.inline.get_mut(depth - 1),
+            _ => self.spilled.last_mut(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, frame: Frame<'a>) {
+        match self.inline.get_mut(self.depth) {
+            Some(slot) => *slot = frame,
+            None => self.spilled.push(frame),
+        }
+        self.depth += 1;
+    }
+
+    #[inline]
+    fn pop(&mut self) {
+        if self.depth > INLINE_FRAMES {
+            self.spilled.pop();
+        }
+        self.depth = self.depth.saturating_sub(1);
+    }
 }
 
 /// Walks one value through a [`Decoder`], event by event.
 #[derive(Debug)]
 pub(crate) struct Walker<'a> {
-    stack: Vec<Frame<'a>>,
+    stack: Stack<'a>,
     started: bool,
 }
 
 impl<'a> Walker<'a> {
     pub(crate) fn new() -> Self {
         Walker {
-            stack: Vec::new(),
+            stack: Stack {
+                inline: [Frame::EMPTY; INLINE_FRAMES],
+                spilled: Vec::new(),
+                depth: 0,
+            },
             started: false,
         }
     }
 
     /// The next event of the value, or `None` once the value is complete.
-    #[inline]
+    // Always inlined: each consumer (validation, the tree, skipping) then gets its own tight loop
+    // in which the events it ignores are never built.
+    #[inline(always)]
     pub(crate) fn next(&mut self, decoder: &mut Decoder<'a>) -> Result<Option<Event<'a>>> {
-        let Some(frame) = self.stack.last_mut() else {
+        let Some(frame) = self.stack.top() else {
             if self.started {
                 return Ok(None);
             }
@@ -83,41 +137,46 @@ impl<'a> Walker<'a> {
             self.stack.pop();
             return Ok(Some(Event::End));
         }
-        if let Some(map) = &mut frame.map {
-            if map.key_next {
-                let key = decoder.read_key(map.previous_key)?;
-                map.previous_key = Some(key);
-                map.key_next = false;
-                return Ok(Some(Event::Key(key)));
-            }
-            map.key_next = true;
-        }
         frame.remaining -= 1;
+        if frame.is_map && frame.remaining % 2 == 1 {
+            let key = decoder.read_key(frame.previous_key)?;
+            frame.previous_key = Some(key);
+            return Ok(Some(Event::Key(key)));
+        }
         self.open(decoder).map(Some)
     }
 
     /// Reads one item; a container header pushes a frame.
-    #[inline]
+    #[inline(always)]
     fn open(&mut self, decoder: &mut Decoder<'a>) -> Result<Event<'a>> {
         let start = decoder.position();
-        let (remaining, map) = match decoder.read_token()? {
+        let (event, frame) = match decoder.read_token()? {
             Token::Null => return Ok(Event::Null),
             Token::Bool(b) => return Ok(Event::Bool(b)),
             Token::Integer(n) => return Ok(Event::Integer(n)),
             Token::String(s) => return Ok(Event::String(s)),
             Token::Bytes(b) => return Ok(Event::Bytes(b)),
             Token::Link(cid) => return Ok(Event::Link(cid)),
-            Token::Array(len) => (len, None),
-            Token::Map(len) => (
-                len,
-                Some(MapState {
+            Token::Array(len) => (
+                Event::ArrayStart(len),
+                Frame {
+                    remaining: len,
+                    is_map: false,
                     previous_key: None,
-                    key_next: true,
-                }),
+                },
+            ),
+            // The decoder checked that 2 * len items fit in the input left: no overflow.
+            Token::Map(len) => (
+                Event::MapStart(len),
+                Frame {
+                    remaining: len.saturating_mul(2),
+                    is_map: true,
+                    previous_key: None,
+                },
             ),
         };
         let max_depth = decoder.limits().depth_limit();
-        if self.stack.len() >= max_depth {
+        if self.stack.depth >= max_depth {
             return Err(Error::new(
                 Code::LimitExceeded,
                 format!(
@@ -125,12 +184,8 @@ impl<'a> Walker<'a> {
                 ),
             ));
         }
-        self.stack.push(Frame { remaining, map });
-        Ok(if map.is_some() {
-            Event::MapStart(remaining)
-        } else {
-            Event::ArrayStart(remaining)
-        })
+        self.stack.push(frame);
+        Ok(event)
     }
 }
 
@@ -169,7 +224,7 @@ impl<'a> Events<'a> {
     }
 
     /// The next event; `None` after the top-level value, once the input is known to end there.
-    #[inline]
+    #[inline(always)]
     pub fn next_event(&mut self) -> Result<Option<Event<'a>>> {
         match self.walker.next(&mut self.decoder)? {
             Some(event) => Ok(Some(event)),

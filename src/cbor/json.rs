@@ -125,6 +125,11 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
     })
 }
 
+/// Whether `n` is within ±(2^53−1) (without `abs`, which overflows on `i64::MIN`).
+fn is_safe_integer(n: i64) -> bool {
+    (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&n)
+}
+
 fn integer(n: &Number) -> Result<i64> {
     let out_of_range = || {
         Error::new(
@@ -133,7 +138,7 @@ fn integer(n: &Number) -> Result<i64> {
         )
     };
     if let Some(i) = n.as_i64() {
-        return if i.abs() <= MAX_SAFE_INTEGER {
+        return if is_safe_integer(i) {
             Ok(i)
         } else {
             Err(out_of_range())
@@ -213,7 +218,7 @@ fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> 
     Ok(match value {
         Value::Null => serde_json::Value::Null,
         Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Integer(n) if n.abs() <= MAX_SAFE_INTEGER => serde_json::Value::from(*n),
+        Value::Integer(n) if is_safe_integer(*n) => serde_json::Value::from(*n),
         Value::Integer(n) => {
             return Err(Error::new(
                 Code::JsonIntegerRange,
@@ -329,6 +334,23 @@ mod tests {
     }
 
     #[test]
+    fn integers_beyond_json_are_refused() {
+        for n in [
+            i64::MIN,
+            i64::MAX,
+            MAX_SAFE_INTEGER + 1,
+            -MAX_SAFE_INTEGER - 1,
+        ] {
+            let error = to_json(&Value::Integer(n)).unwrap_err();
+            assert_eq!(error.code(), Code::JsonIntegerRange);
+        }
+        assert_eq!(
+            to_json(&Value::Integer(-MAX_SAFE_INTEGER)).unwrap(),
+            -MAX_SAFE_INTEGER
+        );
+    }
+
+    #[test]
     fn numbers() {
         let n = |text: &str| {
             integer(&serde_json::from_str::<Number>(text).unwrap()).map_err(|e| e.code())
@@ -339,6 +361,7 @@ mod tests {
         assert_eq!(n("1e3"), Ok(1000));
         assert_eq!(n("9007199254740991"), Ok(MAX_SAFE_INTEGER));
         assert_eq!(n("-9007199254740991"), Ok(-MAX_SAFE_INTEGER));
+        assert_eq!(n("-9223372036854775808"), Err(Code::JsonIntegerRange));
         assert_eq!(n("9007199254740992"), Err(Code::JsonIntegerRange));
         assert_eq!(n("18446744073709551615"), Err(Code::JsonIntegerRange));
         assert_eq!(n("1e300"), Err(Code::JsonIntegerRange));

@@ -20,7 +20,7 @@
 //!   the ±(2^53−1) limit applies only to JSON. Floats of every width, `undefined` and other simple
 //!   values, tags other than 42 and indefinite lengths are all rejected with their own code.
 //! - A CID link is tag 42 on a byte string of 0x00 plus one atproto CID and nothing more; a
-//!   well-formed but unsupported CID gives [`Code::CidUnsupported`](crate::Code::CidUnsupported).
+//!   well-formed but unsupported CID gives [`Code::CidUnsupported`].
 //! - Every error message names the byte offset of the offending item.
 //! - DRISL does not know `$type` or blobs: [`check_data_model`] adds those rules (the JSON reader
 //!   applies them itself).

@@ -71,6 +71,18 @@ impl KeyCache {
         Ok(key)
     }
 
+    /// [`PublicKey::candidates_from_key_string`], cached for `did:key`s and multikeys (legacy keys
+    /// are parsed each time: they are rare).
+    pub fn parse_key_string(&mut self, key: &str) -> Result<Vec<PublicKey>> {
+        if key.starts_with("did:key:") {
+            return self.parse_did_key(key).map(|k| vec![k]);
+        }
+        match self.parse_multikey(key) {
+            Ok(k) => Ok(vec![k]),
+            Err(_) => PublicKey::candidates_from_key_string(key),
+        }
+    }
+
     /// [`PublicKey::from_compressed`], cached.
     pub fn parse_compressed(
         &mut self,

@@ -132,6 +132,56 @@ impl PublicKey {
         PublicKey::from_compressed(algorithm, key)
     }
 
+    /// Parses any public-key string atproto uses: a `did:key`, a multikey, or a legacy codec-less
+    /// multibase key with the 65-byte uncompressed point (the curve is the one the point lies on:
+    /// a point of one curve is not on the other). A codec-less *compressed* key names no curve and is
+    /// refused (`unsupported-key-type`): read it through its DID document, whose method type says.
+    pub fn from_key_string(key: &str) -> Result<PublicKey> {
+        if key.starts_with(DID_KEY_PREFIX) {
+            return PublicKey::from_did_key(key);
+        }
+        let multikey_error = match PublicKey::from_multikey(key) {
+            Ok(public_key) => return Ok(public_key),
+            Err(e) => e,
+        };
+        match decode_base58btc_multibase(key) {
+            Ok(bytes) if bytes.len() == UNCOMPRESSED_LEN => PublicKey::from_uncompressed(Algorithm::Es256k, &bytes)
+                .or_else(|_| PublicKey::from_uncompressed(Algorithm::Es256, &bytes)),
+            Ok(bytes) if bytes.len() == COMPRESSED_LEN => Err(Error::new(
+                Code::UnsupportedKeyType,
+                format!(
+                    "{} is a codec-less compressed key, which does not say its curve: use the did:key from its DID document",
+                    quote(key)
+                ),
+            )),
+            _ => Err(multikey_error),
+        }
+    }
+
+    /// Every key a key string can mean: [`PublicKey::from_key_string`]'s one key, or for a legacy
+    /// codec-less *compressed* key (which names no curve) its reading on each curve the point lies on
+    /// — one or two keys. Verifying against each is sound: a signature that verifies under the other
+    /// curve's reading would need that reading's unknown discrete logarithm.
+    pub fn candidates_from_key_string(key: &str) -> Result<Vec<PublicKey>> {
+        match PublicKey::from_key_string(key) {
+            Ok(public_key) => Ok(vec![public_key]),
+            Err(error)
+                if error.code() == Code::UnsupportedKeyType && !key.starts_with(DID_KEY_PREFIX) =>
+            {
+                let readings: Vec<PublicKey> = [Algorithm::Es256k, Algorithm::Es256]
+                    .into_iter()
+                    .filter_map(|algorithm| PublicKey::from_legacy_multibase(algorithm, key).ok())
+                    .collect();
+                if readings.is_empty() {
+                    Err(error)
+                } else {
+                    Ok(readings)
+                }
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// Parses the legacy `publicKeyMultibase` of `EcdsaSecp256k1VerificationKey2019` /
     /// `EcdsaSecp256r1VerificationKey2019` verification methods: `z` + base58btc of the point with no
     /// multicodec; the curve comes from the method's type. The DID specification describes the 65-byte
@@ -303,6 +353,49 @@ mod tests {
         assert_eq!(
             Algorithm::from_jwt_name("EdDSA").unwrap_err().code(),
             Code::UnsupportedKeyType
+        );
+    }
+
+    #[test]
+    fn key_strings_of_every_form() {
+        for (did, alg) in [
+            (
+                "did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo",
+                Algorithm::Es256,
+            ),
+            (
+                "did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc",
+                Algorithm::Es256k,
+            ),
+        ] {
+            let key = PublicKey::from_did_key(did).unwrap();
+            assert_eq!(PublicKey::from_key_string(did).unwrap(), key);
+            assert_eq!(PublicKey::from_key_string(&key.multikey()).unwrap(), key);
+            let legacy = format!("z{}", bs58::encode(key.uncompressed()).into_string());
+            let parsed = PublicKey::from_key_string(&legacy).unwrap();
+            assert_eq!((parsed, parsed.algorithm()), (key, alg));
+            let compressed = format!("z{}", bs58::encode(key.compressed()).into_string());
+            assert_eq!(
+                PublicKey::from_key_string(&compressed).unwrap_err().code(),
+                Code::UnsupportedKeyType
+            );
+            let candidates = PublicKey::candidates_from_key_string(&compressed).unwrap();
+            assert!(
+                candidates.contains(&key) && candidates.len() <= 2,
+                "{candidates:?}"
+            );
+            assert_eq!(
+                PublicKey::candidates_from_key_string(did).unwrap(),
+                vec![key]
+            );
+        }
+        assert_eq!(
+            PublicKey::from_key_string("did:key:x").unwrap_err().code(),
+            Code::InvalidMultibase
+        );
+        assert_eq!(
+            PublicKey::from_key_string("hello").unwrap_err().code(),
+            Code::InvalidMultibase
         );
     }
 

@@ -20,9 +20,12 @@
 //!   *uncompressed* 65-byte point (the interop fixtures also use the compressed point there); the curve
 //!   comes from the type ([`PublicKey::from_legacy_multibase`]).
 //!   All forms parse to the same [`PublicKey`].
-//! - **Decompression costs.** Turning a compressed key into a curve point takes a square root, about as
-//!   long as a third of a verification; [`KeyCache`] keeps parsed keys so a stream of signatures from
-//!   the same accounts pays it once.
+//! - **Parsing costs.** Decoding a `did:key` (base58, then a square root to decompress the point) takes
+//!   about a tenth of a secp256k1 verification (less on P-256, whose verification is slower);
+//!   [`KeyCache`] keeps parsed keys so a stream of signatures from the same accounts pays it once.
+//! - **Speed.** Natively about 19 000 ES256K and 5 300 ES256 verifications per second on one core; in
+//!   wasm (Node) about 3 300 and 1 600. For P-256, WebCrypto's native verify plus [`is_low_s`] is the
+//!   faster path where it exists.
 //!
 //! Verification has two flavours: [`verify_signature_strict`] returns the precise [`Code`] of what was
 //! wrong (`invalid-signature-format`, `high-s-signature`, `bad-signature`); [`verify_signature`] answers

@@ -30,7 +30,9 @@ impl AtUri {
         if s.len() > MAX_AT_URI_LEN {
             return Err(bad("longer than 8 KiB"));
         }
-        let rest = s.strip_prefix("at://").ok_or_else(|| bad("must start with \"at://\""))?;
+        let rest = s
+            .strip_prefix("at://")
+            .ok_or_else(|| bad("must start with \"at://\""))?;
         let mut parts = rest.split('/');
         let authority = parts.next().unwrap_or("");
         let collection = parts.next();
@@ -46,9 +48,16 @@ impl AtUri {
         if let Some(rkey) = rkey {
             ensure_valid_record_key(rkey).map_err(with_reason)?;
         }
-        let authority =
-            if authority.starts_with("did:") { authority.to_owned() } else { normalize_handle(authority) };
-        Ok(AtUri { authority, collection: collection.map(normalize_nsid), rkey: rkey.map(str::to_owned) })
+        let authority = if authority.starts_with("did:") {
+            authority.to_owned()
+        } else {
+            normalize_handle(authority)
+        };
+        Ok(AtUri {
+            authority,
+            collection: collection.map(normalize_nsid),
+            rkey: rkey.map(str::to_owned),
+        })
     }
 
     /// The DID or (lower-case) handle.
@@ -100,7 +109,10 @@ mod tests {
         assert_eq!(uri.authority(), "alice.example.com");
         assert_eq!(uri.collection(), Some("com.example.fooBar"));
         assert_eq!(uri.rkey(), Some("3jzfcijpj2z2A"));
-        assert_eq!(uri.to_string(), "at://alice.example.com/com.example.fooBar/3jzfcijpj2z2A");
+        assert_eq!(
+            uri.to_string(),
+            "at://alice.example.com/com.example.fooBar/3jzfcijpj2z2A"
+        );
         let did = AtUri::parse("at://did:plc:ABC").unwrap();
         assert_eq!(did.to_string(), "at://did:plc:ABC");
         assert_eq!(did.collection(), None);

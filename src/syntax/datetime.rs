@@ -26,7 +26,9 @@ struct Parts {
 
 fn digits(bytes: &[u8], at: usize, n: usize) -> Option<u32> {
     let chunk = bytes.get(at..at + n)?;
-    chunk.iter().try_fold(0u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
+    chunk.iter().try_fold(0u32, |acc, b| {
+        b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+    })
 }
 
 fn parse_shape(s: &str) -> std::result::Result<Parts, &'static str> {
@@ -43,7 +45,12 @@ fn parse_shape(s: &str) -> std::result::Result<Parts, &'static str> {
     let second = digits(b, 17, 2).ok_or("expected 2-digit seconds")?;
     let mut at = 19;
     if sep(at, b'.') {
-        let count = b.get(at + 1..).unwrap_or(&[]).iter().take_while(|c| c.is_ascii_digit()).count();
+        let count = b
+            .get(at + 1..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count();
         if count == 0 || count > MAX_FRACTION_DIGITS {
             return Err("the fraction of a second must have 1 to 20 digits");
         }
@@ -69,7 +76,15 @@ fn parse_shape(s: &str) -> std::result::Result<Parts, &'static str> {
         }
         _ => return Err("expected a timezone: 'Z' or ±HH:MM"),
     };
-    Ok(Parts { year, month, day, hour, minute, second, offset_minutes })
+    Ok(Parts {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        offset_minutes,
+    })
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
@@ -93,8 +108,8 @@ fn check_calendar(p: &Parts) -> std::result::Result<(), &'static str> {
         return Err("the time of day is out of range");
     }
     // Only the first day of year 0 can be pushed before the epoch of the calendar by an offset.
-    let minutes_into_year = ((p.month > 1 || p.day > 1) as i32) * 24 * 60
-        + (p.hour * 60 + p.minute) as i32;
+    let minutes_into_year =
+        ((p.month > 1 || p.day > 1) as i32) * 24 * 60 + (p.hour * 60 + p.minute) as i32;
     if p.year == 0 && minutes_into_year - p.offset_minutes < 0 {
         return Err("the instant falls before year 0");
     }
@@ -104,7 +119,12 @@ fn check_calendar(p: &Parts) -> std::result::Result<(), &'static str> {
 /// Checks an atproto datetime string, syntax and calendar.
 pub fn ensure_valid_datetime(s: &str) -> Result<()> {
     if s.len() > MAX_DATETIME_LEN {
-        return Err(invalid(Code::InvalidDatetime, "datetime", s, "longer than 64 characters"));
+        return Err(invalid(
+            Code::InvalidDatetime,
+            "datetime",
+            s,
+            "longer than 64 characters",
+        ));
     }
     parse_shape(s)
         .and_then(|parts| check_calendar(&parts))

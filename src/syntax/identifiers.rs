@@ -57,7 +57,10 @@ fn check_label(label: &str) -> std::result::Result<(), &'static str> {
     if bytes.len() > MAX_LABEL_LEN {
         return Err("has a label longer than 63 characters");
     }
-    if !bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-') {
+    if !bytes
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    {
         return Err("has a character outside [a-zA-Z0-9-]");
     }
     if bytes.first() == Some(&b'-') || bytes.last() == Some(&b'-') {
@@ -117,7 +120,11 @@ pub fn ensure_valid_nsid(s: &str) -> Result<()> {
             return bad(why);
         }
     }
-    if !authority.bytes().next().is_some_and(|b| b.is_ascii_alphabetic()) {
+    if !authority
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+    {
         return bad("the first segment must start with a letter");
     }
     if name.is_empty() || name.len() > MAX_LABEL_LEN {
@@ -169,10 +176,19 @@ pub fn is_valid_record_key(s: &str) -> bool {
 
 /// A DID or a handle.
 pub fn ensure_valid_at_identifier(s: &str) -> Result<()> {
-    let checked = if s.starts_with("did:") { ensure_valid_did(s) } else { ensure_valid_handle(s) };
+    let checked = if s.starts_with("did:") {
+        ensure_valid_did(s)
+    } else {
+        ensure_valid_handle(s)
+    };
     checked.map_err(|e| {
-        invalid(Code::InvalidAtIdentifier, "at-identifier", s, "neither a DID nor a handle")
-            .context(e.message())
+        invalid(
+            Code::InvalidAtIdentifier,
+            "at-identifier",
+            s,
+            "neither a DID nor a handle",
+        )
+        .context(e.message())
     })
 }
 
@@ -188,7 +204,10 @@ pub fn ensure_valid_cid_syntax(s: &str) -> Result<()> {
     if s.len() < 8 || s.len() > 256 {
         return bad("must be 8 to 256 characters");
     }
-    if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'=') {
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'=')
+    {
         return bad("has a character outside [a-zA-Z0-9+=]");
     }
     if s.starts_with("Qm") {

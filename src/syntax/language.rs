@@ -13,10 +13,32 @@ pub const MAX_LANGUAGE_LEN: usize = 128;
 
 /// The irregular and regular grandfathered tags of RFC 5646 §2.2.8, matched exactly.
 const GRANDFATHERED: &[&str] = &[
-    "en-GB-oed", "i-ami", "i-bnn", "i-default", "i-enochian", "i-hak", "i-klingon", "i-lux",
-    "i-mingo", "i-navajo", "i-pwn", "i-tao", "i-tay", "i-tsu", "sgn-BE-FR", "sgn-BE-NL",
-    "sgn-CH-DE", "art-lojban", "cel-gaulish", "no-bok", "no-nyn", "zh-guoyu", "zh-hakka",
-    "zh-min", "zh-min-nan", "zh-xiang",
+    "en-GB-oed",
+    "i-ami",
+    "i-bnn",
+    "i-default",
+    "i-enochian",
+    "i-hak",
+    "i-klingon",
+    "i-lux",
+    "i-mingo",
+    "i-navajo",
+    "i-pwn",
+    "i-tao",
+    "i-tay",
+    "i-tsu",
+    "sgn-BE-FR",
+    "sgn-BE-NL",
+    "sgn-CH-DE",
+    "art-lojban",
+    "cel-gaulish",
+    "no-bok",
+    "no-nyn",
+    "zh-guoyu",
+    "zh-hakka",
+    "zh-min",
+    "zh-min-nan",
+    "zh-xiang",
 ];
 
 fn is_alpha(s: &str) -> bool {
@@ -38,7 +60,9 @@ fn is_variant(s: &str) -> bool {
 }
 
 /// Checks `x-…` private use subtags after the `x`: at least one, each 1 to 8 alphanumerics.
-fn check_private_use<'a>(rest: impl Iterator<Item = &'a str>) -> std::result::Result<(), &'static str> {
+fn check_private_use<'a>(
+    rest: impl Iterator<Item = &'a str>,
+) -> std::result::Result<(), &'static str> {
     let mut count = 0;
     for subtag in rest {
         if subtag.is_empty() || subtag.len() > 8 || !is_alnum(subtag) {
@@ -58,8 +82,8 @@ fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
     if first.eq_ignore_ascii_case("x") {
         return check_private_use(subtags);
     }
-    let primary_ok = matches!(first.len(), 2 | 3 | 5..=8)
-        && first.bytes().all(|b| b.is_ascii_lowercase());
+    let primary_ok =
+        matches!(first.len(), 2 | 3 | 5..=8) && first.bytes().all(|b| b.is_ascii_lowercase());
     if !primary_ok {
         return Err("the primary language must be 2-3 or 5-8 lower-case letters");
     }
@@ -74,7 +98,10 @@ fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
     if subtags.peek().is_some_and(|s| s.len() == 4 && is_alpha(s)) {
         subtags.next(); // script
     }
-    if subtags.peek().is_some_and(|s| (s.len() == 2 && is_alpha(s)) || (s.len() == 3 && is_digit(s))) {
+    if subtags
+        .peek()
+        .is_some_and(|s| (s.len() == 2 && is_alpha(s)) || (s.len() == 3 && is_digit(s)))
+    {
         subtags.next(); // region
     }
     let mut variants: Vec<String> = Vec::new();
@@ -86,14 +113,19 @@ fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
         variants.push(lower);
     }
     let mut singletons: Vec<u8> = Vec::new();
-    while let Some(singleton) = subtags.next_if(|s| s.len() == 1 && is_alnum(s) && !s.eq_ignore_ascii_case("x")) {
+    while let Some(singleton) =
+        subtags.next_if(|s| s.len() == 1 && is_alnum(s) && !s.eq_ignore_ascii_case("x"))
+    {
         let lower = singleton.bytes().next().unwrap_or(0).to_ascii_lowercase();
         if singletons.contains(&lower) {
             return Err("an extension singleton is repeated");
         }
         singletons.push(lower);
         let mut count = 0;
-        while subtags.next_if(|s| (2..=8).contains(&s.len()) && is_alnum(s)).is_some() {
+        while subtags
+            .next_if(|s| (2..=8).contains(&s.len()) && is_alnum(s))
+            .is_some()
+        {
             count += 1;
         }
         if count == 0 {
@@ -110,7 +142,12 @@ fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
 /// Checks a BCP 47 language tag.
 pub fn ensure_valid_language(s: &str) -> Result<()> {
     if s.len() > MAX_LANGUAGE_LEN {
-        return Err(invalid(Code::InvalidLanguage, "language tag", s, "longer than 128 characters"));
+        return Err(invalid(
+            Code::InvalidLanguage,
+            "language tag",
+            s,
+            "longer than 128 characters",
+        ));
     }
     if GRANDFATHERED.contains(&s) {
         return Ok(());

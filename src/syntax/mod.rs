@@ -40,8 +40,15 @@ pub(crate) fn quote(input: &str) -> String {
     if input.len() <= MAX {
         return format!("{input:?}");
     }
-    let cut = (0..=MAX).rev().find(|&i| input.is_char_boundary(i)).unwrap_or(0);
-    format!("{:?}… ({} bytes)", input.get(..cut).unwrap_or(""), input.len())
+    let cut = (0..=MAX)
+        .rev()
+        .find(|&i| input.is_char_boundary(i))
+        .unwrap_or(0);
+    format!(
+        "{:?}… ({} bytes)",
+        input.get(..cut).unwrap_or(""),
+        input.len()
+    )
 }
 
 /// An error of `code` about `input`: "`what` "input": `why`".

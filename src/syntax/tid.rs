@@ -48,7 +48,10 @@ impl Tid {
             ));
         }
         if clock_id > MAX_CLOCK_ID {
-            return Err(Error::new(Code::InvalidTid, format!("clock id {clock_id} does not fit in 10 bits")));
+            return Err(Error::new(
+                Code::InvalidTid,
+                format!("clock id {clock_id} does not fit in 10 bits"),
+            ));
         }
         Ok(Tid((micros << 10) | u64::from(clock_id)))
     }
@@ -61,9 +64,12 @@ impl Tid {
         }
         let mut value: u64 = 0;
         for (i, c) in s.bytes().enumerate() {
-            let digit = digit_value(c).ok_or_else(|| bad("has a character outside base32-sortable"))?;
+            let digit =
+                digit_value(c).ok_or_else(|| bad("has a character outside base32-sortable"))?;
             if i == 0 && digit > 7 {
-                return Err(bad("the top bit must be 0 (first character one of 234567ab)"));
+                return Err(bad(
+                    "the top bit must be 0 (first character one of 234567ab)",
+                ));
             }
             value = (value << 5) | digit;
         }
@@ -102,7 +108,10 @@ impl fmt::Display for Tid {
         let mut out = [0u8; TID_LEN];
         for (i, slot) in out.iter_mut().enumerate() {
             let shift = 5 * (TID_LEN - 1 - i);
-            *slot = ALPHABET.get(((self.0 >> shift) & 31) as usize).copied().unwrap_or(b'2');
+            *slot = ALPHABET
+                .get(((self.0 >> shift) & 31) as usize)
+                .copied()
+                .unwrap_or(b'2');
         }
         f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
     }
@@ -130,7 +139,10 @@ impl TidGenerator {
     /// A generator with the given clock id.
     pub fn new(clock_id: u16) -> Result<TidGenerator> {
         Tid::from_time(0, clock_id)?;
-        Ok(TidGenerator { clock_id, last_micros: AtomicU64::new(0) })
+        Ok(TidGenerator {
+            clock_id,
+            last_micros: AtomicU64::new(0),
+        })
     }
 
     /// The process-wide generator, with a clock id drawn from the secure random source.
@@ -143,7 +155,10 @@ impl TidGenerator {
         getrandom::fill(&mut random)
             .map_err(|e| Error::new(Code::Environment, format!("no secure random source: {e}")))?;
         let clock_id = u16::from_le_bytes(random) & MAX_CLOCK_ID;
-        Ok(GLOBAL.get_or_init(|| TidGenerator { clock_id, last_micros: AtomicU64::new(0) }))
+        Ok(GLOBAL.get_or_init(|| TidGenerator {
+            clock_id,
+            last_micros: AtomicU64::new(0),
+        }))
     }
 
     /// The next TID for a clock reading of `now_micros`: that time, or one microsecond past the
@@ -153,7 +168,12 @@ impl TidGenerator {
         loop {
             let micros = now_micros.max(last.saturating_add(1));
             let tid = Tid::from_time(micros, self.clock_id)?;
-            match self.last_micros.compare_exchange_weak(last, micros, Ordering::Relaxed, Ordering::Relaxed) {
+            match self.last_micros.compare_exchange_weak(
+                last,
+                micros,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
                 Ok(_) => return Ok(tid),
                 Err(seen) => last = seen,
             }
@@ -177,7 +197,10 @@ mod tests {
         let max = Tid::from_time(MAX_MICROS, MAX_CLOCK_ID).unwrap();
         assert_eq!(max.to_string(), "bzzzzzzzzzzzz");
         assert_eq!(Tid::parse("bzzzzzzzzzzzz").unwrap(), max);
-        assert_eq!(Tid::parse("czzzzzzzzzzzz").unwrap_err().code(), Code::InvalidTid);
+        assert_eq!(
+            Tid::parse("czzzzzzzzzzzz").unwrap_err().code(),
+            Code::InvalidTid
+        );
     }
 
     #[test]
@@ -211,8 +234,19 @@ mod tests {
     #[test]
     fn increasing_when_the_clock_stalls_or_steps_back() {
         let generator = TidGenerator::new(7).unwrap();
-        let readings = [1_000_000u64, 1_000_000, 999_000, 5, 1_000_001, 2_000_000, 1_999_999];
-        let tids: Vec<Tid> = readings.iter().map(|&t| generator.next(t).unwrap()).collect();
+        let readings = [
+            1_000_000u64,
+            1_000_000,
+            999_000,
+            5,
+            1_000_001,
+            2_000_000,
+            1_999_999,
+        ];
+        let tids: Vec<Tid> = readings
+            .iter()
+            .map(|&t| generator.next(t).unwrap())
+            .collect();
         assert!(tids.windows(2).all(|w| w[0] < w[1]), "{tids:?}");
         assert_eq!(tids[1].micros(), 1_000_001);
         assert_eq!(tids[5].micros(), 2_000_000);

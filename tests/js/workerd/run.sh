@@ -7,7 +7,7 @@ out="$root/target/workerd-test"
 rm -rf "$out" && mkdir -p "$out"
 cp -r "$root/pkg" "$out/pkg"
 cp "$root/tests/js/workerd/worker.mjs" "$out/worker.mjs"
-snippet=$(cd "$out/pkg" && find snippets -name error.js | head -n 1)
+snippets=$(cd "$out/pkg" && find snippets -name '*.js' | sort | sed 's#.*#    (name = "&", esModule = embed "pkg/\&"),#')
 cat > "$out/config.capnp" <<CAPNP
 using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
@@ -19,7 +19,7 @@ const mainWorker :Workerd.Worker = (
     (name = "atproof", esModule = embed "pkg/workerd.js"),
     (name = "core.js", esModule = embed "pkg/core.js"),
     (name = "atproof.js", esModule = embed "pkg/atproof.js"),
-    (name = "$snippet", esModule = embed "pkg/$snippet"),
+$snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
   ],
   compatibilityDate = "2026-01-01",

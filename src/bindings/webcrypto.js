@@ -1,0 +1,35 @@
+// WebCrypto for P-256: native ECDSA verification and non-extractable signing keys. The wasm side
+// has already checked formats and low-S (WebCrypto accepts high-S signatures on its own).
+
+const imported = new Map(); // cache key (did:key or multikey) → Promise<CryptoKey>
+const MAX_KEYS = 4096;
+
+export function hasSubtle() {
+  return typeof globalThis.crypto?.subtle?.verify === 'function';
+}
+
+/** Verifies a P1363 (r‖s) P-256 signature over `data` with the raw uncompressed public key. */
+export function verifyP256(cacheKey, rawPublicKey, data, signature) {
+  let key = imported.get(cacheKey);
+  if (key === undefined) {
+    if (imported.size >= MAX_KEYS) imported.clear();
+    key = crypto.subtle.importKey('raw', rawPublicKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+    imported.set(cacheKey, key);
+    key.catch(() => imported.delete(cacheKey));
+  }
+  return key.then((k) => crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, k, signature, data));
+}
+
+/** The raw (65-byte uncompressed) public key of a WebCrypto P-256 key pair. */
+export async function exportRawPublicKey(keyPair) {
+  const algorithm = keyPair?.privateKey?.algorithm;
+  if (algorithm?.name !== 'ECDSA' || algorithm?.namedCurve !== 'P-256') {
+    throw new TypeError('expected a WebCrypto ECDSA P-256 CryptoKeyPair');
+  }
+  return new Uint8Array(await crypto.subtle.exportKey('raw', keyPair.publicKey));
+}
+
+/** Signs `data` (SHA-256, ECDSA P-256) with a WebCrypto private key: 64 bytes r‖s, either S. */
+export async function signP256(privateKey, data) {
+  return new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, data));
+}
