@@ -2,6 +2,7 @@
 //! restores the root; a diff replayed gives the other tree; loading a tree's own blocks gives it
 //! back; and no input bytes, random or mutated, make the readers panic or accept a corrupted
 //! repository.
+#![cfg(not(target_arch = "wasm32"))] // proptest is a native-only dev-dependency
 #![allow(
     clippy::panic,
     clippy::unwrap_used,

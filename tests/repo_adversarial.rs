@@ -48,6 +48,8 @@ struct RawNode {
     entries: Vec<RawEntry>,
     /// Write `l` as this link instead of the left subtree's CID.
     left_link: Option<Cid>,
+    /// Add a third field, `x`.
+    extra_field: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -75,6 +77,7 @@ impl RawNode {
                 })
                 .collect(),
             left_link: None,
+            extra_field: false,
         }
     }
 
@@ -87,7 +90,7 @@ impl RawNode {
             .map(|e| e.right.as_ref().map(|n| n.encode(out)))
             .collect();
         let mut enc = Encoder::new();
-        enc.write_map_header(2);
+        enc.write_map_header(if self.extra_field { 3 } else { 2 });
         enc.write_str("e");
         enc.write_array_header(self.entries.len());
         let mut previous: &[u8] = &[];
@@ -113,6 +116,10 @@ impl RawNode {
         match self.left_link.or(left) {
             Some(cid) => enc.write_link(&cid),
             None => enc.write_null(),
+        }
+        if self.extra_field {
+            enc.write_str("x");
+            enc.write_int(0);
         }
         let block = enc.into_bytes();
         let cid = Cid::for_drisl(&block);
@@ -485,6 +492,7 @@ fn empty_nodes() {
         left: Some(Box::new(repo.tree.clone())),
         entries: Vec::new(),
         left_link: None,
+        extra_field: false,
     };
     rejects(
         "empty top",
@@ -551,6 +559,24 @@ fn invalid_keys_and_links() {
         &repo.car(&tree),
         &test_options(),
         Code::InvalidRepoPath,
+    );
+
+    // A node with a third field: present, but not an MST node.
+    let mut tree = repo.tree.clone();
+    tree.at(&path).extra_field = true;
+    rejects(
+        "extra node field",
+        &repo.car(&tree),
+        &test_options(),
+        Code::MstInvalid,
+    );
+    let mut root_extra = repo.tree.clone();
+    root_extra.extra_field = true;
+    rejects(
+        "extra root field",
+        &repo.car(&root_extra),
+        &test_options(),
+        Code::MstInvalid,
     );
 
     // An MST link with the raw codec.

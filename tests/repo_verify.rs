@@ -252,3 +252,48 @@ fn record_proofs() {
     let err = verify_record(&proof, &did, &key, other_collection, other_rkey).unwrap_err();
     assert_eq!(err.code(), Code::MissingBlock);
 }
+
+#[test]
+fn empty_repository() {
+    use atproof::crypto::{Algorithm, Keypair};
+    use atproof::repo::UnsignedCommit;
+    use atproof::syntax::Tid;
+    let keypair = Keypair::import(Algorithm::Es256, &[3; 32]).unwrap();
+    let tree = Tree::new();
+    let commit = UnsignedCommit::new(
+        "did:web:example.com",
+        Tid::from_time(1, 0).unwrap(),
+        tree.root_cid(),
+        None,
+    )
+    .unwrap()
+    .sign(&keypair)
+    .unwrap();
+    let no_records: std::collections::HashMap<Cid, Vec<u8>> = std::collections::HashMap::new();
+    let car = write_repo_car(&commit.cid, &commit.block, &tree, &no_records).unwrap();
+    let options = VerifyOptions {
+        did: Some("did:web:example.com".to_owned()),
+        key: Some(keypair.public_key()),
+        ..VerifyOptions::default()
+    };
+    let repo = verify_repo(&car, &options).unwrap();
+    assert!(repo.records.is_empty());
+    assert_eq!(repo.data, tree.root_cid());
+    let mut streaming = RepoStreamVerifier::new(options.clone());
+    streaming.feed(&car).unwrap();
+    assert_eq!(streaming.finish().unwrap(), repo);
+    // Absence is provable in the empty tree too.
+    let proof = record_proof_car(&car, "app.bsky.feed.post", "3k2a").unwrap();
+    let key = keypair.public_key();
+    assert_eq!(
+        verify_record(
+            &proof,
+            "did:web:example.com",
+            &key,
+            "app.bsky.feed.post",
+            "3k2a"
+        )
+        .unwrap(),
+        None
+    );
+}

@@ -39,7 +39,12 @@ impl Frame {
                     ),
                 )
             })?;
-        let total = prefix + body;
+        let total = prefix.checked_add(body).ok_or_else(|| {
+            Error::new(
+                Code::LimitExceeded,
+                format!("CAR section at byte {offset} of {length} bytes is too large to address"),
+            )
+        })?;
         Ok(if bytes.len() >= total {
             Frame::Complete { prefix, body }
         } else {

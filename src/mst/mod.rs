@@ -49,6 +49,7 @@ pub use diff::{diff, RecordOp, TreeDiff};
 pub use node::{Node, NodeEntry};
 pub use tree::{KeyProof, Tree, TreeIter};
 pub use walk::walk_entries;
+pub(crate) use walk::{walk_tree, TreeVisitor};
 
 use crate::cid::sha256;
 use crate::error::{Code, Error, Result};
@@ -135,7 +136,7 @@ pub(crate) fn quote_key(key: &[u8]) -> String {
 }
 
 /// The `missing-block` error for an MST node that is not available.
-pub(crate) fn missing_node(cid: &crate::cid::Cid) -> Error {
+pub fn missing_node(cid: &crate::cid::Cid) -> Error {
     Error::new(
         Code::MissingBlock,
         format!("MST node {cid} is not available"),

@@ -6,6 +6,7 @@ use super::verify::{check_record_block, missing_record};
 use crate::car::{BlockSource, CidHashBuilder, CidSet};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
+use crate::mst::missing_node;
 
 /// A CAR's blocks sorted in one pass, as they are read (and hashed): the commit and every block
 /// shaped like an MST node are kept (`K`: borrowed from the input, or owned when streaming); every
@@ -61,6 +62,19 @@ impl<K: AsRef<[u8]>> SortedBlocks<K> {
     /// A kept block (the commit or an MST node).
     pub(crate) fn kept(&self, cid: &Cid) -> Option<&[u8]> {
         self.kept.get(cid).map(AsRef::as_ref)
+    }
+
+    /// Why the MST node `cid` is not among the kept blocks: absent (`missing-block`), or present
+    /// but not shaped like a node (`mst-invalid`).
+    pub(crate) fn node_error(&self, cid: &Cid) -> Error {
+        if self.records.contains(cid) || self.invalid.contains_key(cid) {
+            Error::new(
+                Code::MstInvalid,
+                format!("MST node {cid}: the block is not a map of exactly the fields e (an array) and l"),
+            )
+        } else {
+            missing_node(cid)
+        }
     }
 
     /// Checks the record block `cid`: `missing-block` if absent, the DRISL error if invalid.

@@ -9,7 +9,7 @@ use crate::cbor::{validate_with_limits, Limits};
 use crate::cid::{Cid, Codec};
 use crate::crypto::PublicKey;
 use crate::error::{Code, Error, Result};
-use crate::mst::{walk_entries, Tree};
+use crate::mst::{walk_tree, Tree, TreeVisitor};
 
 /// What [`verify_repo`] and [`RepoStreamVerifier`](super::RepoStreamVerifier) should require
 /// beyond the repository's own consistency.
@@ -225,16 +225,13 @@ pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
         .kept(&commit_cid)
         .ok_or_else(|| missing_commit(&commit_cid))?;
     let commit = verified_commit(commit_block, options)?;
-    let mut records = RepoRecords::default();
-    let mut paths = RepoPathChecker::default();
-    walk_entries(blocks, &commit.data(), |key, cid| {
-        let path = paths.check(key)?;
-        blocks
-            .check_record(cid)
-            .map_err(|e| e.context(format_args!("record {path}")))?;
-        records.push(path, *cid);
-        Ok(())
-    })?;
+    let mut collector = RecordCollector {
+        blocks,
+        records: RepoRecords::default(),
+        paths: RepoPathChecker::default(),
+    };
+    walk_tree(blocks, &commit.data(), &mut collector)?;
+    let records = collector.records;
     Ok(VerifiedRepo {
         did: commit.did().to_owned(),
         rev: commit.rev_str().to_owned(),
@@ -245,6 +242,28 @@ pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
         signature_verified: options.key.is_some(),
         records,
     })
+}
+
+/// Collects the records of the walk, checking each path and record block.
+struct RecordCollector<'b, K> {
+    blocks: &'b SortedBlocks<K>,
+    records: RepoRecords,
+    paths: RepoPathChecker,
+}
+
+impl<K: AsRef<[u8]>> TreeVisitor for RecordCollector<'_, K> {
+    fn missing_node(&mut self, cid: &Cid) -> Result<()> {
+        Err(self.blocks.node_error(cid))
+    }
+
+    fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
+        let path = self.paths.check(key)?;
+        self.blocks
+            .check_record(value)
+            .map_err(|e| e.context(format_args!("record {path}")))?;
+        self.records.push(path, *value);
+        Ok(())
+    }
 }
 
 /// A record proven by a proof CAR: its CID and its block.
