@@ -17,7 +17,7 @@ use serde_json::{Map, Number};
 
 use super::model::check_map;
 use super::value::Value;
-use super::{canonical_key_order, Limits, MAX_SUPPORTED_DEPTH};
+use super::{canonical_key_order, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 
@@ -199,16 +199,7 @@ pub fn to_json_text(value: &Value<'_>) -> Result<String> {
 }
 
 fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> {
-    let deeper = || {
-        if depth >= MAX_SUPPORTED_DEPTH {
-            Err(Error::new(
-                Code::LimitExceeded,
-                format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels"),
-            ))
-        } else {
-            Ok(depth + 1)
-        }
-    };
+    let deeper = || super::nested_depth(depth);
     let single = |key: &str, value: String| {
         serde_json::Value::Object(Map::from_iter([(
             key.to_owned(),

@@ -98,6 +98,19 @@ impl Default for Limits {
     }
 }
 
+/// One level deeper than `depth` for code that recurses over a [`Value`], or `limit-exceeded` past
+/// [`MAX_SUPPORTED_DEPTH`] (a built value may nest deeper than any decoded one).
+pub(crate) fn nested_depth(depth: usize) -> Result<usize> {
+    if depth >= MAX_SUPPORTED_DEPTH {
+        Err(Error::new(
+            Code::LimitExceeded,
+            format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels"),
+        ))
+    } else {
+        Ok(depth + 1)
+    }
+}
+
 /// The canonical order of map keys: shorter first, then bytewise.
 pub fn canonical_key_order(a: &str, b: &str) -> Ordering {
     a.len()

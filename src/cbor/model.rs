@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 
 use super::value::Value;
-use super::MAX_SUPPORTED_DEPTH;
 use crate::cid::Codec;
 use crate::error::{Code, Error, Result};
 
@@ -21,16 +20,7 @@ pub fn check_data_model(value: &Value<'_>) -> Result<()> {
 }
 
 fn check_nested(value: &Value<'_>, depth: usize) -> Result<()> {
-    let deeper = || {
-        if depth >= MAX_SUPPORTED_DEPTH {
-            Err(Error::new(
-                Code::LimitExceeded,
-                format!("value nested deeper than {MAX_SUPPORTED_DEPTH} levels"),
-            ))
-        } else {
-            Ok(depth + 1)
-        }
-    };
+    let deeper = || super::nested_depth(depth);
     match value {
         Value::Array(items) => {
             let depth = deeper()?;

@@ -341,6 +341,12 @@ fn describe_point_bytes(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// The cryptography spec's example keys.
+    const SPEC_KEYS: [(&str, Algorithm); 2] = [
+        ("did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo", Algorithm::Es256),
+        ("did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc", Algorithm::Es256k),
+    ];
+
     #[test]
     fn algorithm_names_round_trip() {
         for alg in [Algorithm::Es256k, Algorithm::Es256] {
@@ -358,16 +364,7 @@ mod tests {
 
     #[test]
     fn key_strings_of_every_form() {
-        for (did, alg) in [
-            (
-                "did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo",
-                Algorithm::Es256,
-            ),
-            (
-                "did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc",
-                Algorithm::Es256k,
-            ),
-        ] {
+        for (did, alg) in SPEC_KEYS {
             let key = PublicKey::from_did_key(did).unwrap();
             assert_eq!(PublicKey::from_key_string(did).unwrap(), key);
             assert_eq!(PublicKey::from_key_string(&key.multikey()).unwrap(), key);
@@ -401,16 +398,7 @@ mod tests {
 
     #[test]
     fn spec_examples_round_trip() {
-        for (did, alg) in [
-            (
-                "did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo",
-                Algorithm::Es256,
-            ),
-            (
-                "did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc",
-                Algorithm::Es256k,
-            ),
-        ] {
+        for (did, alg) in SPEC_KEYS {
             let key = PublicKey::from_did_key(did).unwrap();
             assert_eq!(key.algorithm(), alg);
             assert_eq!(key.did_key(), did);

@@ -83,6 +83,21 @@ pub fn key_depth(key: &[u8]) -> u8 {
     (zeros / 2) as u8
 }
 
+/// [`key_depth`], refused with `limit-exceeded` beyond [`MAX_LAYER`].
+pub(crate) fn bounded_key_depth(key: &[u8]) -> Result<u8> {
+    let depth = key_depth(key);
+    if depth > MAX_LAYER {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "MST key {} has depth {depth}, beyond the limit of {MAX_LAYER} layers",
+                quote_key(key)
+            ),
+        ));
+    }
+    Ok(depth)
+}
+
 /// The length of the common prefix of `a` and `b`, in bytes.
 pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use super::{
-    common_prefix_len, ensure_valid_mst_key, key_depth, quote_key, MAX_LAYER, MAX_NODE_ENTRIES,
+    bounded_key_depth, common_prefix_len, ensure_valid_mst_key, quote_key, MAX_NODE_ENTRIES,
 };
 use crate::cbor::{Decoder, Encoder, Limits};
 use crate::cid::{Cid, Codec};
@@ -220,17 +220,8 @@ impl Node {
             }
         }
 
-        let depth = key_depth(key);
+        let depth = bounded_key_depth(key)?;
         if index == 0 {
-            if depth > MAX_LAYER {
-                return Err(Error::new(
-                    Code::LimitExceeded,
-                    format!(
-                        "MST key {} has depth {depth}, beyond the limit of {MAX_LAYER} layers",
-                        quote_key(key)
-                    ),
-                ));
-            }
             self.layer = depth;
         } else if depth != self.layer {
             return Err(Error::new(

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::node::encode_node;
 use super::walk::{walk_tree, TreeVisitor};
-use super::{ensure_valid_mst_key, key_depth, missing_node, quote_key, Node, MAX_LAYER};
+use super::{bounded_key_depth, ensure_valid_mst_key, key_depth, missing_node, quote_key, Node};
 use crate::car::BlockSource;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
@@ -393,17 +393,7 @@ impl Tree {
 /// The depth of a key about to enter a tree, after checking the key and the layer limit.
 fn checked_depth(key: &[u8]) -> Result<u8> {
     ensure_valid_mst_key(key)?;
-    let depth = key_depth(key);
-    if depth > MAX_LAYER {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            format!(
-                "MST key {} has depth {depth}, beyond the limit of {MAX_LAYER} layers",
-                quote_key(key)
-            ),
-        ));
-    }
-    Ok(depth)
+    bounded_key_depth(key)
 }
 
 fn leaf(layer: u8, key: &[u8], value: Cid) -> Link {
