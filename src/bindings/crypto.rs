@@ -20,7 +20,7 @@ extern "C" {
     fn has_subtle() -> bool;
     #[wasm_bindgen(js_name = verifyP256)]
     fn verify_p256(
-        cache_key: &str,
+        cache_key: &JsValue,
         raw_public_key: &[u8],
         data: &JsValue,
         signature: &JsValue,
@@ -150,7 +150,7 @@ pub fn verify_signature_async(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] sig: JsValue,
 ) -> js_sys::Promise {
     let checked = (|| -> Result<Option<js_sys::Promise>, Error> {
-        let (text, keys) = key_arg(&key)?;
+        let (_, keys) = key_arg(&key)?;
         let signature = data_arg(&sig, "sig")?;
         if let [public_key] = keys[..] {
             if public_key.algorithm() == Algorithm::Es256 && has_subtle() {
@@ -164,7 +164,7 @@ pub fn verify_signature_async(
                     return Ok(None); // high-S, not 64 bytes, or r/s out of range: false
                 }
                 return Ok(Some(verify_p256(
-                    &text,
+                    &key,
                     &public_key.uncompressed(),
                     &data,
                     &sig,
