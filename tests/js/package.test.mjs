@@ -109,3 +109,10 @@ test('every runtime export has a TypeScript declaration', async () => {
   assert.deepEqual(missing, []);
   assert.ok(Object.keys(atproof).length > 20);
 });
+
+test('README.md documents every export', async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const undocumented = Object.keys(atproof).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
+  assert.deepEqual(undocumented, []);
+});
