@@ -21,11 +21,12 @@
 //! | `Link` | start and end of its CID string in the text, (unused) |
 //! | `Array`, `Map` | item / entry count, then the items (a map: key op, value op per entry) |
 
-use super::{bytes_arg, Scratch, SCRATCH};
+use super::{with_bytes, INPUT, SCRATCH_KEEP};
 use crate::cbor::{self, Event, Events, Limits, Value};
 use crate::cid::Cid;
 use crate::{Code, Error};
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use wasm_bindgen::prelude::*;
@@ -42,6 +43,8 @@ extern "C" {
     #[wasm_bindgen(js_name = setMemory)]
     fn set_memory(memory: &JsValue);
     fn materialize(ops_address: usize, text: &str, input_address: usize, count: i32) -> JsValue;
+    #[wasm_bindgen(js_name = takeFailure)]
+    fn take_failure() -> JsValue;
 }
 
 thread_local! {
@@ -50,18 +53,23 @@ thread_local! {
 }
 
 /// Builds the JS values of the finished tape: `count` of them, or one when `count` is None.
-fn build(tape: &Tape, input: &[u8], count: Option<usize>) -> JsValue {
+/// Errs with the JS exception if JS code run while building (a setter on `Object.prototype`) threw.
+fn build(tape: &Tape, input: &[u8], count: Option<usize>) -> Result<JsValue, JsValue> {
     if !MEMORY_SHARED.get() {
         set_memory(&wasm_bindgen::memory());
         MEMORY_SHARED.set(true);
     }
     let count = count.map_or(-1, |n| i32::try_from(n).unwrap_or(i32::MAX));
-    materialize(
+    let value = materialize(
         tape.ops.as_ptr() as usize,
         &tape.text,
         input.as_ptr() as usize,
         count,
-    )
+    );
+    if value.is_undefined() {
+        return Err(take_failure());
+    }
+    Ok(value)
 }
 
 /// Tape op codes; `values.js` has the same numbers.
@@ -132,7 +140,11 @@ pub(super) struct Interner {
 
 impl Default for Interner {
     fn default() -> Self {
-        Interner { ids: HashMap::default(), strings: Vec::new(), recent: vec![(0, 0, 0); RECENT_SLOTS] }
+        Interner {
+            ids: HashMap::default(),
+            strings: Vec::new(),
+            recent: vec![(0, 0, 0); RECENT_SLOTS],
+        }
     }
 }
 
@@ -144,7 +156,8 @@ impl Interner {
         let n = bytes.len().min(8);
         head.get_mut(..n)?.copy_from_slice(bytes.get(..n)?);
         let head = u64::from_le_bytes(head);
-        let slot = ((head ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize % RECENT_SLOTS;
+        let slot = ((head ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 55) as usize
+            % RECENT_SLOTS;
         if let Some(&(h, len, id1)) = self.recent.get(slot) {
             if id1 != 0 && h == head && len as usize == bytes.len() {
                 let id = id1 - 1;
@@ -209,8 +222,8 @@ impl Tape {
         (start, self.text_units)
     }
 
-    fn string(&mut self, s: &str, intern: bool, interner: &mut Interner) {
-        if intern && s.len() <= MAX_INTERNED_LEN {
+    fn string(&mut self, s: &str, intern: bool, interner: &mut Option<Interner>) {
+        if let (true, Some(interner)) = (intern && s.len() <= MAX_INTERNED_LEN, interner.as_mut()) {
             match interner.intern(s) {
                 Some((id, false)) => {
                     self.ops.extend([Op::Interned as u32, id]);
@@ -250,7 +263,7 @@ fn write_tape(
     base: usize,
     limits: Limits,
     tape: &mut Tape,
-    interner: &mut Interner,
+    interner: &mut Option<Interner>,
 ) -> Result<(), Error> {
     let mut events = Events::with_limits(input, limits)?;
     let mut after_type_key = false;
@@ -284,16 +297,35 @@ fn write_tape(
     Ok(())
 }
 
-/// Decodes DRISL bytes already copied into `scratch.input[..len]` into a JS value.
-pub(super) fn decode_into_js(scratch: &mut Scratch, limits: Limits) -> Result<JsValue, Error> {
-    let Scratch {
-        input,
-        tape,
-        interner,
-    } = scratch;
+thread_local! {
+    /// The tape reused across calls, taken out for a call and put back after it.
+    static TAPE: Cell<Tape> = Cell::new(Tape::default());
+    /// The intern table; `None` while a call uses it. A call made meanwhile (from JS code run by
+    /// `materialize`, such as a setter on `Object.prototype`) interns nothing, so it cannot renumber
+    /// strings under the outer call's feet.
+    static INTERNER: Cell<Option<Interner>> = Cell::new(Some(Interner::default()));
+}
+
+/// Runs `f` with the reusable tape (cleared) and the intern table, and puts both back.
+fn with_tape<T>(f: impl FnOnce(&mut Tape, &mut Option<Interner>) -> T) -> T {
+    let mut tape = TAPE.take();
     tape.clear();
-    write_tape(input, input.as_ptr() as usize, limits, tape, interner)?;
-    Ok(build(tape, input, None))
+    let mut interner = INTERNER.take();
+    let result = f(&mut tape, &mut interner);
+    if interner.is_some() {
+        INTERNER.set(interner);
+    }
+    tape.shrink(SCRATCH_KEEP);
+    TAPE.set(tape);
+    result
+}
+
+/// Decodes one DRISL value in `input` into a JS value.
+pub(super) fn decode_to_js(input: &[u8], limits: Limits) -> Result<JsValue, JsValue> {
+    with_tape(|tape, interner| {
+        write_tape(input, input.as_ptr() as usize, limits, tape, interner)?;
+        build(tape, input, None)
+    })
 }
 
 /// Decodes one DRISL value into a JS value: objects, arrays, strings, numbers (bigints beyond
@@ -303,16 +335,8 @@ pub(super) fn decode_into_js(scratch: &mut Scratch, limits: Limits) -> Result<Js
 pub fn decode_cbor(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
 ) -> Result<JsValue, JsValue> {
-    SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(
-            &bytes,
-            "bytes",
-            cbor::MAX_CBOR_FRAME_SIZE,
-            &mut scratch.input,
-        )?;
-        let result = decode_into_js(scratch, Limits::DEFAULT);
-        scratch.shrink();
-        Ok(result?)
+    with_bytes(&bytes, "bytes", cbor::MAX_CBOR_FRAME_SIZE, |input| {
+        decode_to_js(input, Limits::DEFAULT)
     })
 }
 
@@ -344,23 +368,19 @@ pub fn decode_cbor_many(
         )
         .into());
     }
-    SCRATCH.with_borrow_mut(|scratch| {
-        let result = decode_many(scratch, blocks, count);
-        scratch.shrink();
-        Ok(result?)
-    })
+    let mut input = INPUT.take();
+    let result = decode_many(&mut input, blocks, count);
+    if input.capacity() <= SCRATCH_KEEP {
+        INPUT.set(input);
+    }
+    result
 }
 
 fn decode_many(
-    scratch: &mut Scratch,
+    input: &mut Vec<u8>,
     blocks: &js_sys::Array,
     count: usize,
-) -> Result<JsValue, Error> {
-    let Scratch {
-        input,
-        tape,
-        interner,
-    } = scratch;
+) -> Result<JsValue, JsValue> {
     input.clear();
     let mut ends = Vec::with_capacity(count);
     for (i, block) in blocks.iter().enumerate() {
@@ -368,30 +388,33 @@ fn decode_many(
             return Err(Error::new(
                 Code::InvalidArgument,
                 format!("blocks[{i}] is not a Uint8Array"),
-            ));
+            )
+            .into());
         };
         let len = array.length() as usize;
         if len > cbor::MAX_CBOR_FRAME_SIZE || input.len() + len > MAX_MANY_BYTES {
             return Err(Error::new(
                 Code::LimitExceeded,
                 format!("blocks[{i}]: over the size limit"),
-            ));
+            )
+            .into());
         }
         let start = input.len();
         input.resize(start + len, 0);
         array.copy_to(input.get_mut(start..).unwrap_or_default());
         ends.push(input.len());
     }
-    tape.clear();
-    let base = input.as_ptr() as usize;
-    let mut start = 0;
-    for (i, &end) in ends.iter().enumerate() {
-        let block = input.get(start..end).unwrap_or_default();
-        write_tape(block, base, Limits::DEFAULT, tape, interner)
-            .map_err(|e| e.context(format!("blocks[{i}]")))?;
-        start = end;
-    }
-    Ok(build(tape, input, Some(count)))
+    with_tape(|tape, interner| {
+        let base = input.as_ptr() as usize;
+        let mut start = 0;
+        for (i, &end) in ends.iter().enumerate() {
+            let block = input.get(start..end).unwrap_or_default();
+            write_tape(block, base, Limits::DEFAULT, tape, interner)
+                .map_err(|e| e.context(format!("blocks[{i}]")))?;
+            start = end;
+        }
+        build(tape, input, Some(count))
+    })
 }
 
 /// Checks that `bytes` are exactly one valid DRISL value, building nothing (throws an
@@ -400,7 +423,12 @@ fn decode_many(
 pub fn validate_cbor(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
 ) -> Result<(), JsValue> {
-    with_input(&bytes, cbor::validate)
+    Ok(with_bytes(
+        &bytes,
+        "bytes",
+        cbor::MAX_CBOR_FRAME_SIZE,
+        cbor::validate,
+    )?)
 }
 
 /// The CID (DRISL codec, base32 string) of valid DRISL bytes; throws if the bytes are not DRISL.
@@ -408,25 +436,15 @@ pub fn validate_cbor(
 pub fn cid_for_cbor(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
 ) -> Result<String, JsValue> {
-    with_input(&bytes, |input| {
-        cbor::validate(input)?;
-        Ok(Cid::for_drisl(input).to_string())
-    })
-}
-
-/// Runs `f` on the bytes of a `Uint8Array` argument copied into wasm memory.
-fn with_input<T>(bytes: &JsValue, f: impl FnOnce(&[u8]) -> Result<T, Error>) -> Result<T, JsValue> {
-    SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(
-            bytes,
-            "bytes",
-            cbor::MAX_CBOR_FRAME_SIZE,
-            &mut scratch.input,
-        )?;
-        let result = f(&scratch.input);
-        scratch.shrink();
-        Ok(result?)
-    })
+    Ok(with_bytes(
+        &bytes,
+        "bytes",
+        cbor::MAX_CBOR_FRAME_SIZE,
+        |input| {
+            cbor::validate(input)?;
+            Ok::<_, Error>(Cid::for_drisl(input).to_string())
+        },
+    )?)
 }
 
 /// Encodes a JS value canonically (sorted keys, shortest forms). Refuses what the data model
@@ -471,11 +489,7 @@ pub fn from_json(json: JsValue) -> Result<JsValue, JsValue> {
         )?
     };
     let bytes = cbor::encode(&cbor::json::from_json_text(&text)?)?;
-    SCRATCH.with_borrow_mut(|scratch| {
-        scratch.input.clear();
-        scratch.input.extend_from_slice(&bytes);
-        Ok(decode_into_js(scratch, Limits::DEFAULT)?)
-    })
+    decode_to_js(&bytes, Limits::DEFAULT)
 }
 
 /// Turns a value into atproto JSON (a plain object): links become `{"$link"}`, bytes `{"$bytes"}`.

@@ -18,7 +18,7 @@ pub mod repo;
 pub mod syntax;
 
 use crate::{Code, Error};
-use std::cell::RefCell;
+use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/bindings/error.js")]
@@ -86,28 +86,33 @@ fn type_name(value: &JsValue) -> String {
     }
 }
 
-/// Buffers reused across calls: the input copied from JS, the value tape and the intern table.
-#[derive(Default)]
-struct Scratch {
-    input: Vec<u8>,
-    tape: data_model::Tape,
-    interner: data_model::Interner,
-}
-
-/// Capacity kept between calls; a larger input's buffers are given back after the call.
+/// Capacity kept between calls; a larger buffer is given back after the call.
 const SCRATCH_KEEP: usize = 1 << 20;
 
-impl Scratch {
-    fn shrink(&mut self) {
-        if self.input.capacity() > SCRATCH_KEEP {
-            self.input = Vec::new();
-        }
-        self.tape.shrink(SCRATCH_KEEP);
-    }
+thread_local! {
+    /// The input buffer reused across calls (see [`with_bytes`]).
+    static INPUT: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
 }
 
-thread_local! {
-    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+/// Runs `f` on a copy of the `Uint8Array` argument `value` in a buffer reused across calls.
+///
+/// The buffer is taken out of its cell for the call and put back after it, never borrowed: JS code
+/// that runs meanwhile (a getter of the argument, a setter on `Object.prototype` hit while building a
+/// result) may call atproof again, or throw through the wasm frames, and the worst that happens is
+/// that the inner call, or the next one, starts with a fresh buffer. Nothing stays locked.
+fn with_bytes<T, E: From<Error>>(
+    value: &JsValue,
+    what: &str,
+    max_len: usize,
+    f: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut input = INPUT.take();
+    bytes_arg(value, what, max_len, &mut input)?;
+    let result = f(&input);
+    if input.capacity() <= SCRATCH_KEEP {
+        INPUT.set(input);
+    }
+    result
 }
 
 /// Copies a `Uint8Array` argument named `what` into `into` (replacing its contents), refusing

@@ -6,7 +6,7 @@
 //! caller's own bytes; `verifyRepo` hands over one string of every path and CID, and `RepoRecords`
 //! makes each `{ path, cid }` only when asked.
 
-use super::{bytes_arg, crypto::key_arg, string_arg, type_name, SCRATCH};
+use super::{bytes_arg, crypto::key_arg, string_arg, type_name, with_bytes};
 use crate::car::{CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
@@ -74,9 +74,17 @@ fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
         return Ok(JsValue::UNDEFINED);
     }
     if !options.is_object() {
-        return Err(Error::new(Code::InvalidArgument, format!("options must be an object, not {}", type_name(options))));
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("options must be an object, not {}", type_name(options)),
+        ));
     }
-    js_sys::Reflect::get(options, &key.into()).map_err(|_| Error::new(Code::InvalidArgument, format!("options.{key} cannot be read")))
+    js_sys::Reflect::get(options, &key.into()).map_err(|_| {
+        Error::new(
+            Code::InvalidArgument,
+            format!("options.{key} cannot be read"),
+        )
+    })
 }
 
 /// `{ did?, key? }` as verification options.
@@ -85,7 +93,12 @@ fn verify_options(options: &JsValue) -> Result<VerifyOptions, Error> {
     let did = if did.is_undefined() {
         None
     } else {
-        let did = string_arg(&did, "options.did", crate::syntax::identifiers::MAX_DID_LEN, Code::InvalidDid)?;
+        let did = string_arg(
+            &did,
+            "options.did",
+            crate::syntax::identifiers::MAX_DID_LEN,
+            Code::InvalidDid,
+        )?;
         crate::syntax::ensure_valid_did(&did)?;
         Some(did)
     };
@@ -96,10 +109,19 @@ fn verify_options(options: &JsValue) -> Result<VerifyOptions, Error> {
         let (text, keys) = key_arg(&key)?;
         match keys[..] {
             [key] => Some(key),
-            _ => return Err(Error::new(Code::UnsupportedKeyType, format!("the key {text} names no curve: pass its did:key"))),
+            _ => {
+                return Err(Error::new(
+                    Code::UnsupportedKeyType,
+                    format!("the key {text} names no curve: pass its did:key"),
+                ))
+            }
         }
     };
-    Ok(VerifyOptions { did, key, limits: CarLimits::DEFAULT })
+    Ok(VerifyOptions {
+        did,
+        key,
+        limits: CarLimits::DEFAULT,
+    })
 }
 
 /// Appends the 59-character string of `cid` to `text`.
@@ -127,7 +149,11 @@ fn verified_repo_to_js(repo: &VerifiedRepo) -> Result<JsValue, JsValue> {
     set(&out, "commit", &repo.commit.to_string().into())?;
     set(&out, "data", &repo.data.to_string().into())?;
     set(&out, "signatureVerified", &repo.signature_verified.into())?;
-    set(&out, "records", &JsRepoRecords::new(&text, path_ends).into())?;
+    set(
+        &out,
+        "records",
+        &JsRepoRecords::new(&text, path_ends).into(),
+    )?;
     Ok(out.into())
 }
 
@@ -137,10 +163,10 @@ const MAX_CAR_BYTES: usize = 2 << 30;
 /// Reads a whole CAR: `{ roots, blocks }`, `blocks` a `Map` from CID string to a view of the block
 /// in `bytes` (no copy), in file order. Every block's hash is checked (`cid-mismatch`).
 #[wasm_bindgen(js_name = readCar, unchecked_return_type = "{ roots: string[]; blocks: Map<string, Uint8Array> }")]
-pub fn read_car(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue) -> Result<JsValue, JsValue> {
-    SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(&bytes, "bytes", MAX_CAR_BYTES, &mut scratch.input)?;
-        let input = &scratch.input;
+pub fn read_car(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (roots, cids, offsets) = with_bytes(&bytes, "bytes", MAX_CAR_BYTES, |input| {
         let base = input.as_ptr() as usize;
         let mut roots: Vec<Cid> = Vec::new();
         let mut cids = String::new();
@@ -157,13 +183,13 @@ pub fn read_car(#[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsVa
             Ok(())
         })?;
         reader.finish()?;
-        let out = js_sys::Object::new();
-        let root_strings: js_sys::Array = roots.iter().map(|c| JsValue::from(c.to_string())).collect();
-        set(&out, "roots", &root_strings)?;
-        set(&out, "blocks", &block_map(&cids, offsets, &bytes))?;
-        scratch.shrink();
-        Ok(out.into())
-    })
+        Ok::<_, Error>((roots, cids, offsets))
+    })?;
+    let out = js_sys::Object::new();
+    let root_strings: js_sys::Array = roots.iter().map(|c| JsValue::from(c.to_string())).collect();
+    set(&out, "roots", &root_strings)?;
+    set(&out, "blocks", &block_map(&cids, offsets, &bytes))?;
+    Ok(out.into())
 }
 
 /// How much of a whole-buffer CAR is copied into wasm memory at a time: `verifyRepo` streams the
@@ -180,21 +206,23 @@ pub fn verify_repo(
 ) -> Result<JsValue, JsValue> {
     let options = verify_options(&options)?;
     let Some(bytes) = car.dyn_ref::<js_sys::Uint8Array>() else {
-        return Err(Error::new(Code::InvalidArgument, format!("car must be a Uint8Array, not {}", type_name(&car))).into());
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("car must be a Uint8Array, not {}", type_name(&car)),
+        )
+        .into());
     };
     let mut verifier = RepoStreamVerifier::new(options);
     let len = bytes.length();
     let mut start = 0;
-    SCRATCH.with_borrow_mut(|scratch| -> Result<(), Error> {
-        while start < len {
-            let end = len.min(start.saturating_add(VERIFY_CHUNK));
-            bytes_arg(&bytes.subarray(start, end).into(), "car", VERIFY_CHUNK as usize, &mut scratch.input)?;
-            verifier.feed(&scratch.input)?;
-            start = end;
-        }
-        scratch.shrink();
-        Ok(())
-    })?;
+    while start < len {
+        let end = len.min(start.saturating_add(VERIFY_CHUNK));
+        let chunk: JsValue = bytes.subarray(start, end).into();
+        with_bytes(&chunk, "car", VERIFY_CHUNK as usize, |input| {
+            verifier.feed(input)
+        })?;
+        start = end;
+    }
     verified_repo_to_js(&verifier.finish()?)
 }
 
@@ -203,24 +231,38 @@ pub fn verify_repo(
 #[wasm_bindgen(js_name = verifyRecord, unchecked_return_type = "{ cid: string | null; record: unknown }")]
 pub fn verify_record(
     #[wasm_bindgen(js_name = proofCar, unchecked_param_type = "Uint8Array")] proof_car: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ did: string; key: string; collection: string; rkey: string }")] options: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ did: string; key: string; collection: string; rkey: string }"
+    )]
+    options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let verify = verify_options(&options)?;
-    let did = verify.did.ok_or_else(|| Error::new(Code::InvalidArgument, "options.did is required"))?;
-    let key = verify.key.ok_or_else(|| Error::new(Code::InvalidArgument, "options.key is required"))?;
-    let collection = string_arg(&get(&options, "collection")?, "options.collection", 317, Code::InvalidNsid)?;
-    let rkey = string_arg(&get(&options, "rkey")?, "options.rkey", 512, Code::InvalidRecordKey)?;
+    let did = verify
+        .did
+        .ok_or_else(|| Error::new(Code::InvalidArgument, "options.did is required"))?;
+    let key = verify
+        .key
+        .ok_or_else(|| Error::new(Code::InvalidArgument, "options.key is required"))?;
+    let collection = string_arg(
+        &get(&options, "collection")?,
+        "options.collection",
+        317,
+        Code::InvalidNsid,
+    )?;
+    let rkey = string_arg(
+        &get(&options, "rkey")?,
+        "options.rkey",
+        512,
+        Code::InvalidRecordKey,
+    )?;
     let mut proof = Vec::new();
     bytes_arg(&proof_car, "proofCar", MAX_CAR_BYTES, &mut proof)?;
     let out = js_sys::Object::new();
     match repo::verify_record(&proof, &did, &key, &collection, &rkey)? {
         Some(found) => {
             set(&out, "cid", &found.cid.to_string().into())?;
-            let record = SCRATCH.with_borrow_mut(|scratch| {
-                scratch.input.clear();
-                scratch.input.extend_from_slice(found.record);
-                super::data_model::decode_into_js(scratch, crate::cbor::Limits::RECORD)
-            })?;
+            let record =
+                super::data_model::decode_to_js(found.record, crate::cbor::Limits::RECORD)?;
             set(&out, "record", &record)?;
         }
         None => {
@@ -242,12 +284,9 @@ pub fn record_proof(
 ) -> Result<Vec<u8>, JsValue> {
     let collection = string_arg(&collection, "collection", 317, Code::InvalidNsid)?;
     let rkey = string_arg(&rkey, "rkey", 512, Code::InvalidRecordKey)?;
-    SCRATCH.with_borrow_mut(|scratch| {
-        bytes_arg(&car, "car", MAX_CAR_BYTES, &mut scratch.input)?;
-        let proof = repo::record_proof_car(&scratch.input, &collection, &rkey);
-        scratch.shrink();
-        Ok(proof?)
-    })
+    Ok(with_bytes(&car, "car", MAX_CAR_BYTES, |input| {
+        repo::record_proof_car(input, &collection, &rkey)
+    })?)
 }
 
 fn progress_to_js(blocks: u64, bytes: u64) -> Result<JsValue, JsValue> {
@@ -266,18 +305,22 @@ pub struct RepoVerifier(Option<RepoStreamVerifier>);
 impl RepoVerifier {
     /// A verifier with `{ did?, key? }`.
     #[wasm_bindgen(constructor)]
-    pub fn new(#[wasm_bindgen(unchecked_param_type = "VerifyRepoOptions")] options: JsValue) -> Result<RepoVerifier, JsValue> {
-        Ok(RepoVerifier(Some(RepoStreamVerifier::new(verify_options(&options)?))))
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "VerifyRepoOptions")] options: JsValue,
+    ) -> Result<RepoVerifier, JsValue> {
+        Ok(RepoVerifier(Some(RepoStreamVerifier::new(verify_options(
+            &options,
+        )?))))
     }
 
     /// Feeds the next chunk: `{ blocks, bytes }` read so far.
     #[wasm_bindgen(unchecked_return_type = "StreamProgress")]
-    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue) -> Result<JsValue, JsValue> {
+    pub fn push(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue,
+    ) -> Result<JsValue, JsValue> {
         let verifier = self.0.as_mut().ok_or_else(finished)?;
-        let progress = SCRATCH.with_borrow_mut(|scratch| {
-            bytes_arg(&chunk, "chunk", MAX_CAR_BYTES, &mut scratch.input)?;
-            verifier.feed(&scratch.input)
-        })?;
+        let progress = with_bytes(&chunk, "chunk", MAX_CAR_BYTES, |input| verifier.feed(input))?;
         progress_to_js(progress.blocks, progress.bytes)
     }
 
@@ -311,32 +354,36 @@ impl CarReader {
     #[wasm_bindgen(getter, unchecked_return_type = "string[] | undefined")]
     pub fn roots(&self) -> JsValue {
         match self.0.roots() {
-            Some(roots) => roots.iter().map(|c| JsValue::from(c.to_string())).collect::<js_sys::Array>().into(),
+            Some(roots) => roots
+                .iter()
+                .map(|c| JsValue::from(c.to_string()))
+                .collect::<js_sys::Array>()
+                .into(),
             None => JsValue::UNDEFINED,
         }
     }
 
     /// Feeds the next chunk; the blocks it completed, in file order.
     #[wasm_bindgen(unchecked_return_type = "{ cid: string; bytes: Uint8Array }[]")]
-    pub fn push(&mut self, #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue) -> Result<js_sys::Array, JsValue> {
+    pub fn push(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue,
+    ) -> Result<js_sys::Array, JsValue> {
         let blocks = js_sys::Array::new();
         let reader = &mut self.0;
-        SCRATCH.with_borrow_mut(|scratch| -> Result<(), JsValue> {
-            bytes_arg(&chunk, "chunk", MAX_CAR_BYTES, &mut scratch.input)?;
-            let mut failed = None;
-            reader.feed(&scratch.input, |item| {
+        with_bytes(&chunk, "chunk", MAX_CAR_BYTES, |input| {
+            reader.feed(input, |item| {
                 if let CarItem::Block { cid, data } = item {
                     let block = js_sys::Object::new();
-                    if let Err(e) = set(&block, "cid", &cid.to_string().into())
+                    set(&block, "cid", &cid.to_string().into())
                         .and_then(|_| set(&block, "bytes", &js_sys::Uint8Array::from(data).into()))
-                    {
-                        failed = Some(e);
-                    }
+                        .map_err(|_| {
+                            Error::new(Code::InvalidArgument, "a block object could not be built")
+                        })?;
                     blocks.push(&block);
                 }
                 Ok(())
-            })?;
-            failed.map_or(Ok(()), Err)
+            })
         })?;
         Ok(blocks)
     }

@@ -34,11 +34,32 @@ export function setMemory(wasmMemory) {
 const NULL = 0, TRUE = 1, FALSE = 2, INT32 = 3, INT53 = 4, INT64 = 5, STRING = 6, INTERNED = 7,
   INTERN = 8, BYTES = 9, LINK = 10, ARRAY = 11, MAP = 12;
 
+let failure;
+
 /**
- * Builds `count` values (or one value when `count` is -1) from the tape of `opsLength` words at byte
- * address `opsAddress`; byte strings are copied out of the input copy at `inputAddress`.
+ * Builds `count` values (or one value when `count` is -1) from the tape at byte address
+ * `opsAddress`; byte strings are copied out of the input copy at `inputAddress`. Returns undefined
+ * if JS code run while building (a setter on Object.prototype) threw: the wasm side then takes the
+ * exception with takeFailure() and rethrows it after putting its buffers back, so that no exception
+ * ever crosses the wasm frames.
  */
 export function materialize(opsAddress, text, inputAddress, count) {
+  try {
+    return build(opsAddress, text, inputAddress, count);
+  } catch (e) {
+    failure = e;
+    return undefined;
+  }
+}
+
+/** The exception caught by the last materialize() that returned undefined. */
+export function takeFailure() {
+  const e = failure;
+  failure = undefined;
+  return e;
+}
+
+function build(opsAddress, text, inputAddress, count) {
   if (words.buffer !== memory.buffer) {
     words = new Uint32Array(memory.buffer);
     bytes = new Uint8Array(memory.buffer);

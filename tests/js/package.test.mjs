@@ -116,3 +116,34 @@ test('README.md documents every export', async () => {
   const undocumented = Object.keys(atproof).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
   assert.deepEqual(undocumented, []);
 });
+
+test('JS code that re-enters atproof or throws during a call leaves the module working', () => {
+  const record = atproof.encodeCbor({ $type: 'app.test', text: 'hello', zzz: 1 });
+  class Hostile extends Uint8Array {
+    get length() {
+      atproof.decodeCbor(record); // re-enters while the outer call is reading its argument
+      throw new Error('from a length getter');
+    }
+  }
+  assert.throws(() => atproof.decodeCbor(new Hostile(4)), /from a length getter/);
+  assert.throws(() => atproof.verifyRepo(new Hostile(4)), /from a length getter/);
+  const other = atproof.encodeCbor({ $type: 'app.test', text: 'other' });
+  Object.defineProperty(Object.prototype, 'zzz', {
+    set() {
+      atproof.decodeCbor(other); // re-enters while the outer call builds its result
+      throw new Error('from a prototype setter');
+    },
+    configurable: true,
+  });
+  try {
+    assert.throws(() => atproof.decodeCbor(record), /from a prototype setter/);
+    assert.throws(() => atproof.decodeCborMany([record, record]), /from a prototype setter/);
+  } finally {
+    delete Object.prototype.zzz;
+  }
+  for (let i = 0; i < 3; i++) {
+    assert.deepEqual(atproof.decodeCbor(record), { $type: 'app.test', text: 'hello', zzz: 1 });
+    assert.deepEqual(atproof.decodeCborMany([record]), [{ $type: 'app.test', text: 'hello', zzz: 1 }]);
+  }
+  assert.equal(atproof.isValidDid('did:plc:abc'), true);
+});
