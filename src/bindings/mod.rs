@@ -11,6 +11,11 @@
 //!   bound on the UTF-8 length, so a too-long string is refused without copying it), then lone
 //!   surrogates (which the UTF-8 conversion would silently replace with U+FFFD).
 //! - The release build aborts on panic; the core's lints forbid panics, so none is reachable.
+//! - No lock is held while JS code runs. User code can run in the middle of a call (a getter on an
+//!   argument, a setter on `Object.prototype` hit while a result is built) and can call atproof
+//!   again or throw; an exception thrown through wasm frames skips their destructors, so a held
+//!   `RefCell` borrow would stay borrowed forever. Reused buffers are therefore taken out of `Cell`s
+//!   and put back ([`with_bytes`]), and the value builder catches exceptions itself.
 
 pub mod crypto;
 pub mod data_model;
