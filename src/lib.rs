@@ -11,7 +11,7 @@
 //!   diffs and proofs.
 //! - [`repo`]: commits, full repository verification (whole or streaming), record proofs, export.
 //!
-//! [`bindings`] (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
+//! `bindings` (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
 
 pub mod car;

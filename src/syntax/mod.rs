@@ -1,6 +1,6 @@
 //! atproto string formats: identifiers, datetimes, language tags, URIs and TIDs.
 //!
-//! Each format has `ensure_valid_*` (an [`Error`](crate::Error) that says why) and `is_valid_*`.
+//! Each format has `ensure_valid_*` (an [`Error`] that says why) and `is_valid_*`.
 //! The rules are the atproto specifications' (specs/did, handle, nsid, record-key, at-uri-scheme,
 //! lexicon string formats, tid); the interop vectors in `tests/fixtures/interop/syntax/` are run in full.
 //!
