@@ -37,6 +37,7 @@
 mod cache;
 mod keypair;
 mod keys;
+mod libsecp;
 mod signature;
 
 pub use cache::{with_default_key_cache, KeyCache};
