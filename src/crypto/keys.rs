@@ -230,10 +230,8 @@ impl PublicKey {
 
     fn from_sec1(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey> {
         let point = match algorithm {
-            Algorithm::Es256k => {
-                k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
-                    .map(|key| CurvePoint::K256(K256Key::new(key)))
-            }
+            Algorithm::Es256k => k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+                .map(|key| CurvePoint::K256(K256Key::new(key))),
             Algorithm::Es256 => {
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(CurvePoint::P256)
             }
