@@ -21,7 +21,7 @@
 //!   comes from the type ([`PublicKey::from_legacy_multibase`]).
 //!   All forms parse to the same [`PublicKey`].
 //! - **Parsing costs.** Decoding a `did:key` (base58, then a square root to decompress the point) takes
-//!   about a tenth of a secp256k1 verification (less on P-256, whose verification is slower);
+//!   about a quarter of a secp256k1 verification (much less on P-256, whose verification is slower);
 //!   [`KeyCache`] keeps parsed keys so a stream of signatures from the same accounts pays it once.
 //! - **Speed.** ES256K signatures are verified by libsecp256k1 (the `secp256k1` crate; `k256` parses
 //!   keys and signs): natively about 40 000 per second on one core, in wasm about 20 000 (Node and
