@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what atproof's build and tests need, skipping whatever is already there.
-# Usage: scripts/setup.sh [build|test]   (build: Rust wasm target, wasm-bindgen CLI, npm tools;
+# Usage: scripts/setup.sh [build|test]   (build: clang, Rust wasm target, wasm-bindgen CLI, npm tools;
 #                                         test: also headless Chromium and its driver)
 # Never installs Debian's binaryen (its wasm-opt 108 breaks wasm-bindgen output): wasm-opt comes
 # from npm's binaryen, into the git-ignored .tools/ folder with the other npm tools.
@@ -10,10 +10,19 @@ what="${1:-build}"
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
 mkdir -p target
-apt_pid=""
+apt_packages=()
+# clang (Debian's, 14) compiles libsecp256k1, the C inside secp256k1-sys, for wasm32; cc archives it
+# with llvm-ar. (Native builds use the system's cc.)
+if ! command -v clang >/dev/null || ! command -v llvm-ar >/dev/null; then
+  apt_packages+=(clang llvm)
+fi
 if [ "$what" = test ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
-  echo "setup: installing chromium and chromium-driver (apt, in the background)"
-  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver ) \
+  apt_packages+=(chromium chromium-driver)
+fi
+apt_pid=""
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  echo "setup: installing ${apt_packages[*]} (apt, in the background)"
+  ( apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_packages[@]}" ) \
     > target/apt-install.log 2>&1 &
   apt_pid=$!
 fi

@@ -7,6 +7,7 @@ use k256::elliptic_curve::Generate;
 use sha2::{Digest, Sha256};
 
 use super::keys::CurvePoint;
+use super::libsecp::K256Key;
 use super::signature::SIGNATURE_LEN;
 use super::{Algorithm, PublicKey};
 use crate::{Code, Error, Result};
@@ -94,7 +95,9 @@ impl Keypair {
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         match &self.0 {
-            SigningKey::K256(key) => PublicKey(CurvePoint::K256(*key.verifying_key())),
+            SigningKey::K256(key) => {
+                PublicKey(CurvePoint::K256(K256Key::new(*key.verifying_key())))
+            }
             SigningKey::P256(key) => PublicKey(CurvePoint::P256(*key.verifying_key())),
         }
     }

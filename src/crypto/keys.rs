@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::libsecp::K256Key;
 use crate::syntax::quote;
 use crate::{Code, Error, Result};
 
@@ -86,7 +87,7 @@ pub struct PublicKey(pub(super) CurvePoint);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum CurvePoint {
-    K256(k256::ecdsa::VerifyingKey),
+    K256(K256Key),
     P256(p256::ecdsa::VerifyingKey),
 }
 
@@ -229,9 +230,8 @@ impl PublicKey {
 
     fn from_sec1(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey> {
         let point = match algorithm {
-            Algorithm::Es256k => {
-                k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(CurvePoint::K256)
-            }
+            Algorithm::Es256k => k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+                .map(|key| CurvePoint::K256(K256Key::new(key))),
             Algorithm::Es256 => {
                 p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(CurvePoint::P256)
             }
@@ -255,7 +255,7 @@ impl PublicKey {
     /// The 33-byte SEC1 compressed point.
     pub fn compressed(&self) -> [u8; COMPRESSED_LEN] {
         match &self.0 {
-            CurvePoint::K256(key) => k256::CompressedPoint::from(key).into(),
+            CurvePoint::K256(key) => k256::CompressedPoint::from(key.k256()).into(),
             CurvePoint::P256(key) => p256::CompressedPoint::from(key).into(),
         }
     }
@@ -269,7 +269,7 @@ impl PublicKey {
             }
         };
         match &self.0 {
-            CurvePoint::K256(key) => copy(key.to_sec1_point(false).as_bytes(), &mut out),
+            CurvePoint::K256(key) => copy(key.k256().to_sec1_point(false).as_bytes(), &mut out),
             CurvePoint::P256(key) => copy(key.to_sec1_point(false).as_bytes(), &mut out),
         }
         out

@@ -21,11 +21,12 @@
 //!   comes from the type ([`PublicKey::from_legacy_multibase`]).
 //!   All forms parse to the same [`PublicKey`].
 //! - **Parsing costs.** Decoding a `did:key` (base58, then a square root to decompress the point) takes
-//!   about a tenth of a secp256k1 verification (less on P-256, whose verification is slower);
+//!   about a quarter of a secp256k1 verification (much less on P-256, whose verification is slower);
 //!   [`KeyCache`] keeps parsed keys so a stream of signatures from the same accounts pays it once.
-//! - **Speed.** Natively about 19 000 ES256K and 5 300 ES256 verifications per second on one core; in
-//!   wasm (Node) about 3 300 and 1 600. For P-256, WebCrypto's native verify plus [`is_low_s`] is the
-//!   faster path where it exists.
+//! - **Speed.** ES256K signatures are verified by libsecp256k1 (the `secp256k1` crate; `k256` parses
+//!   keys and signs): natively about 40 000 per second on one core, in wasm about 20 000 (Node and
+//!   Chromium; `k256` managed 19 000 and 3 700). ES256 with `p256`: natively 5 300, in wasm 1 600; for
+//!   P-256, WebCrypto's native verify plus [`is_low_s`] is the faster path where it exists.
 //!
 //! Verification has two flavours: [`verify_signature_strict`] returns the precise [`Code`] of what was
 //! wrong (`invalid-signature-format`, `high-s-signature`, `bad-signature`); [`verify_signature`] answers
@@ -37,6 +38,7 @@
 mod cache;
 mod keypair;
 mod keys;
+mod libsecp;
 mod signature;
 
 pub use cache::{with_default_key_cache, KeyCache};

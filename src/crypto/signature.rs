@@ -92,10 +92,12 @@ pub fn verify_signature_strict(key: &PublicKey, data: &[u8], signature: &[u8]) -
     if parsed.is_high_s() {
         return Err(high_s_error(algorithm));
     }
-    let prehash = Sha256::digest(data);
+    let prehash: [u8; 32] = Sha256::digest(data).into();
     let verified = match (&key.0, &parsed) {
+        // `parse` succeeded, so the signature is 64 bytes.
         (CurvePoint::K256(key), ParsedSignature::K256(sig)) => {
-            key.verify_prehash(&prehash, sig).is_ok()
+            <&[u8; SIGNATURE_LEN]>::try_from(signature)
+                .is_ok_and(|compact| key.verify_prehash(&prehash, compact, sig))
         }
         (CurvePoint::P256(key), ParsedSignature::P256(sig)) => {
             key.verify_prehash(&prehash, sig).is_ok()
