@@ -31,6 +31,15 @@ extern "C" {
     fn sign_p256(private_key: &JsValue, data: &JsValue) -> js_sys::Promise;
 }
 
+thread_local! {
+    /// Whether the runtime has WebCrypto's `crypto.subtle`, asked once.
+    static SUBTLE: bool = has_subtle();
+}
+
+fn subtle_available() -> bool {
+    SUBTLE.with(|subtle| *subtle)
+}
+
 /// Longest key string accepted (a did:key is 57 characters; legacy keys about 90).
 const MAX_KEY_LEN: usize = 256;
 /// Largest data to sign or verify in one call.
@@ -153,7 +162,7 @@ pub fn verify_signature_async(
         let (_, keys) = key_arg(&key)?;
         let signature = data_arg(&sig, "sig")?;
         if let [public_key] = keys[..] {
-            if public_key.algorithm() == Algorithm::Es256 && has_subtle() {
+            if public_key.algorithm() == Algorithm::Es256 && subtle_available() {
                 if data.dyn_ref::<js_sys::Uint8Array>().is_none() {
                     return Err(Error::new(
                         Code::InvalidArgument,

@@ -1,8 +1,9 @@
 // WebCrypto for P-256: native ECDSA verification and non-extractable signing keys. The wasm side
 // has already checked formats and low-S (WebCrypto accepts high-S signatures on its own).
 
-const imported = new Map(); // cache key (did:key or multikey) → Promise<CryptoKey>
+const imported = new Map(); // cache key (did:key or multikey) → CryptoKey, or the Promise of one
 const MAX_KEYS = 4096;
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' };
 
 export function hasSubtle() {
   return typeof globalThis.crypto?.subtle?.verify === 'function';
@@ -10,14 +11,17 @@ export function hasSubtle() {
 
 /** Verifies a P1363 (r‖s) P-256 signature over `data` with the raw uncompressed public key. */
 export function verifyP256(cacheKey, rawPublicKey, data, signature) {
-  let key = imported.get(cacheKey);
-  if (key === undefined) {
-    if (imported.size >= MAX_KEYS) imported.clear();
-    key = crypto.subtle.importKey('raw', rawPublicKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-    imported.set(cacheKey, key);
-    key.catch(() => imported.delete(cacheKey));
+  const key = imported.get(cacheKey);
+  // A key already imported is stored as the CryptoKey itself: no extra promise hop per verification.
+  if (key !== undefined && !(key instanceof Promise)) {
+    return crypto.subtle.verify(ECDSA_SHA256, key, signature, data);
   }
-  return key.then((k) => crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, k, signature, data));
+  if (key !== undefined) return key.then((k) => crypto.subtle.verify(ECDSA_SHA256, k, signature, data));
+  if (imported.size >= MAX_KEYS) imported.clear();
+  const importing = crypto.subtle.importKey('raw', rawPublicKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  imported.set(cacheKey, importing);
+  importing.then((k) => imported.set(cacheKey, k), () => imported.delete(cacheKey));
+  return importing.then((k) => crypto.subtle.verify(ECDSA_SHA256, k, signature, data));
 }
 
 /** The raw (65-byte uncompressed) public key of a WebCrypto P-256 key pair. */
