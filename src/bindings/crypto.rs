@@ -18,6 +18,8 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 extern "C" {
     #[wasm_bindgen(js_name = hasSubtle)]
     fn has_subtle() -> bool;
+    #[wasm_bindgen(js_name = verifyP256Cached)]
+    fn verify_p256_cached(cache_key: &JsValue, data: &JsValue, signature: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = verifyP256)]
     fn verify_p256(
         cache_key: &JsValue,
@@ -172,12 +174,11 @@ pub fn verify_signature_async(
                 if !matches!(crypto::is_low_s(Algorithm::Es256, &signature), Ok(true)) {
                     return Ok(None); // high-S, not 64 bytes, or r/s out of range: false
                 }
-                return Ok(Some(verify_p256(
-                    &key,
-                    &public_key.uncompressed(),
-                    &data,
-                    &sig,
-                )));
+                let cached = verify_p256_cached(&key, &data, &sig);
+                if !cached.is_undefined() {
+                    return Ok(Some(cached.unchecked_into()));
+                }
+                return Ok(Some(verify_p256(&key, &public_key.uncompressed(), &data, &sig)));
             }
         }
         let data = data_arg(&data, "data")?;

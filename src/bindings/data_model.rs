@@ -546,7 +546,7 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
             });
     }
     if let Some(s) = value.dyn_ref::<js_sys::JsString>() {
-        if !s.is_valid_utf16() {
+        if !super::is_well_formed(s) {
             return Err(invalid("a string with a lone surrogate"));
         }
         return Ok(Value::String(Cow::Owned(String::from(s))));

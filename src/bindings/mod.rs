@@ -61,7 +61,7 @@ fn string_arg(
             ),
         ));
     }
-    if !js.is_valid_utf16() {
+    if !is_well_formed(js) {
         return Err(Error::new(
             Code::InvalidArgument,
             format!("{what} has a lone surrogate (not valid UTF-16)"),
@@ -93,6 +93,14 @@ fn type_name(value: &JsValue) -> String {
 
 /// Capacity kept between calls; a larger buffer is given back after the call.
 const SCRATCH_KEEP: usize = 1 << 20;
+
+#[wasm_bindgen(module = "/src/bindings/values.js")]
+extern "C" {
+    /// `String.prototype.isWellFormed` where the runtime has it, else a regular expression: one call
+    /// (js-sys's `JsString::is_valid_utf16` makes one call per character).
+    #[wasm_bindgen(js_name = isWellFormed)]
+    fn is_well_formed(s: &js_sys::JsString) -> bool;
+}
 
 thread_local! {
     /// The input buffer reused across calls (see [`with_bytes`]).

@@ -113,3 +113,11 @@ function build(opsAddress, text, inputAddress, count) {
   for (let i = 0; i < count; i++) values[i] = value();
   return values;
 }
+
+// A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether `s` is well-formed UTF-16 (no lone surrogate): one call, not one per character. */
+export function isWellFormed(s) {
+  return typeof s.isWellFormed === 'function' ? s.isWellFormed() : !LONE_SURROGATE.test(s);
+}

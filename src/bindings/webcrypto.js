@@ -9,14 +9,20 @@ export function hasSubtle() {
   return typeof globalThis.crypto?.subtle?.verify === 'function';
 }
 
-/** Verifies a P1363 (r‖s) P-256 signature over `data` with the raw uncompressed public key. */
-export function verifyP256(cacheKey, rawPublicKey, data, signature) {
+/**
+ * Verifies a P1363 (r‖s) P-256 signature over `data` with the key cached under `cacheKey`, or
+ * returns undefined when that key has not been imported yet (see verifyP256).
+ */
+export function verifyP256Cached(cacheKey, data, signature) {
   const key = imported.get(cacheKey);
-  // A key already imported is stored as the CryptoKey itself: no extra promise hop per verification.
-  if (key !== undefined && !(key instanceof Promise)) {
-    return crypto.subtle.verify(ECDSA_SHA256, key, signature, data);
-  }
-  if (key !== undefined) return key.then((k) => crypto.subtle.verify(ECDSA_SHA256, k, signature, data));
+  if (key === undefined) return undefined;
+  // A key already imported is stored as the CryptoKey itself: no extra promise hop.
+  if (key instanceof Promise) return key.then((k) => crypto.subtle.verify(ECDSA_SHA256, k, signature, data));
+  return crypto.subtle.verify(ECDSA_SHA256, key, signature, data);
+}
+
+/** Imports the raw uncompressed public key under `cacheKey`, then verifies as verifyP256Cached. */
+export function verifyP256(cacheKey, rawPublicKey, data, signature) {
   if (imported.size >= MAX_KEYS) imported.clear();
   const importing = crypto.subtle.importKey('raw', rawPublicKey, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
   imported.set(cacheKey, importing);
