@@ -147,3 +147,23 @@ test('JS code that re-enters atproof or throws during a call leaves the module w
   }
   assert.equal(atproof.isValidDid('did:plc:abc'), true);
 });
+
+test('the lone-surrogate check has a fallback for runtimes without String.prototype.isWellFormed', async () => {
+  const { readdirSync } = await import('node:fs');
+  const snippets = new URL('./node_modules/atproof/snippets/', import.meta.url);
+  const [folder] = readdirSync(snippets);
+  const { isWellFormed } = await import(new URL(`${folder}/src/bindings/values.js`, snippets));
+  const cases = ['abc', '\ud83d\ude00', 'a\ud800', '\udc00b', '\ud800\ud800\udc00', '\udc00\ud800', 'x\ud83d\ude00\ud83d', ''];
+  const descriptor = Object.getOwnPropertyDescriptor(String.prototype, 'isWellFormed');
+  const native = descriptor.value;
+  const expected = cases.map((s) => native.call(s));
+  delete String.prototype.isWellFormed;
+  try {
+    assert.deepEqual(cases.map(isWellFormed), expected);
+    assert.equal(atproof.isValidHandle('\ud800.test'), false);
+    assert.throws(() => atproof.encodeCbor({ a: 'x\udc00' }), (e) => e.code === 'invalid-value');
+    assert.equal(atproof.isValidHandle('alice.test'), true);
+  } finally {
+    Object.defineProperty(String.prototype, 'isWellFormed', descriptor);
+  }
+});
