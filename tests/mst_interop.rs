@@ -8,6 +8,8 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+
 use std::collections::BTreeSet;
 
 use atproof::cid::Cid;
@@ -160,15 +162,6 @@ fn commit_proof_fixtures() {
             );
         }
         // Applying the diff's operations to the old tree gives the new one.
-        let mut replayed = before.clone();
-        replayed
-            .apply(
-                changes
-                    .record_ops
-                    .iter()
-                    .map(|op| (op.key.as_slice(), op.after)),
-            )
-            .unwrap();
-        assert_eq!(replayed.root_cid(), after.root_cid(), "{comment}: replay");
+        support::assert_diff_replays(&before, &after, &changes, comment);
     }
 }

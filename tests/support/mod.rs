@@ -69,3 +69,17 @@ pub fn hex(text: &str) -> Vec<u8> {
         .map(|pair| u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap())
         .collect()
 }
+
+/// Asserts that applying the record operations of `diff(before, after)` to `before` gives `after`.
+pub fn assert_diff_replays(
+    before: &atproof::mst::Tree,
+    after: &atproof::mst::Tree,
+    changes: &atproof::mst::TreeDiff,
+    label: &str,
+) {
+    let mut replayed = before.clone();
+    replayed
+        .apply(changes.record_ops.iter().map(|op| (op.key.as_slice(), op.after)))
+        .unwrap();
+    assert_eq!(replayed.root_cid(), after.root_cid(), "{label}: replay");
+}
