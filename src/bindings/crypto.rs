@@ -6,7 +6,7 @@
 //! signature's format and low-S; secp256k1, which WebCrypto lacks, runs in wasm. Imported WebCrypto
 //! keys are cached per key string in `webcrypto.js`.
 
-use super::{bytes_arg, string_arg, type_name};
+use super::{bytes_arg, set, string_arg, type_name};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::identity;
 use crate::{Code, Error};
@@ -115,10 +115,6 @@ fn resolved(value: JsValue) -> js_sys::Promise {
     js_sys::Promise::resolve(&value)
 }
 
-fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
-    js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
-}
-
 /// Parses a `did:key` → `{ algorithm: 'ES256K' | 'ES256', publicKey }` (33-byte compressed point).
 #[wasm_bindgen(js_name = parseDidKey, unchecked_return_type = "ParsedDidKey")]
 pub fn parse_did_key(
@@ -178,7 +174,12 @@ pub fn verify_signature_async(
                 if !cached.is_undefined() {
                     return Ok(Some(cached.unchecked_into()));
                 }
-                return Ok(Some(verify_p256(&key, &public_key.uncompressed(), &data, &sig)));
+                return Ok(Some(verify_p256(
+                    &key,
+                    &public_key.uncompressed(),
+                    &data,
+                    &sig,
+                )));
             }
         }
         let data = data_arg(&data, "data")?;

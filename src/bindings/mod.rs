@@ -77,6 +77,11 @@ fn string_arg(
     Ok(s)
 }
 
+/// Sets `key` on an object the binding builds for a result.
+fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
+    js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
+}
+
 /// `typeof`-like name of a JS value for error messages.
 fn type_name(value: &JsValue) -> String {
     if value.is_null() {

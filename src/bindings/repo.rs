@@ -6,7 +6,7 @@
 //! caller's own bytes; `verifyRepo` hands over one string of every path and CID, and `RepoRecords`
 //! makes each `{ path, cid }` only when asked.
 
-use super::{bytes_arg, crypto::key_arg, string_arg, type_name, with_bytes};
+use super::{bytes_arg, crypto::key_arg, set, string_arg, type_name, with_bytes};
 use crate::car::{CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
@@ -64,10 +64,6 @@ export interface StreamProgress {
   bytes: number;
 }
 "#;
-
-fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
-    js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
-}
 
 fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
     if options.is_undefined() || options.is_null() {

@@ -1,6 +1,6 @@
 //! Syntax checks, `Tid` and `AtUri` for JavaScript.
 
-use super::string_arg;
+use super::{set, string_arg};
 use crate::syntax::{self, at_uri, datetime, identifiers, language, tid, uri, TidGenerator};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -144,10 +144,6 @@ thread_local! {
 fn performance_now() -> Option<f64> {
     let origin = TIME_ORIGIN.with(|origin| *origin)?;
     Some(origin + js_performance_now().ok()?)
-}
-
-fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
-    js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
 }
 
 /// A parsed, normalized AT-URI (`at://authority[/collection[/rkey]]`).
