@@ -22,7 +22,7 @@ wasm_tests() {
   grep -Eq '^test result: ok\. [1-9][0-9]* passed' "$log" || { echo "no wasm test ran" >&2; exit 1; }
   rm -f "$log"
 }
-WASM_TESTS=(--test web --test crypto_wasm --test crypto_k256_libsecp)
+WASM_TESTS=(--test web --test web_sha --test crypto_wasm --test crypto_k256_libsecp)
 
 step "clippy (native, all targets; wasm32 library with the bindings)"
 cargo clippy --locked --all-targets -- -D warnings

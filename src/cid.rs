@@ -96,7 +96,12 @@ impl Cid {
 
     /// Checks that `block` hashes to this CID; [`Code::CidMismatch`] names both CIDs otherwise.
     pub fn verify(&self, block: &[u8]) -> Result<()> {
-        let actual = Cid::new(self.codec, sha256(block));
+        self.verify_digest(sha256(block))
+    }
+
+    /// [`Cid::verify`] for a block whose SHA-256 is `digest` (hashed already, e.g. in a batch).
+    pub(crate) fn verify_digest(&self, digest: [u8; 32]) -> Result<()> {
+        let actual = Cid::new(self.codec, digest);
         if actual == *self {
             Ok(())
         } else {

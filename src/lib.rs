@@ -23,6 +23,7 @@ pub mod identity;
 pub mod mst;
 pub mod repo;
 pub mod syntax;
+pub mod sha256x4;
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)] // wasm-bindgen's generated glue

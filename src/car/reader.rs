@@ -1,7 +1,7 @@
 //! The whole-buffer reader.
 
 use super::block_map::{BlockMap, BlockSource};
-use super::section::{decode_header, read_block, Frame, HashCheck};
+use super::section::{decode_header, hash_ahead, read_block, Frame, HashCheck, HASH_AHEAD};
 use super::CarLimits;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
@@ -118,6 +118,10 @@ pub struct CarBlocks<'a> {
     hashes: HashCheck,
     count: usize,
     done: bool,
+    /// SHA-256 of the blocks of the next `hashed - used` sections (hashed ahead in groups).
+    digests: [[u8; 32]; HASH_AHEAD],
+    hashed: usize,
+    used: usize,
 }
 
 /// Reads the header of a CAR held in one buffer and returns an iterator over its blocks, each
@@ -152,6 +156,9 @@ impl<'a> CarBlocks<'a> {
             hashes,
             count: 0,
             done: false,
+            digests: [[0; 32]; HASH_AHEAD],
+            hashed: 0,
+            used: 0,
         })
     }
 
@@ -161,6 +168,11 @@ impl<'a> CarBlocks<'a> {
     }
 
     fn read_next(&mut self) -> Result<Option<(Cid, &'a [u8])>> {
+        if self.used == self.hashed && self.hashes == HashCheck::Verify {
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            self.hashed = hash_ahead(rest, self.pos as u64, &self.limits, &mut self.digests);
+            self.used = 0;
+        }
         let Some((body, next)) = next_frame(self.bytes, self.pos, &self.limits)? else {
             return Ok(None);
         };
@@ -174,7 +186,13 @@ impl<'a> CarBlocks<'a> {
                 ),
             ));
         }
-        let block = read_block(body, self.pos as u64, self.hashes)?;
+        let digest = if self.used < self.hashed {
+            self.used += 1;
+            self.digests.get(self.used - 1)
+        } else {
+            None
+        };
+        let block = read_block(body, self.pos as u64, self.hashes, digest)?;
         self.pos = next;
         Ok(Some(block))
     }

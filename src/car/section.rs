@@ -121,17 +121,62 @@ pub(crate) enum HashCheck {
 }
 
 /// Splits a block section body (at absolute `offset`) into its CID and block, and checks the
-/// block's hash unless told to trust it.
+/// block's hash unless told to trust it. `digest` is the block's SHA-256 when it was hashed ahead
+/// (see [`hash_ahead`]); it is hashed here otherwise.
 #[inline]
-pub(crate) fn read_block(body: &[u8], offset: u64, hashes: HashCheck) -> Result<(Cid, &[u8])> {
+pub(crate) fn read_block<'a>(
+    body: &'a [u8],
+    offset: u64,
+    hashes: HashCheck,
+    digest: Option<&[u8; 32]>,
+) -> Result<(Cid, &'a [u8])> {
     let (cid, used) =
         Cid::read_prefix(body).map_err(|e| e.context(format!("CAR block at byte {offset}")))?;
     let block = body.get(used..).unwrap_or_default();
     if hashes == HashCheck::Verify {
-        cid.verify(block)
-            .map_err(|e| e.context(format!("CAR block at byte {offset}")))?;
+        match digest {
+            Some(digest) => cid.verify_digest(*digest),
+            None => cid.verify(block),
+        }
+        .map_err(|e| e.context(format!("CAR block at byte {offset}")))?;
     }
     Ok((cid, block))
+}
+
+/// How many block sections [`hash_ahead`] hashes at once.
+pub(crate) const HASH_AHEAD: usize = 16;
+
+/// Hashes, four at a time (see [`crate::sha256x4`]), the blocks of the whole block sections at the
+/// start of `bytes` (at most [`HASH_AHEAD`]; it stops at the first incomplete or invalid frame)
+/// and returns how many: `digests[i]` is the SHA-256 of the `i`-th section's block. Nothing is
+/// checked or reported here: the reader then reads the same sections one by one, in file order,
+/// and checks each against its digest, so errors and callbacks come exactly as without this. A
+/// section whose CID does not read gets the digest of nothing (its CID error is reported first).
+pub(crate) fn hash_ahead(
+    bytes: &[u8],
+    offset: u64,
+    limits: &CarLimits,
+    digests: &mut [[u8; 32]; HASH_AHEAD],
+) -> usize {
+    let mut blocks: [&[u8]; HASH_AHEAD] = [&[]; HASH_AHEAD];
+    let mut count = 0;
+    let mut rest = bytes;
+    for slot in &mut blocks {
+        let Ok(Frame::Complete { prefix, body }) = Frame::read(rest, offset, limits) else {
+            break;
+        };
+        let Some(section) = rest.get(prefix..prefix + body) else {
+            break;
+        };
+        *slot = Cid::read_prefix(section)
+            .ok()
+            .and_then(|(_, used)| section.get(used..))
+            .unwrap_or_default();
+        rest = rest.get(prefix + body..).unwrap_or_default();
+        count += 1;
+    }
+    crate::sha256x4::sha256_many(blocks.get(..count).unwrap_or_default(), digests);
+    count
 }
 
 /// Appends one block section.

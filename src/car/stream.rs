@@ -1,6 +1,6 @@
 //! The incremental (push) reader.
 
-use super::section::{decode_header, read_block, Frame, HashCheck};
+use super::section::{decode_header, hash_ahead, read_block, Frame, HashCheck, HASH_AHEAD};
 use super::CarLimits;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
@@ -168,14 +168,21 @@ impl CarStreamReader {
                 Frame::Complete { prefix, body } => {
                     let pending = std::mem::take(&mut self.pending);
                     let section = pending.get(prefix..prefix + body).unwrap_or_default();
-                    self.consume(section, prefix + body, on_item)?;
+                    self.consume(section, prefix + body, None, on_item)?;
                     self.pending = pending;
                     self.pending.clear();
                 }
             }
         }
-        // Sections wholly inside the chunk are read in place.
+        // Sections wholly inside the chunk are read in place, their blocks hashed ahead in groups
+        // (a section reassembled above is hashed alone).
+        let mut digests = [[0u8; 32]; HASH_AHEAD];
+        let (mut hashed, mut used) = (0, 0);
         while !chunk.is_empty() {
+            if used == hashed && self.roots.is_some() && self.hashes == HashCheck::Verify {
+                hashed = hash_ahead(chunk, self.offset, &self.limits, &mut digests);
+                used = 0;
+            }
             match Frame::read(chunk, self.offset, &self.limits)? {
                 Frame::Incomplete { .. } => {
                     self.pending.extend_from_slice(chunk);
@@ -183,9 +190,16 @@ impl CarStreamReader {
                 }
                 Frame::Complete { prefix, body } => {
                     let (frame, rest) = chunk.split_at((prefix + body).min(chunk.len()));
+                    let digest = if used < hashed {
+                        used += 1;
+                        digests.get(used - 1)
+                    } else {
+                        None
+                    };
                     self.consume(
                         frame.get(prefix..).unwrap_or_default(),
                         frame.len(),
+                        digest,
                         on_item,
                     )?;
                     chunk = rest;
@@ -195,11 +209,13 @@ impl CarStreamReader {
         Ok(())
     }
 
-    /// Handles one whole frame body (`frame_len` bytes from `self.offset`).
+    /// Handles one whole frame body (`frame_len` bytes from `self.offset`); `digest` is its
+    /// block's SHA-256 when hashed ahead.
     fn consume(
         &mut self,
         body: &[u8],
         frame_len: usize,
+        digest: Option<&[u8; 32]>,
         on_item: &mut impl FnMut(CarItem<'_>) -> Result<()>,
     ) -> Result<()> {
         let offset = self.offset;
@@ -220,7 +236,7 @@ impl CarStreamReader {
                         ),
                     ));
                 }
-                let (cid, data) = read_block(body, offset, self.hashes)?;
+                let (cid, data) = read_block(body, offset, self.hashes, digest)?;
                 on_item(CarItem::Block { cid, data })
             }
         }
