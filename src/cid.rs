@@ -168,6 +168,28 @@ impl Cid {
         out.extend_from_slice(&self.digest);
     }
 
+    /// Appends the string form (`b` + lower-case base32, ASCII) to `out` as bytes: for long lists
+    /// of CIDs, without the formatting machinery and a UTF-8 check per CID.
+    pub fn write_string_bytes(&self, out: &mut Vec<u8>) {
+        let mut text = [0; CID_STRING_LEN];
+        self.encode_ascii(&mut text);
+        out.extend_from_slice(&text);
+    }
+
+    /// The string form, written into `text`.
+    fn encode_string<'t>(&self, text: &'t mut [u8; CID_STRING_LEN]) -> &'t str {
+        self.encode_ascii(text);
+        // Base32 output is ASCII; the fallback is never taken.
+        std::str::from_utf8(text).unwrap_or_default()
+    }
+
+    /// The string form's ASCII bytes, written into `text`.
+    fn encode_ascii(&self, text: &mut [u8; CID_STRING_LEN]) {
+        let (prefix, rest) = text.split_at_mut(1);
+        prefix.copy_from_slice(b"b");
+        base32_encode(&self.to_bytes(), rest);
+    }
+
     /// Parses the string form (`b` + lower-case base32), strictly: see the [module docs](self).
     pub fn parse(s: &str) -> Result<Cid> {
         let text = match s.as_bytes().split_first() {
@@ -201,12 +223,7 @@ impl Cid {
 
 impl fmt::Display for Cid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut text = [0u8; CID_STRING_LEN];
-        let (prefix, rest) = text.split_at_mut(1);
-        prefix.copy_from_slice(b"b");
-        base32_encode(&self.to_bytes(), rest);
-        // Base32 output is ASCII; the fallback is never taken.
-        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
+        f.write_str(self.encode_string(&mut [0; CID_STRING_LEN]))
     }
 }
 

@@ -1,5 +1,8 @@
 // The JS shapes of CAR and repository results, built from a few buffers the wasm side fills:
-// one text of CID strings (and record paths), one array of numbers.
+// one text of CID strings (and record paths), handed over as a view of its UTF-8 bytes in wasm
+// memory and decoded here at once, and one array of numbers.
+
+const utf8 = new TextDecoder();
 
 /**
  * The records of a verified repository, in MST key order: iterable, indexable, with `.length`.
@@ -11,7 +14,7 @@ export class RepoRecords {
   #pathEnds;
   #cidsAt;
   constructor(text, pathEnds) {
-    this.#text = text;
+    this.#text = utf8.decode(text);
     this.#pathEnds = pathEnds;
     this.#cidsAt = pathEnds.length === 0 ? 0 : pathEnds[pathEnds.length - 1];
   }
@@ -57,7 +60,8 @@ export class RepoRecords {
 }
 
 /** A Map from CID string to a view of that block in `input`: `cids` holds 59 characters per block. */
-export function blockMap(cids, offsets, input) {
+export function blockMap(cidBytes, offsets, input) {
+  const cids = utf8.decode(cidBytes);
   const map = new Map();
   for (let i = 0, at = 0; i < offsets.length; i += 2, at += 59) {
     map.set(cids.substring(at, at + 59), input.subarray(offsets[i], offsets[i] + offsets[i + 1]));

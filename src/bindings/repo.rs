@@ -11,7 +11,6 @@ use crate::car::{CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
 use crate::{Code, Error};
-use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(module = "/src/bindings/repo.js")]
@@ -19,10 +18,10 @@ extern "C" {
     #[wasm_bindgen(js_name = RepoRecords)]
     type JsRepoRecords;
     #[wasm_bindgen(constructor, js_class = RepoRecords)]
-    fn new(text: &str, path_ends: Vec<u32>) -> JsRepoRecords;
+    fn new(text: &[u8], path_ends: Vec<u32>) -> JsRepoRecords;
 
     #[wasm_bindgen(js_name = blockMap)]
-    fn block_map(cids: &str, offsets: Vec<u32>, input: &JsValue) -> js_sys::Map;
+    fn block_map(cids: &[u8], offsets: Vec<u32>, input: &JsValue) -> js_sys::Map;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -120,23 +119,17 @@ fn verify_options(options: &JsValue) -> Result<VerifyOptions, Error> {
     })
 }
 
-/// Appends the 59-character string of `cid` to `text`.
-fn push_cid(text: &mut String, cid: &Cid) {
-    // Writing to a String cannot fail.
-    let _ = write!(text, "{cid}");
-}
-
 /// The JS object of a verified repository.
 fn verified_repo_to_js(repo: &VerifiedRepo) -> Result<JsValue, JsValue> {
     let records = &repo.records;
-    let mut text = String::with_capacity(records.len() * (CID_STRING_LEN + 40));
+    let mut text = Vec::with_capacity(records.len() * (CID_STRING_LEN + 40));
     let mut path_ends = Vec::with_capacity(records.len());
     for entry in records.iter() {
-        text.push_str(entry.path);
+        text.extend_from_slice(entry.path.as_bytes());
         path_ends.push(text.len() as u32);
     }
     for entry in records.iter() {
-        push_cid(&mut text, &entry.cid);
+        entry.cid.write_string_bytes(&mut text);
     }
     let out = js_sys::Object::new();
     set(&out, "did", &repo.did.as_str().into())?;
@@ -165,14 +158,14 @@ pub fn read_car(
     let (roots, cids, offsets) = with_bytes(&bytes, "bytes", MAX_CAR_BYTES, |input| {
         let base = input.as_ptr() as usize;
         let mut roots: Vec<Cid> = Vec::new();
-        let mut cids = String::new();
+        let mut cids = Vec::new();
         let mut offsets: Vec<u32> = Vec::new();
         let mut reader = CarStreamReader::new();
         reader.feed(input, |item| {
             match item {
                 CarItem::Header { roots: r } => roots.extend_from_slice(r),
                 CarItem::Block { cid, data } => {
-                    push_cid(&mut cids, &cid);
+                    cid.write_string_bytes(&mut cids);
                     offsets.extend([(data.as_ptr() as usize - base) as u32, data.len() as u32]);
                 }
             }

@@ -75,7 +75,7 @@ impl<'a> RecordEntry<'a> {
 }
 
 impl RepoRecords {
-    fn push(&mut self, path: &str, cid: Cid) {
+    pub(crate) fn push(&mut self, path: &str, cid: Cid) {
         self.paths.push_str(path);
         self.ends.push(self.paths.len());
         self.cids.push(cid);
@@ -117,6 +117,11 @@ impl RepoRecords {
             }
         }
         None
+    }
+
+    /// The records' CIDs, in key order.
+    pub fn cids(&self) -> &[Cid] {
+        &self.cids
     }
 
     /// The records in key order.
@@ -232,6 +237,7 @@ pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
     };
     walk_tree(blocks, &commit.data(), &mut collector)?;
     let records = collector.records;
+    blocks.check_records(&records)?;
     Ok(VerifiedRepo {
         did: commit.did().to_owned(),
         rev: commit.rev_str().to_owned(),
@@ -244,7 +250,8 @@ pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
     })
 }
 
-/// Collects the records of the walk, checking each path and record block.
+/// Collects the records of the walk, checking each path (the record blocks are checked after the
+/// walk, all at once).
 struct RecordCollector<'b, K> {
     blocks: &'b SortedBlocks<K>,
     records: RepoRecords,
@@ -258,9 +265,6 @@ impl<K: AsRef<[u8]>> TreeVisitor for RecordCollector<'_, K> {
 
     fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
         let path = self.paths.check(key)?;
-        self.blocks
-            .check_record(value)
-            .map_err(|e| e.context(format_args!("record {path}")))?;
         self.records.push(path, *value);
         Ok(())
     }
