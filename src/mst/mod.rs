@@ -71,7 +71,11 @@ pub const MAX_KEY_LEN: usize = 1024;
 /// assert_eq!(key_depth(b"app.bsky.feed.post/9adeb165882c"), 8);
 /// ```
 pub fn key_depth(key: &[u8]) -> u8 {
-    let digest = sha256(key);
+    depth_of_digest(&sha256(key))
+}
+
+/// The depth of a key whose SHA-256 is `digest`: its leading zero bits, halved.
+pub(crate) fn depth_of_digest(digest: &[u8; 32]) -> u8 {
     let mut zeros = 0u32;
     for chunk in digest.chunks_exact(8) {
         let word = u64::from_be_bytes(chunk.try_into().unwrap_or_default());
@@ -85,7 +89,11 @@ pub fn key_depth(key: &[u8]) -> u8 {
 
 /// [`key_depth`], refused with `limit-exceeded` beyond [`MAX_LAYER`].
 pub(crate) fn bounded_key_depth(key: &[u8]) -> Result<u8> {
-    let depth = key_depth(key);
+    ensure_depth_bound(key, key_depth(key))
+}
+
+/// Refuses `depth` of `key` with `limit-exceeded` beyond [`MAX_LAYER`].
+pub(crate) fn ensure_depth_bound(key: &[u8], depth: u8) -> Result<u8> {
     if depth > MAX_LAYER {
         return Err(Error::new(
             Code::LimitExceeded,

@@ -3,7 +3,8 @@
 use std::cmp::Ordering;
 
 use super::{
-    bounded_key_depth, common_prefix_len, ensure_valid_mst_key, quote_key, MAX_NODE_ENTRIES,
+    common_prefix_len, depth_of_digest, ensure_depth_bound, ensure_valid_mst_key, quote_key,
+    MAX_NODE_ENTRIES,
 };
 use crate::cbor::{Decoder, Encoder, Limits};
 use crate::cid::{Cid, Codec};
@@ -133,6 +134,39 @@ impl Node {
         expect_key(&mut decoder, Some("e"), "l")?;
         self.left = check_tree_link(decoder.read_null_or_link()?, "l", None)?;
         decoder.finish()?;
+        self.check_layer()
+    }
+
+    /// Checks that every key has the depth of the first (the node's layer), hashing the keys a
+    /// batch at a time: four SHA-256 run at once in wasm (see [`crate::sha256x4`]), and a node
+    /// holds a few keys, each one block long.
+    fn check_layer(&mut self) -> Result<()> {
+        const BATCH: usize = 16;
+        let mut digests = [[0u8; 32]; BATCH];
+        for (batch, slots) in self.entries.chunks(BATCH).enumerate() {
+            let mut keys: [&[u8]; BATCH] = [&[]; BATCH];
+            for (key, slot) in keys.iter_mut().zip(slots) {
+                *key = self.keys.get(slot.key_start..slot.key_end).unwrap_or_default();
+            }
+            let keys = keys.get(..slots.len()).unwrap_or_default();
+            crate::sha256x4::sha256_many(keys, &mut digests);
+            for (offset, (key, digest)) in keys.iter().zip(&digests).enumerate() {
+                let index = batch * BATCH + offset;
+                let depth = ensure_depth_bound(key, depth_of_digest(digest))?;
+                if index == 0 {
+                    self.layer = depth;
+                } else if depth != self.layer {
+                    return Err(Error::new(
+                        Code::MstWrongLayer,
+                        format!(
+                            "key {} of entry {index} has depth {depth}, but the node's first key puts it on layer {}",
+                            quote_key(key),
+                            self.layer
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 
@@ -220,19 +254,6 @@ impl Node {
             }
         }
 
-        let depth = bounded_key_depth(key)?;
-        if index == 0 {
-            self.layer = depth;
-        } else if depth != self.layer {
-            return Err(Error::new(
-                Code::MstWrongLayer,
-                format!(
-                    "key {} of entry {index} has depth {depth}, but the node's first key puts it on layer {}",
-                    quote_key(key),
-                    self.layer
-                ),
-            ));
-        }
         self.entries.push(Slot {
             key_start,
             key_end,
