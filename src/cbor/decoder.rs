@@ -459,6 +459,22 @@ impl<'a> Decoder<'a> {
         Ok(key)
     }
 
+    /// Consumes the next map key if it is exactly `key` (at most 23 bytes), skipping the UTF-8
+    /// and order checks of [`read_key`](Self::read_key): for callers that accept only fixed keys
+    /// in canonical order, and fall back to `read_key` (for its error) when this returns false.
+    #[inline]
+    pub fn read_expected_key(&mut self, key: &str) -> bool {
+        let len = key.len();
+        let matches = len <= 23
+            && self.input.get(self.pos) == Some(&(0x60 | len as u8))
+            && self.input.get(self.pos + 1..self.pos + 1 + len) == Some(key.as_bytes());
+        if matches {
+            self.promised = self.promised.saturating_sub(1);
+            self.pos += 1 + len;
+        }
+        matches
+    }
+
     #[cold]
     fn unexpected(&self, start: usize, expected: &str, found: Token<'_>) -> Error {
         self.error(
@@ -558,5 +574,30 @@ impl<'a> Decoder<'a> {
         let mut walker = Walker::new();
         while walker.next(self)?.is_some() {}
         Ok(self.input.get(start..self.pos).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code
+
+    use super::Decoder;
+
+    #[test]
+    fn read_expected_key_consumes_only_that_exact_key() {
+        // {"k": 1, "kk": 2}
+        let input = [0xa2, 0x61, b'k', 0x01, 0x62, b'k', b'k', 0x02];
+        let mut decoder = Decoder::new(&input).unwrap();
+        assert_eq!(decoder.read_map_header().unwrap(), 2);
+        assert!(!decoder.read_expected_key("p"));
+        assert!(!decoder.read_expected_key("kk"));
+        assert_eq!(decoder.position(), 1);
+        assert!(decoder.read_expected_key("k"));
+        assert_eq!(decoder.read_int().unwrap(), 1);
+        assert!(!decoder.read_expected_key("k"));
+        assert!(decoder.read_expected_key("kk"));
+        assert_eq!(decoder.read_int().unwrap(), 2);
+        assert!(!decoder.read_expected_key("k"));
+        decoder.finish().unwrap();
     }
 }

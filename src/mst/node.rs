@@ -54,6 +54,10 @@ fn invalid(why: impl std::fmt::Display) -> Error {
 
 /// Reads the next map key and checks it is `expected` (canonical order is the decoder's job).
 fn expect_key(decoder: &mut Decoder<'_>, previous: Option<&str>, expected: &str) -> Result<()> {
+    // The fields are read in canonical order, so the key that is exactly `expected` is valid.
+    if decoder.read_expected_key(expected) {
+        return Ok(());
+    }
     let at = decoder.position();
     let key = decoder.read_key(previous)?;
     if key == expected {
