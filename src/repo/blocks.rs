@@ -12,14 +12,16 @@ use crate::mst::missing_node;
 /// shaped like an MST node are kept (`K`: borrowed from the input, or owned when streaming); every
 /// other block is checked as a record on the spot, while its bytes are still in cache, and only
 /// its CID is remembered (with the error code if it is not a valid record, which matters only if
-/// the tree links to it). Record CIDs are looked up only once the tree is walked, all at once
-/// (see [`check_records`](Self::check_records)).
+/// the tree links to it). Once reading is over, [`sort_records`](Self::sort_records) sorts the
+/// record CIDs, and after the walk [`check_records`](Self::check_records) looks up all of the
+/// tree's records at once.
 #[derive(Debug)]
 pub(crate) struct SortedBlocks<K> {
     /// The commit's CID, the CAR's first root.
     commit: Option<Cid>,
     kept: HashMap<Cid, K, CidHashBuilder>,
-    /// The valid records' CIDs, in file order.
+    /// The valid records' CIDs: in file order while reading, then sorted by
+    /// [`sort_records`](Self::sort_records) (by [`by_digest`]).
     records: Vec<Cid>,
     invalid: HashMap<Cid, Code, CidHashBuilder>,
 }
@@ -64,10 +66,20 @@ impl<K: AsRef<[u8]>> SortedBlocks<K> {
         self.kept.get(cid).map(AsRef::as_ref)
     }
 
+    /// Sorts the record CIDs for the lookups: call it once, after the last block is read.
+    pub(crate) fn sort_records(&mut self) {
+        self.records = sort_by_digest(&self.records);
+    }
+
+    /// Whether `cid` is a valid record block read (after [`sort_records`](Self::sort_records)).
+    fn is_valid_record(&self, cid: &Cid) -> bool {
+        self.records.binary_search_by(|r| by_digest(r, cid)).is_ok()
+    }
+
     /// Why the MST node `cid` is not among the kept blocks: absent (`missing-block`), or present
     /// but not shaped like a node (`mst-invalid`).
     pub(crate) fn node_error(&self, cid: &Cid) -> Error {
-        if self.records.contains(cid) || self.invalid.contains_key(cid) {
+        if self.is_valid_record(cid) || self.invalid.contains_key(cid) {
             Error::new(
                 Code::MstInvalid,
                 format!("MST node {cid}: the block is not a map of exactly the fields e (an array) and l"),
@@ -86,9 +98,8 @@ impl<K: AsRef<[u8]>> SortedBlocks<K> {
     /// uniform) whose scattered writes do not stall, then each small bucket — and merged in one
     /// sequential pass. A digest ground into one bucket only makes that bucket an ordinary sort.
     pub(crate) fn check_records(&self, records: &RepoRecords) -> Result<()> {
-        let have = sort_by_digest(&self.records);
         let want = sort_by_digest(records.cids());
-        let mut have_iter = have.iter().peekable();
+        let mut have_iter = self.records.iter().peekable();
         let mut all_valid = true;
         for cid in &want {
             while have_iter.next_if(|h| by_digest(h, cid).is_lt()).is_some() {}
@@ -101,8 +112,7 @@ impl<K: AsRef<[u8]>> SortedBlocks<K> {
             return Ok(());
         }
         for entry in records.iter() {
-            let valid = have.binary_search_by(|h| by_digest(h, &entry.cid)).is_ok();
-            if !valid {
+            if !self.is_valid_record(&entry.cid) {
                 self.check_unindexed_record(&entry.cid)
                     .map_err(|e| e.context(format_args!("record {}", entry.path)))?;
             }
@@ -246,6 +256,7 @@ mod tests {
         for c in &have {
             blocks.records.push(*c);
         }
+        blocks.sort_records();
         let invalid = cid(Codec::Drisl, 1000, None);
         blocks.invalid.insert(invalid, Code::CborFloat);
         let kept = Cid::for_drisl(&record);

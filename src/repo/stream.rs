@@ -82,6 +82,6 @@ impl RepoStreamVerifier {
     pub fn finish(self) -> Result<VerifiedRepo> {
         self.reader.finish()?;
         let roots = self.reader.roots().unwrap_or_default();
-        verify_sorted_blocks(roots, &self.blocks, &self.options)
+        verify_sorted_blocks(roots, self.blocks, &self.options)
     }
 }

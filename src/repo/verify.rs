@@ -174,7 +174,7 @@ pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> 
         let (cid, data) = block?;
         sorted.add(cid, data);
     }
-    verify_sorted_blocks(&roots, &sorted, options)
+    verify_sorted_blocks(&roots, sorted, options)
 }
 
 /// The first root, which must be a DRISL CID (the commit).
@@ -222,9 +222,11 @@ fn verified_commit<'c>(commit_block: &'c [u8], options: &VerifyOptions) -> Resul
 /// been read and sorted.
 pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
     roots: &[Cid],
-    blocks: &SortedBlocks<K>,
+    mut blocks: SortedBlocks<K>,
     options: &VerifyOptions,
 ) -> Result<VerifiedRepo> {
+    blocks.sort_records();
+    let blocks = &blocks;
     let commit_cid = root_commit_cid(roots)?;
     let commit_block = blocks
         .kept(&commit_cid)
