@@ -111,6 +111,19 @@ pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
+/// The bytes an MST key may hold (`A-Za-z0-9.-_:~/`): one table load per byte.
+#[allow(clippy::indexing_slicing)] // evaluated at compile time: a bad index fails the build
+const KEY_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_' | b':' | b'~' | b'/');
+        b += 1;
+    }
+    table
+};
+
 /// Checks the shape every MST key must have: 1 to [`MAX_KEY_LEN`] bytes of `A-Za-z0-9.-_:~` and
 /// exactly one `/`, between two non-empty segments (`mst-invalid-key`).
 ///
@@ -126,14 +139,13 @@ pub fn ensure_valid_mst_key(key: &[u8]) -> Result<()> {
     if key.is_empty() || key.len() > MAX_KEY_LEN {
         return invalid("must be 1 to 1024 bytes");
     }
-    let mut slash = None;
-    for (i, &b) in key.iter().enumerate() {
-        match b {
-            b'/' if slash.is_none() => slash = Some(i),
-            b'/' => return invalid("has more than one '/'"),
-            b if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'~') => {}
-            _ => return invalid("has a character outside [A-Za-z0-9.-_:~/]"),
-        }
+    if !key.iter().all(|&b| KEY_BYTES.get(usize::from(b)) == Some(&true)) {
+        return invalid("has a character outside [A-Za-z0-9.-_:~/]");
+    }
+    let mut slashes = key.iter().enumerate().filter(|(_, &b)| b == b'/');
+    let slash = slashes.next().map(|(i, _)| i);
+    if slashes.next().is_some() {
+        return invalid("has more than one '/'");
     }
     match slash {
         Some(i) if i > 0 && i + 1 < key.len() => Ok(()),
