@@ -5,20 +5,23 @@
 //! `CidLink` instances (`{ $link }`), integers are numbers within ±(2^53−1) and bigints beyond.
 //!
 //! Decoding crosses the JS boundary once per value: the decoder's events become a "tape" of u32 ops
-//! in wasm memory, all new strings go into one text buffer (decoded to a JS string once), and
-//! `values.js` builds the objects from views of both. Map keys and `$type` values are interned: the
-//! same key is decoded to a JS string once per process. The tape format, op by op (words):
+//! in wasm memory, all new strings go into two text buffers (each decoded to a JS string once), and
+//! `values.js` builds the objects from views of them. ASCII strings and non-ASCII ones go into
+//! separate texts: one non-ASCII character would make V8 decode the whole text into a two-byte
+//! string, slower to decode and making every string cut from it two-byte too. Map keys and `$type`
+//! values are interned: the same key is decoded to a JS string once per process. The tape format,
+//! op by op (words):
 //!
 //! | op | words after it |
 //! | --- | --- |
 //! | `Null`, `True`, `False` | — |
 //! | `Int32` | value as i32 |
 //! | `Int53`, `Int64` | low 32 bits, high 32 bits (a number; a bigint) |
-//! | `String` | start and end in the text, in UTF-16 units |
+//! | `String`, `WideString` | start and end in the ASCII text (bytes) / the other (UTF-16 units) |
 //! | `Interned` | intern id |
-//! | `Intern` | new intern id, start, end |
+//! | `Intern`, `InternWide` | new intern id, start, end (in the text as for the strings) |
 //! | `Bytes` | offset and length in the input |
-//! | `Link` | start and end of its CID string in the text, (unused) |
+//! | `Link` | start and end of its CID string in the ASCII text |
 //! | `Array`, `Map` | item / entry count, then the items (a map: key op, value op per entry) |
 
 use super::{with_bytes, INPUT, SCRATCH_KEEP};
@@ -42,7 +45,13 @@ extern "C" {
 
     #[wasm_bindgen(js_name = setMemory)]
     fn set_memory(memory: &JsValue);
-    fn materialize(ops_address: usize, text: &str, input_address: usize, count: i32) -> JsValue;
+    fn materialize(
+        ops_address: usize,
+        ascii: &str,
+        wide: &str,
+        input_address: usize,
+        count: i32,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = takeFailure)]
     fn take_failure() -> JsValue;
 }
@@ -62,7 +71,8 @@ fn build(tape: &Tape, input: &[u8], count: Option<usize>) -> Result<JsValue, JsV
     let count = count.map_or(-1, |n| i32::try_from(n).unwrap_or(i32::MAX));
     let value = materialize(
         tape.ops.as_ptr() as usize,
-        &tape.text,
+        &tape.ascii,
+        &tape.wide,
         input.as_ptr() as usize,
         count,
     );
@@ -89,6 +99,8 @@ enum Op {
     Link = 10,
     Array = 11,
     Map = 12,
+    WideString = 13,
+    InternWide = 14,
 }
 
 /// Longest string that is interned, in bytes.
@@ -189,37 +201,44 @@ impl Interner {
 #[derive(Default)]
 pub(super) struct Tape {
     ops: Vec<u32>,
-    text: String,
-    text_units: u32,
+    /// The new ASCII strings (offsets in bytes are offsets in UTF-16 units).
+    ascii: String,
+    /// The new non-ASCII strings, and their length in UTF-16 units.
+    wide: String,
+    wide_units: u32,
 }
 
 impl Tape {
     pub(super) fn shrink(&mut self, keep: usize) {
-        if self.text.capacity() > keep || self.ops.capacity() > keep {
+        if self.ascii.capacity() > keep || self.wide.capacity() > keep || self.ops.capacity() > keep
+        {
             *self = Tape::default();
         }
     }
 
     fn clear(&mut self) {
         self.ops.clear();
-        self.text.clear();
-        self.text_units = 0;
+        self.ascii.clear();
+        self.wide.clear();
+        self.wide_units = 0;
     }
 
-    /// Appends `s` to the text; its (start, end) in UTF-16 units.
-    fn push_text(&mut self, s: &str) -> (u32, u32) {
-        let start = self.text_units;
-        self.text.push_str(s);
-        let units = if s.is_ascii() {
-            s.len()
-        } else {
-            // One unit per UTF-8 lead byte, two for 4-byte sequences (surrogate pairs).
-            s.bytes()
-                .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
-                .sum()
-        };
-        self.text_units = start.saturating_add(units as u32);
-        (start, self.text_units)
+    /// Appends `s` to its text; whether that is the wide one, and `s`'s (start, end) in it.
+    fn push_text(&mut self, s: &str) -> (bool, u32, u32) {
+        if s.is_ascii() {
+            let start = self.ascii.len() as u32;
+            self.ascii.push_str(s);
+            return (false, start, self.ascii.len() as u32);
+        }
+        let start = self.wide_units;
+        self.wide.push_str(s);
+        // One unit per UTF-8 lead byte, two for 4-byte sequences (surrogate pairs).
+        let units: usize = s
+            .bytes()
+            .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
+            .sum();
+        self.wide_units = start.saturating_add(units as u32);
+        (true, start, self.wide_units)
     }
 
     fn string(&mut self, s: &str, intern: bool, interner: &mut Option<Interner>) {
@@ -230,15 +249,27 @@ impl Tape {
                     return;
                 }
                 Some((id, true)) => {
-                    let (start, end) = self.push_text(s);
-                    self.ops.extend([Op::Intern as u32, id, start, end]);
+                    let (wide, start, end) = self.push_text(s);
+                    let op = if wide { Op::InternWide } else { Op::Intern };
+                    self.ops.extend([op as u32, id, start, end]);
                     return;
                 }
                 None => {}
             }
         }
-        let (start, end) = self.push_text(s);
-        self.ops.extend([Op::String as u32, start, end]);
+        let (wide, start, end) = self.push_text(s);
+        let op = if wide { Op::WideString } else { Op::String };
+        self.ops.extend([op as u32, start, end]);
+    }
+
+    /// A link: its CID string goes into the ASCII text (base32 is ASCII).
+    fn link(&mut self, cid: &Cid) {
+        use std::fmt::Write;
+        let start = self.ascii.len() as u32;
+        // Writing into a String cannot fail.
+        let _ = write!(self.ascii, "{cid}");
+        self.ops
+            .extend([Op::Link as u32, start, self.ascii.len() as u32]);
     }
 
     fn integer(&mut self, n: i64) {
@@ -285,10 +316,7 @@ fn write_tape(
                 tape.ops
                     .extend([Op::Bytes as u32, offset as u32, b.len() as u32]);
             }
-            Event::Link(cid) => {
-                let (start, end) = tape.push_text(&cid.to_string());
-                tape.ops.extend([Op::Link as u32, start, end]);
-            }
+            Event::Link(cid) => tape.link(&cid),
             Event::ArrayStart(n) => tape.ops.extend([Op::Array as u32, n as u32]),
             Event::MapStart(n) => tape.ops.extend([Op::Map as u32, n as u32]),
             Event::End => {}

@@ -1,7 +1,7 @@
 // Builds JS values from the flat description ("tape") that the wasm side writes while it decodes
 // DRISL (see data_model.rs for the format). One call per decode (of one value or many): the wasm
-// side hands over where its op buffer and input copy are in its memory, and all new strings as one
-// JS string (decoded from UTF-8 once).
+// side hands over where its op buffer and input copy are in its memory, and all new strings as two
+// JS strings, the ASCII ones and the others (each decoded from UTF-8 once).
 // Map keys and other repeated short strings are interned: the wasm side numbers them, and this
 // module keeps the JS strings in `interned`, so each is decoded once per process, not per value.
 
@@ -32,7 +32,7 @@ export function setMemory(wasmMemory) {
 
 // Op codes: keep in sync with `Op` in data_model.rs.
 const NULL = 0, TRUE = 1, FALSE = 2, INT32 = 3, INT53 = 4, INT64 = 5, STRING = 6, INTERNED = 7,
-  INTERN = 8, BYTES = 9, LINK = 10, ARRAY = 11, MAP = 12;
+  INTERN = 8, BYTES = 9, LINK = 10, ARRAY = 11, MAP = 12, WIDE_STRING = 13, INTERN_WIDE = 14;
 
 let failure;
 
@@ -43,9 +43,9 @@ let failure;
  * exception with takeFailure() and rethrows it after putting its buffers back, so that no exception
  * ever crosses the wasm frames.
  */
-export function materialize(opsAddress, text, inputAddress, count) {
+export function materialize(opsAddress, text, wide, inputAddress, count) {
   try {
-    return build(opsAddress, text, inputAddress, count);
+    return build(opsAddress, text, wide, inputAddress, count);
   } catch (e) {
     failure = e;
     return undefined;
@@ -59,7 +59,7 @@ export function takeFailure() {
   return e;
 }
 
-function build(opsAddress, text, inputAddress, count) {
+function build(opsAddress, text, wide, inputAddress, count) {
   if (words.buffer !== memory.buffer) {
     words = new Uint32Array(memory.buffer);
     bytes = new Uint8Array(memory.buffer);
@@ -69,13 +69,12 @@ function build(opsAddress, text, inputAddress, count) {
   const string = () => {
     const op = ops[at++];
     if (op === INTERNED) return interned[ops[at++]];
-    if (op === INTERN) {
-      const id = ops[at++];
-      const s = text.substring(ops[at++], ops[at++]);
-      interned[id] = s;
-      return s;
-    }
-    return text.substring(ops[at++], ops[at++]); // STRING
+    if (op === STRING) return text.substring(ops[at++], ops[at++]);
+    if (op === WIDE_STRING) return wide.substring(ops[at++], ops[at++]);
+    const id = ops[at++];
+    const s = (op === INTERN ? text : wide).substring(ops[at++], ops[at++]);
+    interned[id] = s;
+    return s;
   };
   const value = () => {
     switch (ops[at]) {
@@ -95,7 +94,7 @@ function build(opsAddress, text, inputAddress, count) {
         for (let i = 0; i < n; i++) array[i] = value();
         return array;
       }
-      default: { // MAP
+      case MAP: {
         const n = ops[at + 1];
         at += 2;
         const object = {};
@@ -106,6 +105,7 @@ function build(opsAddress, text, inputAddress, count) {
         }
         return object;
       }
+      default: return string(); // WIDE_STRING, INTERN_WIDE
     }
   };
   if (count === -1) return value();
