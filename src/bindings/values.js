@@ -30,6 +30,83 @@ export function setMemory(wasmMemory) {
   memory = wasmMemory;
 }
 
+// Copying arguments in: the intrinsic TypedArray methods, which no subclass or user code can change.
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
+const byteLengthOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength').get;
+const setBytes = typedArrayPrototype.set;
+const apply = Reflect.apply;
+
+/** The current views of the wasm memory (a new buffer after it grew). */
+function refreshViews() {
+  if (words.buffer !== memory.buffer) {
+    words = new Uint32Array(memory.buffer);
+    bytes = new Uint8Array(memory.buffer);
+  }
+}
+
+/**
+ * Copies the Uint8Array `value` to wasm memory at `address` if its length is at most `capacity`.
+ * Returns its length (copied or not), -1 if it is not a Uint8Array, -2 if its `length` is not its
+ * real length. `length` is read as a property, as before: a subclass's getter runs and may throw.
+ */
+export function copyBytes(value, address, capacity) {
+  if (!(value instanceof Uint8Array)) return -1;
+  const n = value.length;
+  if (n !== apply(byteLengthOf, value, [])) return -2;
+  if (n <= capacity) {
+    refreshViews(); // the getter may have run code that grew the memory
+    apply(setBytes, bytes, [value, address]);
+  }
+  return n;
+}
+
+// The blocks of the decodeCborMany call in progress, from gatherBlocks to copyBlocks (only wasm
+// code runs in between, so no other call can come between them).
+let gathered = null;
+
+/**
+ * decodeCborMany, first half: checks `count` blocks and returns their total length; or -(2i + 1)
+ * if blocks[i] is not a Uint8Array, -(2i + 2) if it is over `maxBlock` bytes or the total goes over
+ * `maxTotal`.
+ */
+export function gatherBlocks(blocks, count, maxBlock, maxTotal) {
+  const list = new Array(count);
+  const lengths = new Array(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const block = blocks[i];
+    if (!(block instanceof Uint8Array)) return -(2 * i + 1);
+    const n = apply(byteLengthOf, block, []);
+    total += n;
+    if (n > maxBlock || total > maxTotal) return -(2 * i + 2);
+    list[i] = block;
+    lengths[i] = n;
+  }
+  gathered = { list, lengths, total };
+  return total;
+}
+
+/**
+ * decodeCborMany, second half: copies the gathered blocks one after the other to `address` and
+ * their end offsets (u32) to `endsAddress`. Returns -1, or the index of a block whose length changed
+ * since gatherBlocks (code run by a later block's getter can detach an earlier block's buffer).
+ */
+export function copyBlocks(address, endsAddress) {
+  const { list, lengths } = gathered;
+  gathered = null;
+  refreshViews();
+  let at = 0;
+  const ends = endsAddress >>> 2;
+  for (let i = 0; i < list.length; i++) {
+    const n = lengths[i];
+    if (apply(byteLengthOf, list[i], []) !== n) return i;
+    apply(setBytes, bytes, [list[i], address + at]);
+    at += n;
+    words[ends + i] = at;
+  }
+  return -1;
+}
+
 // Op codes: keep in sync with `Op` in data_model.rs.
 const NULL = 0, TRUE = 1, FALSE = 2, INT32 = 3, INT53 = 4, INT64 = 5, STRING = 6, INTERNED = 7,
   INTERN = 8, BYTES = 9, LINK = 10, ARRAY = 11, MAP = 12, WIDE_STRING = 13, INTERN_WIDE = 14;
@@ -60,10 +137,7 @@ export function takeFailure() {
 }
 
 function build(opsAddress, text, wide, inputAddress, count) {
-  if (words.buffer !== memory.buffer) {
-    words = new Uint32Array(memory.buffer);
-    bytes = new Uint8Array(memory.buffer);
-  }
+  refreshViews();
   const ops = words;
   let at = opsAddress >>> 2;
   const string = () => {
