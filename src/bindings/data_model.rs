@@ -5,8 +5,9 @@
 //! `CidLink` instances (`{ $link }`), integers are numbers within ±(2^53−1) and bigints beyond.
 //!
 //! Decoding crosses the JS boundary once per value: the decoder's events become a "tape" of u32 ops
-//! in wasm memory, all new strings go into two text buffers (each decoded to a JS string once), and
-//! `values.js` builds the objects from views of them. ASCII strings and non-ASCII ones go into
+//! in wasm memory, all new strings go into two text buffers (each decoded to a JS string once, by
+//! values.js, which picks the fastest decoder of the runtime for ASCII), and `values.js` builds the
+//! objects from views of them. ASCII strings and non-ASCII ones go into
 //! separate texts: one non-ASCII character would make V8 decode the whole text into a two-byte
 //! string, slower to decode and making every string cut from it two-byte too. Map keys and `$type`
 //! values are interned: the same key is decoded to a JS string once per process. The tape format,
@@ -47,8 +48,10 @@ extern "C" {
     fn set_memory(memory: &JsValue);
     fn materialize(
         ops_address: usize,
-        ascii: &str,
-        wide: &str,
+        ascii_address: usize,
+        ascii_len: usize,
+        wide_address: usize,
+        wide_len: usize,
         input_address: usize,
         count: i32,
     ) -> JsValue;
@@ -80,8 +83,10 @@ fn build(tape: &Tape, input: &[u8], count: Option<usize>) -> Result<JsValue, JsV
     let count = count.map_or(-1, |n| i32::try_from(n).unwrap_or(i32::MAX));
     let value = materialize(
         tape.ops.as_ptr() as usize,
-        &tape.ascii,
-        &tape.wide,
+        tape.ascii.as_ptr() as usize,
+        tape.ascii.len(),
+        tape.wide.as_ptr() as usize,
+        tape.wide.len(),
         input.as_ptr() as usize,
         count,
     );

@@ -41,7 +41,27 @@ function refreshViews() {
   if (words.buffer !== memory.buffer) {
     words = new Uint32Array(memory.buffer);
     bytes = new Uint8Array(memory.buffer);
+    nodeBytes = NodeBuffer === null ? null : NodeBuffer.from(memory.buffer);
   }
+}
+
+// Decoding the ASCII text: any Latin-1 decoder gives the same string for ASCII, and the fastest one
+// differs. Node's and Bun's Buffer copies bytes into a one-byte string at memcpy speed (~6x faster
+// than its TextDecoder); Chromium's windows-1252 TextDecoder is ~1.8x faster than its UTF-8 one.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const latin1 = (() => {
+  try {
+    return new TextDecoder('latin1');
+  } catch {
+    return utf8; // a runtime without it: UTF-8 is right for ASCII too
+  }
+})();
+const NodeBuffer = typeof Buffer === 'function' && typeof Buffer.prototype?.latin1Slice === 'function' ? Buffer : null;
+let nodeBytes = null;
+
+function decodeAscii(address, length) {
+  if (nodeBytes !== null) return nodeBytes.latin1Slice(address, address + length);
+  return latin1.decode(bytes.subarray(address, address + length));
 }
 
 /**
@@ -120,8 +140,11 @@ let failure;
  * exception with takeFailure() and rethrows it after putting its buffers back, so that no exception
  * ever crosses the wasm frames.
  */
-export function materialize(opsAddress, text, wide, inputAddress, count) {
+export function materialize(opsAddress, asciiAddress, asciiLength, wideAddress, wideLength, inputAddress, count) {
   try {
+    refreshViews();
+    const text = asciiLength === 0 ? '' : decodeAscii(asciiAddress, asciiLength);
+    const wide = wideLength === 0 ? '' : utf8.decode(bytes.subarray(wideAddress, wideAddress + wideLength));
     return build(opsAddress, text, wide, inputAddress, count);
   } catch (e) {
     failure = e;
@@ -137,7 +160,6 @@ export function takeFailure() {
 }
 
 function build(opsAddress, text, wide, inputAddress, count) {
-  refreshViews();
   const ops = words;
   let at = opsAddress >>> 2;
   const string = () => {
