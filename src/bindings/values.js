@@ -32,13 +32,14 @@ export function setMemory(wasmMemory) {
 
 // Copying arguments in: the intrinsic TypedArray methods, which no subclass or user code can change.
 const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype);
-const byteLengthOf = Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength').get;
-const setBytes = typedArrayPrototype.set;
-const apply = Reflect.apply;
+const call = Function.prototype.call;
+/** byteLengthOf(array), setBytes(target, source, offset): the intrinsics, as plain functions. */
+const byteLengthOf = call.bind(Object.getOwnPropertyDescriptor(typedArrayPrototype, 'byteLength').get);
+const setBytes = call.bind(typedArrayPrototype.set);
 
-/** The current views of the wasm memory (a new buffer after it grew). */
+/** The current views of the wasm memory: new ones after it grew (which detaches the old buffer). */
 function refreshViews() {
-  if (words.buffer !== memory.buffer) {
+  if (bytes.length === 0) {
     words = new Uint32Array(memory.buffer);
     bytes = new Uint8Array(memory.buffer);
     nodeBytes = NodeBuffer === null ? null : NodeBuffer.from(memory.buffer);
@@ -72,10 +73,10 @@ function decodeAscii(address, length) {
 export function copyBytes(value, address, capacity) {
   if (!(value instanceof Uint8Array)) return -1;
   const n = value.length;
-  if (n !== apply(byteLengthOf, value, [])) return -2;
+  if (n !== byteLengthOf(value)) return -2;
   if (n <= capacity) {
     refreshViews(); // the getter may have run code that grew the memory
-    apply(setBytes, bytes, [value, address]);
+    setBytes(bytes, value, address);
   }
   return n;
 }
@@ -96,7 +97,7 @@ export function gatherBlocks(blocks, count, maxBlock, maxTotal) {
   for (let i = 0; i < count; i++) {
     const block = blocks[i];
     if (!(block instanceof Uint8Array)) return -(2 * i + 1);
-    const n = apply(byteLengthOf, block, []);
+    const n = byteLengthOf(block);
     total += n;
     if (n > maxBlock || total > maxTotal) return -(2 * i + 2);
     list[i] = block;
@@ -119,8 +120,8 @@ export function copyBlocks(address, endsAddress) {
   const ends = endsAddress >>> 2;
   for (let i = 0; i < list.length; i++) {
     const n = lengths[i];
-    if (apply(byteLengthOf, list[i], []) !== n) return i;
-    apply(setBytes, bytes, [list[i], address + at]);
+    if (byteLengthOf(list[i]) !== n) return i;
+    setBytes(bytes, list[i], address + at);
     at += n;
     words[ends + i] = at;
   }
@@ -166,7 +167,7 @@ export function takeFailure() {
 let ops = words, at = 0, text = '', wide = '', input = 0;
 
 function build(opsAddress, asciiText, wideText, inputAddress, count) {
-  const saved = [ops, at, text, wide, input];
+  const savedOps = ops, savedAt = at, savedText = text, savedWide = wide, savedInput = input;
   ops = words;
   at = opsAddress >>> 2;
   text = asciiText;
@@ -178,7 +179,11 @@ function build(opsAddress, asciiText, wideText, inputAddress, count) {
     for (let i = 0; i < count; i++) values[i] = value();
     return values;
   } finally {
-    [ops, at, text, wide, input] = saved;
+    ops = savedOps;
+    at = savedAt;
+    text = savedText;
+    wide = savedWide;
+    input = savedInput;
   }
 }
 
