@@ -105,6 +105,11 @@ extern "C" {
     /// (js-sys's `JsString::is_valid_utf16` makes one call per character).
     #[wasm_bindgen(js_name = isWellFormed)]
     fn is_well_formed(s: &js_sys::JsString) -> bool;
+    /// Copies the `Uint8Array` `value` to `address` if its length is at most `capacity`; returns
+    /// the length, or -1 if `value` is not a `Uint8Array`, -2 if its `length` lies (one call
+    /// instead of three: `instanceof`, `length`, copy).
+    #[wasm_bindgen(js_name = copyBytes)]
+    fn copy_bytes(value: &JsValue, address: usize, capacity: usize) -> f64;
 }
 
 thread_local! {
@@ -136,21 +141,37 @@ fn with_bytes<T, E: From<Error>>(
 /// Copies a `Uint8Array` argument named `what` into `into` (replacing its contents), refusing
 /// other types and inputs over `max_len` bytes before copying anything.
 fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) -> Result<(), Error> {
-    let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() else {
-        return Err(Error::new(
-            Code::InvalidArgument,
-            format!("{what} must be a Uint8Array, not {}", type_name(value)),
-        ));
-    };
-    let len = array.length() as usize;
-    if len > max_len {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            format!("{what} is {len} bytes, over the limit of {max_len}"),
-        ));
-    }
+    data_model::share_memory();
     into.clear();
-    into.resize(len, 0);
-    array.copy_to(into);
-    Ok(())
+    // Copied into the buffer as it is; if it does not fit, once more after growing the buffer.
+    for _ in 0..2 {
+        let capacity = into.capacity().min(max_len);
+        let len = copy_bytes(value, into.as_mut_ptr() as usize, capacity);
+        if len == -1.0 {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!("{what} must be a Uint8Array, not {}", type_name(value)),
+            ));
+        }
+        if len < 0.0 {
+            break;
+        }
+        let len = len as usize;
+        if len > max_len {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!("{what} is {len} bytes, over the limit of {max_len}"),
+            ));
+        }
+        if len <= capacity {
+            // SAFETY: copyBytes wrote `len` <= capacity bytes at the buffer's start.
+            unsafe { into.set_len(len) };
+            return Ok(());
+        }
+        into.reserve(len);
+    }
+    Err(Error::new(
+        Code::InvalidArgument,
+        format!("{what}: its length changed while it was read"),
+    ))
 }

@@ -148,6 +148,32 @@ test('JS code that re-enters atproof or throws during a call leaves the module w
   assert.equal(atproof.isValidDid('did:plc:abc'), true);
 });
 
+test('a build interrupted by JS code whose decode grows the wasm memory finishes with its own values', async () => {
+  const { memory } = await atproof.init();
+  const block = atproof.encodeCbor({ b: new Uint8Array(4 << 20) });
+  const blocks = Array.from({ length: Math.ceil(memory.buffer.byteLength / block.length) + 2 }, () => block);
+  const values = { a: 'a string long enough to be cut', m: 'x', zzz: 1, text: 'another string of some length', zzzz: 'the last string, after the setter', $type: 'app.test' };
+  const record = atproof.encodeCbor(values);
+  const before = memory.buffer.byteLength;
+  Object.defineProperty(Object.prototype, 'zzz', {
+    set() {
+      atproof.decodeCborMany(blocks); // grows the memory while the outer build is in the middle
+    },
+    configurable: true,
+  });
+  let decoded, many;
+  try {
+    decoded = atproof.decodeCbor(record);
+    many = atproof.decodeCborMany([record, record]);
+  } finally {
+    delete Object.prototype.zzz;
+  }
+  assert.ok(memory.buffer.byteLength > before, 'the memory did not grow');
+  const { zzz, ...rest } = values; // the setter took zzz
+  assert.deepEqual(decoded, rest);
+  assert.deepEqual(many, [rest, rest]);
+});
+
 test('the lone-surrogate check has a fallback for runtimes without String.prototype.isWellFormed', async () => {
   const { readdirSync } = await import('node:fs');
   const snippets = new URL('./node_modules/atproof/snippets/', import.meta.url);

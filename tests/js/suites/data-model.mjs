@@ -100,6 +100,10 @@ export default async function dataModel(atproof, fixtures, check) {
   check('64-bit integers beyond 2^53 decode as bigints', big.n === 2n ** 62n && big.m === -(2n ** 63n) && big.s === 2 ** 53 - 1);
   const withProto = decodeCbor(hex('a1695f5f70726f746f5f5f01'));
   check('a "__proto__" key is an own property, not a prototype', Object.hasOwn(withProto, '__proto__') && Object.getPrototypeOf(withProto) === Object.prototype);
+  const mixed = { $type: 'app.тест', 'ключ': ['é', 'plain', 'ü🦋x', ''], a: 'ascii after wide', ja: '日本語' };
+  for (let i = 0; i < 2; i++) { // the second time the keys and $type are interned
+    check(`ASCII and non-ASCII strings and keys decode (${i})`, deepEqual(decodeCbor(encodeCbor(mixed)), mixed) && deepEqual(atproof.decodeCborMany([encodeCbor(mixed), encodeCbor({ b: 'ß' })]), [mixed, { b: 'ß' }]));
+  }
   check('decodeCbor refuses a string argument', throwsCode(atproof, () => decodeCbor('a1'), 'invalid-argument') === true);
   check('decodeCborMany names the bad block', (() => {
     try {
