@@ -9,49 +9,82 @@ use crate::error::{Code, Error, Result};
 use crate::mst::missing_node;
 
 /// A CAR's blocks sorted in one pass, as they are read (and hashed): the commit and every block
-/// shaped like an MST node are kept (`K`: borrowed from the input, or owned when streaming); every
+/// shaped like an MST node are kept (borrowed from the input, or copied when streaming); every
 /// other block is checked as a record on the spot, while its bytes are still in cache, and only
 /// its CID is remembered (with the error code if it is not a valid record, which matters only if
 /// the tree links to it). Once reading is over, [`sort_records`](Self::sort_records) sorts the
 /// record CIDs, and after the walk [`check_records`](Self::check_records) looks up all of the
 /// tree's records at once.
-#[derive(Debug)]
-pub(crate) struct SortedBlocks<K> {
+#[derive(Debug, Default)]
+pub(crate) struct SortedBlocks<'a> {
     /// The commit's CID, the CAR's first root.
     commit: Option<Cid>,
-    kept: HashMap<Cid, K, CidHashBuilder>,
+    kept: HashMap<Cid, Kept<'a>, CidHashBuilder>,
+    /// The copies of kept blocks (streaming), in pages: one allocation per page, not per block,
+    /// and no reallocation as they add up.
+    pages: Vec<Vec<u8>>,
     /// The valid records' CIDs: in file order while reading, then sorted by
     /// [`sort_records`](Self::sort_records) (by [`by_digest`]).
     records: Vec<Cid>,
     invalid: HashMap<Cid, Code, CidHashBuilder>,
 }
 
-impl<K> Default for SortedBlocks<K> {
-    fn default() -> Self {
-        SortedBlocks {
-            commit: None,
-            kept: HashMap::default(),
-            records: Vec::new(),
-            invalid: HashMap::default(),
-        }
-    }
+/// Where a kept block is.
+#[derive(Clone, Copy, Debug)]
+enum Kept<'a> {
+    Borrowed(&'a [u8]),
+    Copied { page: usize, start: usize, end: usize },
 }
 
-impl<K: AsRef<[u8]>> SortedBlocks<K> {
+/// The size of a page of copies; a larger block gets a page of its own.
+const PAGE: usize = 64 * 1024;
+
+impl<'a> SortedBlocks<'a> {
     /// Sets the commit's CID (known from the CAR header, before any block).
     pub(crate) fn set_commit(&mut self, commit: Option<Cid>) {
         self.commit = commit;
     }
 
-    /// Sorts one hash-checked block.
-    pub(crate) fn add<'d>(&mut self, cid: Cid, data: &'d [u8])
-    where
-        &'d [u8]: Into<K>,
-    {
-        if self.commit == Some(cid) || looks_like_mst_node(data) {
-            self.kept.entry(cid).or_insert_with(|| data.into());
+    /// Sorts one hash-checked block of an input that outlives `self` (kept blocks are borrowed).
+    pub(crate) fn add(&mut self, cid: Cid, data: &'a [u8]) {
+        if self.is_kept(&cid, data) {
+            self.kept.entry(cid).or_insert(Kept::Borrowed(data));
+        } else {
+            self.add_record(cid, data);
+        }
+    }
+
+    /// Sorts one hash-checked block whose bytes are about to go (kept blocks are copied).
+    pub(crate) fn add_copied(&mut self, cid: Cid, data: &[u8]) {
+        if !self.is_kept(&cid, data) {
+            self.add_record(cid, data);
             return;
         }
+        if self.kept.contains_key(&cid) {
+            return;
+        }
+        let fits = self
+            .pages
+            .last()
+            .is_some_and(|page| page.capacity() - page.len() >= data.len());
+        if !fits {
+            self.pages.push(Vec::with_capacity(data.len().max(PAGE)));
+        }
+        let page = self.pages.len() - 1;
+        if let Some(copies) = self.pages.last_mut() {
+            let start = copies.len();
+            copies.extend_from_slice(data);
+            let end = copies.len();
+            self.kept.insert(cid, Kept::Copied { page, start, end });
+        }
+    }
+
+    /// Whether a block is kept: the commit, or shaped like an MST node.
+    fn is_kept(&self, cid: &Cid, data: &[u8]) -> bool {
+        self.commit == Some(*cid) || looks_like_mst_node(data)
+    }
+
+    fn add_record(&mut self, cid: Cid, data: &[u8]) {
         // A block seen twice is checked twice: rarer and cheaper than a lookup for every block.
         match check_record_block(data) {
             Ok(()) => self.records.push(cid),
@@ -63,7 +96,10 @@ impl<K: AsRef<[u8]>> SortedBlocks<K> {
 
     /// A kept block (the commit or an MST node).
     pub(crate) fn kept(&self, cid: &Cid) -> Option<&[u8]> {
-        self.kept.get(cid).map(AsRef::as_ref)
+        match *self.kept.get(cid)? {
+            Kept::Borrowed(block) => Some(block),
+            Kept::Copied { page, start, end } => self.pages.get(page)?.get(start..end),
+        }
     }
 
     /// Sorts the record CIDs for the lookups: call it once, after the last block is read.
@@ -137,7 +173,7 @@ impl<K: AsRef<[u8]>> SortedBlocks<K> {
     }
 }
 
-impl<K: AsRef<[u8]>> BlockSource for SortedBlocks<K> {
+impl BlockSource for SortedBlocks<'_> {
     fn block(&self, cid: &Cid) -> Option<&[u8]> {
         self.kept(cid)
     }
@@ -251,7 +287,7 @@ mod tests {
     #[test]
     fn check_records_finds_the_first_bad_record_in_key_order() {
         let record = [0xa1, 0x61, b'a', 0x01]; // {a: 1}
-        let mut blocks = SortedBlocks::<&[u8]>::default();
+        let mut blocks = SortedBlocks::default();
         let have: Vec<Cid> = (0..100).map(|i| cid(Codec::Drisl, i, None)).collect();
         for c in &have {
             blocks.records.push(*c);
@@ -260,7 +296,10 @@ mod tests {
         let invalid = cid(Codec::Drisl, 1000, None);
         blocks.invalid.insert(invalid, Code::CborFloat);
         let kept = Cid::for_drisl(&record);
-        blocks.kept.insert(kept, &record[..]);
+        // The commit is kept (copied) even though it is also a valid record.
+        blocks.set_commit(Some(kept));
+        blocks.add_copied(kept, &record);
+        assert_eq!(blocks.kept(&kept), Some(&record[..]));
 
         let mut records = RepoRecords::default();
         for (i, c) in have.iter().enumerate().rev() {
@@ -283,5 +322,32 @@ mod tests {
         let err = blocks.check_records(&missing).unwrap_err();
         assert_eq!(err.code(), Code::MissingBlock);
         assert!(err.message().starts_with("record d/missing:"), "{err}");
+    }
+
+    #[test]
+    fn copied_blocks_are_kept_across_pages() {
+        let mut blocks = SortedBlocks::default();
+        let shaped = |len: usize, fill: u8| {
+            let mut block = vec![fill; len];
+            block[..4].copy_from_slice(&[0xa2, 0x61, b'e', 0x80]); // shaped like an MST node
+            block
+        };
+        let sizes = [40_000, 40_000, 100_000, 10, PAGE, 30_000];
+        let stored: Vec<(Cid, Vec<u8>)> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| {
+                let block = shaped(len, i as u8);
+                (Cid::for_drisl(&block), block)
+            })
+            .collect();
+        for (cid, block) in &stored {
+            blocks.add_copied(*cid, block);
+            blocks.add_copied(*cid, block); // a duplicate is kept once
+        }
+        for (cid, block) in &stored {
+            assert_eq!(blocks.kept(cid), Some(&block[..]));
+        }
+        assert_eq!(blocks.pages.len(), 6); // 40k | 40k | 100k | 10 | PAGE | 30k: none fits the page before
     }
 }

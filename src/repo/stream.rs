@@ -42,7 +42,7 @@ pub struct StreamProgress {
 pub struct RepoStreamVerifier {
     options: VerifyOptions,
     reader: CarStreamReader,
-    blocks: SortedBlocks<Box<[u8]>>,
+    blocks: SortedBlocks<'static>,
 }
 
 impl RepoStreamVerifier {
@@ -62,7 +62,7 @@ impl RepoStreamVerifier {
         self.reader.feed(chunk, |item| {
             match item {
                 CarItem::Header { roots } => blocks.set_commit(roots.first().copied()),
-                CarItem::Block { cid, data } => blocks.add(cid, data),
+                CarItem::Block { cid, data } => blocks.add_copied(cid, data),
             }
             Ok(())
         })?;

@@ -168,7 +168,7 @@ pub(crate) fn missing_record(cid: &Cid) -> Error {
 pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> {
     let blocks = read_car_blocks(car, &options.limits)?;
     let roots = blocks.roots().to_vec();
-    let mut sorted = SortedBlocks::<&[u8]>::default();
+    let mut sorted = SortedBlocks::default();
     sorted.set_commit(roots.first().copied());
     for block in blocks {
         let (cid, data) = block?;
@@ -220,9 +220,9 @@ fn verified_commit<'c>(commit_block: &'c [u8], options: &VerifyOptions) -> Resul
 
 /// The verification shared by the whole-buffer and the streaming verifier, once every block has
 /// been read and sorted.
-pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
+pub(crate) fn verify_sorted_blocks(
     roots: &[Cid],
-    mut blocks: SortedBlocks<K>,
+    mut blocks: SortedBlocks<'_>,
     options: &VerifyOptions,
 ) -> Result<VerifiedRepo> {
     blocks.sort_records();
@@ -254,13 +254,13 @@ pub(crate) fn verify_sorted_blocks<K: AsRef<[u8]>>(
 
 /// Collects the records of the walk, checking each path (the record blocks are checked after the
 /// walk, all at once).
-struct RecordCollector<'b, K> {
-    blocks: &'b SortedBlocks<K>,
+struct RecordCollector<'b, 'a> {
+    blocks: &'b SortedBlocks<'a>,
     records: RepoRecords,
     paths: RepoPathChecker,
 }
 
-impl<K: AsRef<[u8]>> TreeVisitor for RecordCollector<'_, K> {
+impl TreeVisitor for RecordCollector<'_, '_> {
     fn missing_node(&mut self, cid: &Cid) -> Result<()> {
         Err(self.blocks.node_error(cid))
     }
