@@ -257,6 +257,7 @@ fn bucket(cid: &Cid, bits: u32) -> usize {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
 
+    use super::super::verify::RecordList;
     use super::*;
     use crate::cid::Codec;
 
@@ -301,25 +302,34 @@ mod tests {
         blocks.add_copied(kept, &record);
         assert_eq!(blocks.kept(&kept), Some(&record[..]));
 
-        let mut records = RepoRecords::default();
-        for (i, c) in have.iter().enumerate().rev() {
-            records.push(&format!("c/{i:03}"), *c);
-        }
-        records.push("c/dup", have[7]);
-        records.push("c/kept", kept);
-        assert!(blocks.check_records(&records).is_ok());
+        let list = |entries: &[(String, Cid)]| {
+            let mut list = RecordList::default();
+            for (path, cid) in entries {
+                list.push(path.as_bytes(), *cid);
+            }
+            list.finish().unwrap()
+        };
+        let mut good: Vec<(String, Cid)> = have
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, c)| (format!("c/{i:03}"), *c))
+            .collect();
+        good.push(("c/dup".into(), have[7]));
+        good.push(("c/kept".into(), kept));
+        assert!(blocks.check_records(&list(&good)).is_ok());
 
-        let mut bad = records.clone();
-        bad.push("d/invalid", invalid);
-        bad.push("d/missing", cid(Codec::Drisl, 2000, None));
-        let err = blocks.check_records(&bad).unwrap_err();
+        let mut bad = good.clone();
+        bad.push(("d/invalid".into(), invalid));
+        bad.push(("d/missing".into(), cid(Codec::Drisl, 2000, None)));
+        let err = blocks.check_records(&list(&bad)).unwrap_err();
         assert_eq!(err.code(), Code::CborFloat);
         assert!(err.message().starts_with("record d/invalid:"), "{err}");
 
-        let mut missing = records.clone();
-        missing.push("d/missing", cid(Codec::Drisl, 2000, None));
-        missing.push("e/invalid", invalid);
-        let err = blocks.check_records(&missing).unwrap_err();
+        let mut missing = good.clone();
+        missing.push(("d/missing".into(), cid(Codec::Drisl, 2000, None)));
+        missing.push(("e/invalid".into(), invalid));
+        let err = blocks.check_records(&list(&missing)).unwrap_err();
         assert_eq!(err.code(), Code::MissingBlock);
         assert!(err.message().starts_with("record d/missing:"), "{err}");
     }

@@ -1,6 +1,7 @@
 //! Repository paths: `<collection>/<record key>`.
 
 use crate::error::{Code, Error, Result};
+use crate::syntax::identifiers::record_key_problem;
 use crate::syntax::{ensure_valid_nsid, ensure_valid_record_key};
 
 /// Checks a repository path: a valid, normalized NSID (its domain authority in lower case), `/`,
@@ -56,15 +57,27 @@ fn check_record_key(rkey: &str, path: &str) -> Result<()> {
 }
 
 /// Checks the paths of a tree walked in key order: keys of one collection come together, so the
-/// collection's NSID is checked once per run of keys rather than once per key.
+/// collection's NSID is checked once per run of keys rather than once per key, and a key that
+/// starts with the current collection needs only its record key checked, on its bytes.
 #[derive(Debug, Default)]
 pub(crate) struct RepoPathChecker {
     collection: String,
 }
 
 impl RepoPathChecker {
-    /// Checks one path; returns it as text.
-    pub(crate) fn check<'k>(&mut self, key: &'k [u8]) -> Result<&'k str> {
+    /// Checks one path.
+    pub(crate) fn check(&mut self, key: &[u8]) -> Result<()> {
+        let rkey = key
+            .strip_prefix(self.collection.as_bytes())
+            .and_then(|rest| rest.strip_prefix(b"/"))
+            .filter(|_| !self.collection.is_empty());
+        if let Some(rkey) = rkey {
+            // A '/' in the record key fails the record key's character rule.
+            return match record_key_problem(rkey) {
+                Some(why) => Err(invalid(&String::from_utf8_lossy(key), why)),
+                None => Ok(()),
+            };
+        }
         let path = std::str::from_utf8(key).map_err(|_| {
             Error::new(
                 Code::InvalidRepoPath,
@@ -72,13 +85,10 @@ impl RepoPathChecker {
             )
         })?;
         let (collection, rkey) = split_repo_path(path)?;
-        if collection != self.collection {
-            check_collection(collection, path)?;
-            self.collection.clear();
-            self.collection.push_str(collection);
-        }
-        check_record_key(rkey, path)?;
-        Ok(path)
+        check_collection(collection, path)?;
+        self.collection.clear();
+        self.collection.push_str(collection);
+        check_record_key(rkey, path)
     }
 }
 
@@ -111,7 +121,17 @@ mod tests {
         let mut checker = RepoPathChecker::default();
         assert!(checker.check(b"app.bsky.feed.like/1").is_ok());
         assert!(checker.check(b"app.bsky.feed.like/2").is_ok());
-        assert!(checker.check(b"app.bsky.feed.like/..").is_err());
-        assert!(checker.check(b"k/2").is_err());
+        for bad in [
+            &b"app.bsky.feed.like/.."[..],
+            b"app.bsky.feed.like/a/b",
+            b"app.bsky.feed.like/",
+            b"app.bsky.feed.like/\xff",
+            b"app.bsky.feed.likes/x/y",
+            b"k/2",
+        ] {
+            let err = checker.check(bad).unwrap_err();
+            assert_eq!(err.code(), Code::InvalidRepoPath, "{bad:?}");
+        }
+        assert!(checker.check(b"app.bsky.feed.likes/x").is_ok());
     }
 }

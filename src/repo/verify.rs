@@ -74,13 +74,39 @@ impl<'a> RecordEntry<'a> {
     }
 }
 
-impl RepoRecords {
-    pub(crate) fn push(&mut self, path: &str, cid: Cid) {
-        self.paths.push_str(path);
+/// [`RepoRecords`] as the walk finds them: the paths as bytes, made text once at the end (one
+/// UTF-8 pass over all of them instead of one per path).
+#[derive(Debug, Default)]
+pub(crate) struct RecordList {
+    paths: Vec<u8>,
+    ends: Vec<usize>,
+    cids: Vec<Cid>,
+}
+
+impl RecordList {
+    /// Appends a record whose path is checked (so UTF-8: ASCII in fact).
+    pub(crate) fn push(&mut self, path: &[u8], cid: Cid) {
+        self.paths.extend_from_slice(path);
         self.ends.push(self.paths.len());
         self.cids.push(cid);
     }
 
+    pub(crate) fn finish(self) -> Result<RepoRecords> {
+        let paths = String::from_utf8(self.paths).map_err(|_| {
+            Error::new(
+                Code::InvalidRepoPath,
+                "repository path is not UTF-8".to_owned(),
+            )
+        })?;
+        Ok(RepoRecords {
+            paths,
+            ends: self.ends,
+            cids: self.cids,
+        })
+    }
+}
+
+impl RepoRecords {
     /// The number of records.
     pub fn len(&self) -> usize {
         self.cids.len()
@@ -234,11 +260,11 @@ pub(crate) fn verify_sorted_blocks(
     let commit = verified_commit(commit_block, options)?;
     let mut collector = RecordCollector {
         blocks,
-        records: RepoRecords::default(),
+        records: RecordList::default(),
         paths: RepoPathChecker::default(),
     };
     walk_tree(blocks, &commit.data(), &mut collector)?;
-    let records = collector.records;
+    let records = collector.records.finish()?;
     blocks.check_records(&records)?;
     Ok(VerifiedRepo {
         did: commit.did().to_owned(),
@@ -256,7 +282,7 @@ pub(crate) fn verify_sorted_blocks(
 /// walk, all at once).
 struct RecordCollector<'b, 'a> {
     blocks: &'b SortedBlocks<'a>,
-    records: RepoRecords,
+    records: RecordList,
     paths: RepoPathChecker,
 }
 
@@ -266,8 +292,8 @@ impl TreeVisitor for RecordCollector<'_, '_> {
     }
 
     fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
-        let path = self.paths.check(key)?;
-        self.records.push(path, *value);
+        self.paths.check(key)?;
+        self.records.push(key, *value);
         Ok(())
     }
 }

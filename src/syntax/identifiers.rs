@@ -153,20 +153,28 @@ pub fn normalize_nsid(nsid: &str) -> String {
 
 /// 1 to 512 of `[a-zA-Z0-9_~.:-]`, not `.` or `..`. Case-sensitive.
 pub fn ensure_valid_record_key(s: &str) -> Result<()> {
-    let bad = |why: &str| Err(invalid(Code::InvalidRecordKey, "record key", s, why));
-    if s.is_empty() || s.len() > MAX_RECORD_KEY_LEN {
-        return bad("must be 1 to 512 characters");
+    match record_key_problem(s.as_bytes()) {
+        Some(why) => Err(invalid(Code::InvalidRecordKey, "record key", s, why)),
+        None => Ok(()),
     }
-    if s == "." || s == ".." {
-        return bad("'.' and '..' are not allowed");
+}
+
+/// What is wrong with the record key `key` (bytes, so a caller holding bytes need not make text
+/// first), if anything.
+pub(crate) fn record_key_problem(key: &[u8]) -> Option<&'static str> {
+    if key.is_empty() || key.len() > MAX_RECORD_KEY_LEN {
+        return Some("must be 1 to 512 characters");
     }
-    if !s
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b':' | b'-'))
+    if key == b"." || key == b".." {
+        return Some("'.' and '..' are not allowed");
+    }
+    if !key
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'~' | b'.' | b':' | b'-'))
     {
-        return bad("has a character outside [a-zA-Z0-9_~.:-]");
+        return Some("has a character outside [a-zA-Z0-9_~.:-]");
     }
-    Ok(())
+    None
 }
 
 /// Whether `s` is a valid record key.
