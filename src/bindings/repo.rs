@@ -120,17 +120,15 @@ fn verify_options(options: &JsValue) -> Result<VerifyOptions, Error> {
 }
 
 /// The JS object of a verified repository.
-fn verified_repo_to_js(repo: &VerifiedRepo) -> Result<JsValue, JsValue> {
-    let records = &repo.records;
-    let mut text = Vec::with_capacity(records.len() * (CID_STRING_LEN + 40));
-    let mut path_ends = Vec::with_capacity(records.len());
-    for entry in records.iter() {
-        text.extend_from_slice(entry.path.as_bytes());
-        path_ends.push(text.len() as u32);
+fn verified_repo_to_js(repo: VerifiedRepo) -> Result<JsValue, JsValue> {
+    // The text: every path (the records' own buffer), then every CID string.
+    let (paths, ends, cids) = repo.records.into_parts();
+    let mut text = paths.into_bytes();
+    text.reserve_exact(cids.len() * CID_STRING_LEN);
+    for cid in &cids {
+        cid.write_string_bytes(&mut text);
     }
-    for entry in records.iter() {
-        entry.cid.write_string_bytes(&mut text);
-    }
+    let path_ends: Vec<u32> = ends.into_iter().map(|end| end as u32).collect();
     let out = js_sys::Object::new();
     set(&out, "did", &repo.did.as_str().into())?;
     set(&out, "rev", &repo.rev.as_str().into())?;
@@ -212,7 +210,7 @@ pub fn verify_repo(
         })?;
         start = end;
     }
-    verified_repo_to_js(&verifier.finish()?)
+    verified_repo_to_js(verifier.finish()?)
 }
 
 /// Verifies a `com.atproto.sync.getRecord` proof CAR: `{ cid, record }` (the record decoded), or
@@ -317,7 +315,7 @@ impl RepoVerifier {
     #[wasm_bindgen(unchecked_return_type = "VerifiedRepo")]
     pub fn finish(&mut self) -> Result<JsValue, JsValue> {
         let verifier = self.0.take().ok_or_else(finished)?;
-        verified_repo_to_js(&verifier.finish()?)
+        verified_repo_to_js(verifier.finish()?)
     }
 }
 

@@ -145,6 +145,12 @@ impl RepoRecords {
         None
     }
 
+    /// The parts, for handing every record over at once (as the JS binding does): every path one
+    /// after the other, the byte offset where each ends, and the CIDs, all in key order.
+    pub fn into_parts(self) -> (String, Vec<usize>, Vec<Cid>) {
+        (self.paths, self.ends, self.cids)
+    }
+
     /// The records' CIDs, in key order.
     pub fn cids(&self) -> &[Cid] {
         &self.cids
