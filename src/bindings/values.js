@@ -77,6 +77,14 @@ function decodeAscii(address, length) {
   return latin1.decode(bytes.subarray(address, address + length));
 }
 
+/** The string of a view of ASCII bytes (any length), by the fastest Latin-1 decoder at hand. */
+export function asciiString(view) {
+  if (NodeBuffer !== null) {
+    return NodeBuffer.from(view.buffer, view.byteOffset, view.length).latin1Slice(0, view.length);
+  }
+  return latin1.decode(view);
+}
+
 /**
  * Copies the Uint8Array `value` to wasm memory at `address` if its length is at most `capacity`.
  * Returns its length (copied or not), -1 if it is not a Uint8Array, -2 if its `length` is not its
