@@ -328,25 +328,23 @@ const BASE32_VALUES: [u8; 256] = {
 /// `ceil(8 * bytes.len() / 5)` bytes.
 fn base32_encode(bytes: &[u8], out: &mut [u8]) {
     // Five bytes make eight characters: whole groups go through one u64, the tail bit by bit.
+    let char_of = |index: u64| BASE32_ALPHABET.get(index as usize & 31).copied().unwrap_or(b'a');
     let mut groups = bytes.chunks_exact(5);
-    let mut chars = out.iter_mut();
-    for group in &mut groups {
-        let mut word = [0u8; 8];
-        if let Some(slot) = word.get_mut(3..) {
-            slot.copy_from_slice(group);
-        }
-        let word = u64::from_be_bytes(word);
-        for shift in (0..8).rev() {
-            if let (Some(slot), Some(&c)) = (chars.next(), BASE32_ALPHABET.get((word >> (5 * shift)) as usize & 31)) {
-                *slot = c;
-            }
+    let mut octets = out.chunks_exact_mut(8);
+    for (group, octet) in (&mut groups).zip(&mut octets) {
+        let word = group
+            .iter()
+            .fold(0u64, |word, &b| word << 8 | u64::from(b));
+        for (i, slot) in octet.iter_mut().enumerate() {
+            *slot = char_of(word >> (35 - 5 * i));
         }
     }
+    let mut chars = octets.into_remainder().iter_mut();
     let mut bits = 0u32;
     let mut bit_count = 0u32;
     let mut push = |index: u32| {
-        if let (Some(slot), Some(&c)) = (chars.next(), BASE32_ALPHABET.get(index as usize & 31)) {
-            *slot = c;
+        if let Some(slot) = chars.next() {
+            *slot = char_of(u64::from(index));
         }
     };
     for &b in groups.remainder() {
