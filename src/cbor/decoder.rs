@@ -469,6 +469,13 @@ impl<'a> Decoder<'a> {
         Ok(key)
     }
 
+    /// Steps over the next `len` bytes as one whole item that the caller has read and checked
+    /// itself, canonical form included (the MST node decoder's fast path for entries).
+    pub(crate) fn skip_checked_item(&mut self, len: usize) {
+        self.promised = self.promised.saturating_sub(1);
+        self.pos = self.pos.saturating_add(len).min(self.input.len());
+    }
+
     /// Consumes the next map key if it is exactly `key` (at most 23 bytes), skipping the UTF-8
     /// and order checks of [`read_key`](Self::read_key): for callers that accept only fixed keys
     /// in canonical order, and fall back to `read_key` (for its error) when this returns false.

@@ -85,6 +85,89 @@ fn check_tree_link(link: Option<Cid>, field: &str, entry: Option<usize>) -> Resu
     }
 }
 
+/// An entry in the one layout canonical entries of real trees have — `{k, p, t, v}` with a byte
+/// string shorter than 256 bytes, a prefix length below 256, `t` null or a link, `v` a link — read
+/// straight from the bytes. Anything else, valid or not, is left to the decoder, field by field, to
+/// the same values or to its precise error.
+struct CanonicalEntry<'a> {
+    suffix: &'a [u8],
+    prefix: i64,
+    /// Where the prefix length is, from the entry's start.
+    prefix_offset: usize,
+    right: Option<Cid>,
+    value: Cid,
+    /// The bytes the entry spans.
+    len: usize,
+}
+
+impl<'a> CanonicalEntry<'a> {
+    fn read(bytes: &'a [u8]) -> Option<Self> {
+        let mut rest = bytes;
+        // a4: a map of four; 61 6b: "k"; a byte string (1-byte head, or 0x58 and a length >= 24).
+        if take(&mut rest, 3)? != [0xa4, 0x61, b'k'] {
+            return None;
+        }
+        let suffix_len = match *take(&mut rest, 1)?.first()? {
+            head @ 0x40..=0x57 => head - 0x40,
+            0x58 => match *take(&mut rest, 1)?.first()? {
+                len @ 24.. => len,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let suffix = take(&mut rest, usize::from(suffix_len))?;
+        // 61 70: "p"; an unsigned integer (1-byte head, or 0x18 and a value >= 24).
+        if take(&mut rest, 2)? != [0x61, b'p'] {
+            return None;
+        }
+        let prefix_offset = bytes.len() - rest.len();
+        let prefix = match *take(&mut rest, 1)?.first()? {
+            small @ 0x00..=0x17 => small,
+            0x18 => match *take(&mut rest, 1)?.first()? {
+                value @ 24.. => value,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        // 61 74: "t"; null or a link. 61 76: "v"; a link.
+        if take(&mut rest, 2)? != [0x61, b't'] {
+            return None;
+        }
+        let right = match *take(&mut rest, 1)?.first()? {
+            0xf6 => None,
+            0xd8 => Some(link_after_tag_head(take(&mut rest, 40)?)?),
+            _ => return None,
+        };
+        if take(&mut rest, 3)? != [0x61, b'v', 0xd8] {
+            return None;
+        }
+        let value = link_after_tag_head(take(&mut rest, 40)?)?;
+        Some(CanonicalEntry {
+            suffix,
+            prefix: i64::from(prefix),
+            prefix_offset,
+            right,
+            value,
+            len: bytes.len() - rest.len(),
+        })
+    }
+}
+
+/// The first `n` bytes of `rest`, which moves past them.
+fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+    let (head, tail) = rest.split_at_checked(n)?;
+    *rest = tail;
+    Some(head)
+}
+
+/// A CID link after its first byte (0xd8): tag 42, a 37-byte string, 0x00, a blessed CID.
+fn link_after_tag_head(bytes: &[u8]) -> Option<Cid> {
+    match bytes {
+        [0x2a, 0x58, 0x25, 0x00, cid @ ..] => Cid::read_prefix(cid).ok().map(|(cid, _)| cid),
+        _ => None,
+    }
+}
+
 impl Node {
     /// Decodes and checks one node.
     ///
@@ -176,20 +259,30 @@ impl Node {
 
     fn decode_entry(&mut self, decoder: &mut Decoder<'_>, index: usize) -> Result<()> {
         let at = decoder.position();
-        if decoder.read_map_header()? != 4 {
-            return Err(invalid(format_args!(
-                "entry {index} at byte {at} must be a map of exactly four fields, k, p, t and v"
-            )));
-        }
-        expect_key(decoder, None, "k")?;
-        let suffix = decoder.read_bytes()?;
-        expect_key(decoder, Some("k"), "p")?;
-        let prefix_at = decoder.position();
-        let prefix = decoder.read_int()?;
-        expect_key(decoder, Some("p"), "t")?;
-        let right = check_tree_link(decoder.read_null_or_link()?, "t", Some(index))?;
-        expect_key(decoder, Some("t"), "v")?;
-        let value = decoder.read_link()?;
+        let (suffix, prefix_at, prefix, right, value) =
+            match CanonicalEntry::read(decoder.input().get(at..).unwrap_or_default()) {
+                Some(entry) => {
+                    decoder.skip_checked_item(entry.len);
+                    (entry.suffix, at + entry.prefix_offset, entry.prefix, entry.right, entry.value)
+                }
+                None => {
+                    if decoder.read_map_header()? != 4 {
+                        return Err(invalid(format_args!(
+                            "entry {index} at byte {at} must be a map of exactly four fields, k, p, t and v"
+                        )));
+                    }
+                    expect_key(decoder, None, "k")?;
+                    let suffix = decoder.read_bytes()?;
+                    expect_key(decoder, Some("k"), "p")?;
+                    let prefix_at = decoder.position();
+                    let prefix = decoder.read_int()?;
+                    expect_key(decoder, Some("p"), "t")?;
+                    let right = decoder.read_null_or_link()?;
+                    expect_key(decoder, Some("t"), "v")?;
+                    (suffix, prefix_at, prefix, right, decoder.read_link()?)
+                }
+            };
+        let right = check_tree_link(right, "t", Some(index))?;
 
         // Rebuild the key: the first `prefix` bytes of the previous key, then the suffix.
         let previous = self
@@ -354,5 +447,60 @@ fn write_optional_link(encoder: &mut Encoder, link: Option<&Cid>) {
     match link {
         Some(cid) => encoder.write_link(cid),
         None => encoder.write_null(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
+
+    use super::{encode_node, CanonicalEntry, Node};
+    use crate::cid::{Cid, Codec};
+    use crate::error::Code;
+
+    /// `base` and one more character from `chars`, chosen so that the key is on layer 0.
+    fn on_layer_0(base: &str, chars: std::ops::RangeInclusive<char>) -> String {
+        chars
+            .map(|c| format!("{base}{c}"))
+            .find(|k| crate::mst::key_depth(k.as_bytes()) == 0)
+            .unwrap()
+    }
+
+    /// Two keys whose suffixes and shared prefix sit on both sides of the one-byte CBOR heads
+    /// (23/24) and of the fast path's bounds (255/256), with `t` null and set and `v` of both
+    /// codecs: read the fast way or field by field, the node is the same, and encodes back.
+    #[test]
+    fn fast_and_field_by_field_reading_agree() {
+        for (shared, suffix) in [(0, 1), (0, 21), (0, 22), (0, 253), (0, 254), (21, 1), (22, 1), (253, 1), (254, 1)] {
+            let x = "x".repeat(shared);
+            let first = on_layer_0(&format!("a/{x}{}", "x".repeat(suffix - 1)), 'a'..='m');
+            let second = on_layer_0(&format!("a/{x}{}", "y".repeat(suffix - 1)), 'n'..='z');
+            for (t, codec) in [(None, Codec::Drisl), (Some(Cid::for_drisl(b"t")), Codec::Raw)] {
+                let value = Cid::new(codec, [7; 32]);
+                let keys = [first.as_bytes(), second.as_bytes()];
+                let block = encode_node(None, keys.iter().map(|k| (*k, value, t)));
+                let node = Node::decode(&block).unwrap();
+                let entries: Vec<_> = node.entries().map(|e| (e.key, e.value, e.right)).collect();
+                assert_eq!(entries, [(keys[0], value, t), (keys[1], value, t)]);
+                assert_eq!(node.encode(), block);
+            }
+        }
+    }
+
+    #[test]
+    fn fast_path_takes_only_the_canonical_layout() {
+        let v = Cid::for_drisl(b"v");
+        let block = encode_node(None, [(&b"a/b"[..], v, None)].into_iter());
+        let entry = &block[4..block.len() - 3]; // after a2 61 65 81, before 61 6c f6
+        let read = CanonicalEntry::read(entry).unwrap();
+        assert_eq!((read.suffix, read.prefix, read.right, read.value, read.len), (&b"a/b"[..], 0, None, v, entry.len()));
+        // A length in two bytes where one would do: left to the decoder, which names the rule.
+        let mut long_head = entry.to_vec();
+        long_head.splice(3..4, [0x58, 0x03]);
+        assert!(CanonicalEntry::read(&long_head).is_none());
+        let mut node_block = block[..4].to_vec();
+        node_block.extend_from_slice(&long_head);
+        node_block.extend_from_slice(&[0x61, b'l', 0xf6]);
+        assert_eq!(Node::decode(&node_block).unwrap_err().code(), Code::NonCanonicalCbor);
     }
 }
