@@ -12,6 +12,20 @@ use super::{canonical_key_order, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 
+/// The bytes of a CID link's content in its one atproto shape: a byte string head for 37 bytes,
+/// 0x00, and a 36-byte CID.
+pub(crate) const CANONICAL_LINK_CONTENT_LEN: usize = 39;
+
+/// The CID of a link's content (what follows tag 42) at the start of `bytes`, if it is in the one
+/// shape every atproto link has (see [`CANONICAL_LINK_CONTENT_LEN`]) with a blessed CID; `None`
+/// for anything else, which a caller reads the long way to its precise error.
+pub(crate) fn canonical_link_content(bytes: Option<&[u8]>) -> Option<Cid> {
+    match bytes?.get(..CANONICAL_LINK_CONTENT_LEN)? {
+        [0x58, 0x25, 0x00, cid @ ..] => Cid::read_prefix(cid).ok().map(|(cid, _)| cid),
+        _ => None,
+    }
+}
+
 /// One DRISL item as the cursor sees it: a scalar, or the header of a container whose items follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Token<'a> {
@@ -377,12 +391,10 @@ impl<'a> Decoder<'a> {
         // Every atproto link has one shape: a 37-byte string of 0x00 and a 36-byte CID. Taken in
         // one step when the input has it (and the bytes fit the containers' promises, as
         // content_len requires); anything else goes the long way, to its precise error.
-        if let Some(&[0x58, 0x25, 0x00, ref cid @ ..]) = self.input.get(self.pos..self.pos + 39) {
-            let fits = 37usize.saturating_add(self.promised) <= self.remaining().saturating_sub(2);
-            if let (true, Ok((cid, _))) = (fits, Cid::read_prefix(cid)) {
-                self.pos += 39;
-                return Ok(cid);
-            }
+        let fits = 37usize.saturating_add(self.promised) <= self.remaining().saturating_sub(2);
+        if let (true, Some(cid)) = (fits, canonical_link_content(self.input.get(self.pos..))) {
+            self.pos += CANONICAL_LINK_CONTENT_LEN;
+            return Ok(cid);
         }
         let invalid = |d: &Self, why: &str| {
             d.error(

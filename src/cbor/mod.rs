@@ -34,6 +34,7 @@ mod value;
 
 use std::cmp::Ordering;
 
+pub(crate) use decoder::{canonical_link_content, CANONICAL_LINK_CONTENT_LEN};
 pub use decoder::{Decoder, Token};
 pub use encoder::Encoder;
 pub use events::{Event, Events};

@@ -6,7 +6,7 @@ use super::{
     common_prefix_len, depth_of_digest, ensure_depth_bound, ensure_valid_mst_key, quote_key,
     MAX_NODE_ENTRIES,
 };
-use crate::cbor::{Decoder, Encoder, Limits};
+use crate::cbor::{canonical_link_content, Decoder, Encoder, Limits, CANONICAL_LINK_CONTENT_LEN};
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
 
@@ -135,13 +135,13 @@ impl<'a> CanonicalEntry<'a> {
         }
         let right = match *take(&mut rest, 1)?.first()? {
             0xf6 => None,
-            0xd8 => Some(link_after_tag_head(take(&mut rest, 40)?)?),
+            0xd8 => Some(link_after_tag_head(&mut rest)?),
             _ => return None,
         };
         if take(&mut rest, 3)? != [0x61, b'v', 0xd8] {
             return None;
         }
-        let value = link_after_tag_head(take(&mut rest, 40)?)?;
+        let value = link_after_tag_head(&mut rest)?;
         Some(CanonicalEntry {
             suffix,
             prefix: i64::from(prefix),
@@ -160,12 +160,12 @@ fn take<'a>(rest: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
     Some(head)
 }
 
-/// A CID link after its first byte (0xd8): tag 42, a 37-byte string, 0x00, a blessed CID.
-fn link_after_tag_head(bytes: &[u8]) -> Option<Cid> {
-    match bytes {
-        [0x2a, 0x58, 0x25, 0x00, cid @ ..] => Cid::read_prefix(cid).ok().map(|(cid, _)| cid),
-        _ => None,
+/// A CID link after its first byte (0xd8): 0x2a (tag 42), then the link content in its one shape.
+fn link_after_tag_head(rest: &mut &[u8]) -> Option<Cid> {
+    if take(rest, 1)? != [0x2a] {
+        return None;
     }
+    canonical_link_content(take(rest, CANONICAL_LINK_CONTENT_LEN))
 }
 
 impl Node {

@@ -30,6 +30,14 @@ pub fn split_repo_path(path: &str) -> Result<(&str, &str)> {
     }
 }
 
+/// `invalid-repo-path` for a path that is not UTF-8.
+pub(crate) fn path_not_utf8() -> Error {
+    Error::new(
+        Code::InvalidRepoPath,
+        "repository path is not UTF-8".to_owned(),
+    )
+}
+
 fn invalid(path: &str, why: &str) -> Error {
     let shown: String = path.chars().take(80).collect();
     Error::new(
@@ -78,12 +86,7 @@ impl RepoPathChecker {
                 None => Ok(()),
             };
         }
-        let path = std::str::from_utf8(key).map_err(|_| {
-            Error::new(
-                Code::InvalidRepoPath,
-                "repository path is not UTF-8".to_owned(),
-            )
-        })?;
+        let path = std::str::from_utf8(key).map_err(|_| path_not_utf8())?;
         let (collection, rkey) = split_repo_path(path)?;
         check_collection(collection, path)?;
         self.collection.clear();

@@ -3,7 +3,7 @@
 use super::blocks::SortedBlocks;
 use super::commit::Commit;
 use super::ensure_valid_repo_path;
-use super::path::RepoPathChecker;
+use super::path::{path_not_utf8, RepoPathChecker};
 use crate::car::{read_car_blocks, read_car_with_limits, CarLimits};
 use crate::cbor::{validate_with_limits, Limits};
 use crate::cid::{Cid, Codec};
@@ -92,12 +92,7 @@ impl RecordList {
     }
 
     pub(crate) fn finish(self) -> Result<RepoRecords> {
-        let paths = String::from_utf8(self.paths).map_err(|_| {
-            Error::new(
-                Code::InvalidRepoPath,
-                "repository path is not UTF-8".to_owned(),
-            )
-        })?;
+        let paths = String::from_utf8(self.paths).map_err(|_| path_not_utf8())?;
         Ok(RepoRecords {
             paths,
             ends: self.ends,
