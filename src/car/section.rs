@@ -144,7 +144,7 @@ pub(crate) fn read_block<'a>(
 }
 
 /// How many block sections [`hash_ahead`] hashes at once.
-pub(crate) const HASH_AHEAD: usize = 32;
+pub(crate) const HASH_AHEAD: usize = 128;
 
 /// Hashes, four at a time (see [`crate::sha256x4`]), the blocks of the whole block sections at the
 /// start of `bytes` (at most [`HASH_AHEAD`]; it stops at the first incomplete or invalid frame)
