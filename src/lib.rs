@@ -22,8 +22,9 @@ pub mod error;
 pub mod identity;
 pub mod mst;
 pub mod repo;
-pub mod syntax;
 pub mod sha256x4;
+pub mod syntax;
+mod utf8;
 
 #[cfg(target_arch = "wasm32")]
 #[allow(unsafe_code)] // wasm-bindgen's generated glue
