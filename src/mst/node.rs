@@ -197,7 +197,21 @@ impl Node {
             .map_err(|e| e.context(format_args!("MST node {cid}")))
     }
 
+    /// [`Node::decode_block`] for a node whose layer its parent gives: every rule but the layer of
+    /// the keys, which the caller checks later (see the walk's `LayerChecks`).
+    pub(crate) fn decode_block_on_layer(&mut self, block: &[u8], cid: &Cid, layer: u8) -> Result<()> {
+        self.read_entries(block)
+            .map_err(|e| e.context(format_args!("MST node {cid}")))?;
+        self.layer = layer;
+        Ok(())
+    }
+
     fn read(&mut self, block: &[u8]) -> Result<()> {
+        self.read_entries(block)?;
+        self.check_layer()
+    }
+
+    fn read_entries(&mut self, block: &[u8]) -> Result<()> {
         self.left = None;
         self.keys.clear();
         self.entries.clear();
@@ -220,8 +234,7 @@ impl Node {
         }
         expect_key(&mut decoder, Some("e"), "l")?;
         self.left = check_tree_link(decoder.read_null_or_link()?, "l", None)?;
-        decoder.finish()?;
-        self.check_layer()
+        decoder.finish()
     }
 
     /// Checks that every key has the depth of the first (the node's layer), hashing the keys a

@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::{missing_node, quote_key, Node};
+use super::{depth_of_digest, ensure_depth_bound, missing_node, quote_key, Node};
 use crate::car::BlockSource;
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
@@ -41,7 +41,25 @@ struct Frame {
 ///
 /// Nodes are decoded into a pool of scratch nodes, one per level, reused from node to node; the
 /// walk holds one path of the tree, never the whole of it.
+///
+/// The root's keys give the tree's layer; below it, a node's layer is its parent's minus one, and
+/// whether its keys have that depth is checked in batches across nodes ([`LayerChecks`]): a
+/// node holds three or four keys on average, too few to keep the four SHA-256 lanes busy. Before
+/// any error is returned the pending checks are run, so a key on the wrong layer is reported
+/// ahead of whatever a walk beyond its node finds.
 pub(crate) fn walk_tree<B, V>(blocks: &B, root: &Cid, visitor: &mut V) -> Result<()>
+where
+    B: BlockSource + ?Sized,
+    V: TreeVisitor,
+{
+    let mut checks = LayerChecks::default();
+    let walked = walk_nodes(blocks, root, visitor, &mut checks);
+    // The pending keys' nodes were all reached before whatever ended the walk.
+    checks.run()?;
+    walked
+}
+
+fn walk_nodes<B, V>(blocks: &B, root: &Cid, visitor: &mut V, checks: &mut LayerChecks) -> Result<()>
 where
     B: BlockSource + ?Sized,
     V: TreeVisitor,
@@ -130,24 +148,14 @@ where
         let child_node = pool
             .get_mut(level + 1)
             .ok_or_else(|| missing_node(&child))?;
-        child_node.decode_block(block, &child)?;
-        match child_node.layer() {
-            None if child_node.left().is_none() => {
-                return Err(Error::new(
-                    Code::MstEmptyNode,
-                    format!("MST node {child} (under {cid}) has neither entries nor a subtree"),
-                ))
-            }
-            Some(child_layer) if child_layer != expected_layer => {
-                return Err(Error::new(
-                    Code::MstWrongLayer,
-                    format!(
-                        "MST node {child} holds keys of layer {child_layer}, but its parent {cid} on layer {layer} puts it on layer {expected_layer}"
-                    ),
-                ))
-            }
-            _ => {}
+        child_node.decode_block_on_layer(block, &child, expected_layer)?;
+        if child_node.is_empty() && child_node.left().is_none() {
+            return Err(Error::new(
+                Code::MstEmptyNode,
+                format!("MST node {child} (under {cid}) has neither entries nor a subtree"),
+            ));
         }
+        checks.add(child_node, &child, &cid)?;
         visitor.enter_node(&child, child_node, expected_layer)?;
         serials += 1;
         frames.push(Frame {
@@ -158,6 +166,88 @@ where
         });
     }
     Ok(())
+}
+
+/// Checks that keys have the depth of their node's layer, for many nodes at once: the keys are
+/// copied aside with their node and layer, and hashed in batches of [`LayerChecks::BATCH`] (four
+/// SHA-256 at a time in wasm, see [`crate::sha256x4`]).
+#[derive(Default)]
+struct LayerChecks {
+    /// The pending keys, one after the other.
+    keys: Vec<u8>,
+    pending: Vec<PendingKey>,
+    digests: Vec<[u8; 32]>,
+}
+
+struct PendingKey {
+    /// Where the key ends in `keys`.
+    end: usize,
+    layer: u8,
+    node: Cid,
+    parent: Cid,
+}
+
+impl LayerChecks {
+    const BATCH: usize = 128;
+
+    /// Queues the keys of `node` (the block of `cid`, under `parent`), decoded on its layer.
+    fn add(&mut self, node: &Node, cid: &Cid, parent: &Cid) -> Result<()> {
+        let Some(layer) = node.layer() else {
+            return Ok(());
+        };
+        for entry in node.entries() {
+            self.keys.extend_from_slice(entry.key);
+            self.pending.push(PendingKey {
+                end: self.keys.len(),
+                layer,
+                node: *cid,
+                parent: *parent,
+            });
+        }
+        if self.pending.len() >= Self::BATCH {
+            self.run()?;
+        }
+        Ok(())
+    }
+
+    /// Checks every pending key; the first (in walk order) on the wrong layer is the error.
+    fn run(&mut self) -> Result<()> {
+        let mut start = 0;
+        let keys: Vec<&[u8]> = self
+            .pending
+            .iter()
+            .map(|key| {
+                let bytes = self.keys.get(start..key.end).unwrap_or_default();
+                start = key.end;
+                bytes
+            })
+            .collect();
+        self.digests.resize(keys.len(), [0; 32]);
+        crate::sha256x4::sha256_many(&keys, &mut self.digests);
+        let outcome = keys
+            .iter()
+            .zip(&self.digests)
+            .zip(&self.pending)
+            .try_for_each(|((key, digest), pending)| {
+                let depth = ensure_depth_bound(key, depth_of_digest(digest))?;
+                if depth == pending.layer {
+                    return Ok(());
+                }
+                Err(Error::new(
+                    Code::MstWrongLayer,
+                    format!(
+                        "MST node {} holds key {} of depth {depth}, but its parent {} puts it on layer {}",
+                        pending.node,
+                        quote_key(key),
+                        pending.parent,
+                        pending.layer
+                    ),
+                ))
+            });
+        self.keys.clear();
+        self.pending.clear();
+        outcome
+    }
 }
 
 /// The range rule, seen from the walk: a key must sort strictly after the key before it in the
