@@ -17,21 +17,24 @@
 //! - **Lanes stay busy.** A scheduler refills a lane from the queue of messages as soon as its
 //!   message's last block is compressed: the lane's eight state words are reset to the initial
 //!   hash value with a lane mask (`v128_bitselect`) while the other lanes keep theirs. Lanes with
-//!   nothing left to hash compress a zero block whose result is thrown away.
+//!   nothing left to hash compress whatever their buffer holds, and the result is thrown away.
 //! - **Digests come out per lane** (`u32x4_extract_lane` of the eight state vectors, big-endian),
 //!   written to the output slot of that lane's message, so outputs are in input order whatever
 //!   order the messages finish in.
-//! - **Measured (Node 20, V8, x64 Zen 4):** 87 ns per 64-byte block and lane against 119 ns for
-//!   sha2 0.11's SIMD128 single-message code (1.37x; 250-byte messages), not the 2–3x hoped
-//!   for: wasm has no vector rotate (each of the six rotations per round is shift, shift, or)
-//!   while scalar wasm has `i32.rotr`, so the vector code runs at the throughput of the vector
+//! - **Measured (Node 20, V8, x64 Zen 4):** 73–81 ns per 64-byte block and lane against 119–143
+//!   ns for sha2 0.11's SIMD128 single-message code (250- and 55-byte messages), not the 2–3x
+//!   hoped for: wasm has no vector rotate (each of the six rotations per round is shift, shift,
+//!   or) while scalar wasm has `i32.rotr`, so the vector code runs at the throughput of the vector
 //!   units, about 59 operations per round. The rounds are written out sixteen at a time with the
 //!   state names rotated and constant message-word indices (no index arithmetic, no register
-//!   moves; 11 % faster than a loop of single rounds). Tried and slower: computing the whole
-//!   schedule first, and a fifth message in scalar code interleaved with the vector rounds (it
-//!   should use the idle integer units, but V8 then spills far more: 1.15–1.4x slower). Note for
-//!   benchmarks: V8 has no on-stack replacement for wasm, so a hot loop inlined into a function
-//!   called once never leaves the baseline tier.
+//!   moves; 11 % faster than a loop of single rounds), and each vector of message words is
+//!   loaded straight from the four lanes' blocks (in place, or the lane's padding buffer) with no
+//!   intermediate copies (another 10–15 %). Tried and slower: computing the whole schedule first,
+//!   building padding blocks word by word instead of copying the tail (wasm's `memory.copy` is a
+//!   call out of compiled code, but the branches cost more), and a fifth message in scalar code
+//!   interleaved with the vector rounds (it should use the idle integer units, but V8 then spills
+//!   far more: 1.15–1.4x slower). Note for benchmarks: V8 has no on-stack replacement for wasm, so
+//!   a hot loop inlined into a function called once never leaves the baseline tier.
 //! - **No `unsafe`.** Vectors are built with `u32x4(..)` from scalar big-endian words and read with
 //!   `u32x4_extract_lane`: the crate is compiled with `+simd128`, so the intrinsics are safe to call.
 
@@ -111,41 +114,33 @@ mod imp {
     }
 
     impl Lane<'_> {
-        /// The words of this lane's current padded block.
+        /// This lane's current block if it is a whole 64 bytes of the message, read in place.
         #[inline(always)]
-        fn words(&self) -> [u32; 16] {
+        fn whole_block(&self) -> Option<&[u8; 64]> {
+            self.message.get(self.block * 64..)?.first_chunk::<64>()
+        }
+
+        /// Writes this lane's current block, one of the message's last one or two, into `pad`:
+        /// the message's last bytes, 0x80 right after them (so not in a second padding block),
+        /// zeros, and in the last block the length in bits, big-endian.
+        fn pad_block(&self, pad: &mut [u8; 64]) {
             let start = self.block * 64;
-            let mut buf = [0u8; 64];
-            let block: &[u8] = match self.message.get(start..start + 64) {
-                Some(whole) => whole,
-                None => {
-                    let tail = self.message.get(start..).unwrap_or_default();
-                    if let Some(head) = buf.get_mut(..tail.len()) {
-                        head.copy_from_slice(tail);
-                    }
-                    // The 0x80 follows the message's last byte: in this block when the message
-                    // ends in it or at its start; not in a second padding block (start > len).
-                    if start <= self.message.len() {
-                        if let Some(b) = buf.get_mut(tail.len()) {
-                            *b = 0x80;
-                        }
-                    }
-                    if self.block + 1 == self.blocks {
-                        let bits = (self.message.len() as u64).wrapping_mul(8);
-                        if let Some(len) = buf.get_mut(56..) {
-                            len.copy_from_slice(&bits.to_be_bytes());
-                        }
-                    }
-                    &buf
-                }
-            };
-            // Little-endian words (one load each in wasm); [`compress`]'s caller swaps the bytes
-            // of four lanes at once.
-            let mut words = [0u32; 16];
-            for (word, bytes) in words.iter_mut().zip(block.chunks_exact(4)) {
-                *word = <[u8; 4]>::try_from(bytes).map_or(0, u32::from_le_bytes);
+            let tail = self.message.get(start..).unwrap_or_default();
+            *pad = [0; 64];
+            if let Some(head) = pad.get_mut(..tail.len()) {
+                head.copy_from_slice(tail);
             }
-            words
+            if start <= self.message.len() {
+                if let Some(b) = pad.get_mut(tail.len()) {
+                    *b = 0x80;
+                }
+            }
+            if self.block + 1 == self.blocks {
+                let bits = (self.message.len() as u64).wrapping_mul(8);
+                if let Some(len) = pad.get_mut(56..) {
+                    len.copy_from_slice(&bits.to_be_bytes());
+                }
+            }
         }
     }
 
@@ -271,6 +266,7 @@ mod imp {
         let mut queue = messages.iter().take(count).enumerate();
         let mut lanes: [Option<Lane<'_>>; LANES] = [None; LANES];
         let mut state = [u32x4_splat(0); 8];
+        let mut pads = [[0u8; 64]; LANES];
         let masks = [
             u32x4(!0, 0, 0, 0),
             u32x4(0, !0, 0, 0),
@@ -297,12 +293,30 @@ mod imp {
             if lanes.iter().all(Option::is_none) {
                 return;
             }
-            let [w0, w1, w2, w3] = lanes.map(|lane| lane.map(|l| l.words()).unwrap_or_default());
+            // Each lane's block: in place in its message, or its padding block (an idle lane
+            // hashes whatever its pad holds, and the result is dropped).
+            let mut in_place: [Option<&[u8; 64]>; LANES] = [None; LANES];
+            for ((lane, place), pad) in lanes.iter().zip(&mut in_place).zip(&mut pads) {
+                if let Some(lane) = lane {
+                    *place = lane.whole_block();
+                    if place.is_none() {
+                        lane.pad_block(pad);
+                    }
+                }
+            }
+            let mut blocks: [&[u8; 64]; LANES] = [&[0; 64]; LANES];
+            for ((block, place), pad) in blocks.iter_mut().zip(in_place).zip(&pads) {
+                *block = place.unwrap_or(pad);
+            }
+            // Word i of the four lanes' blocks in one vector, read little-endian (one load each)
+            // and byte-swapped four at a time.
+            let [b0, b1, b2, b3] = blocks.map(|block| block.chunks_exact(4));
+            let word = |bytes: &[u8]| <[u8; 4]>::try_from(bytes).map_or(0, u32::from_le_bytes);
             let mut w = [u32x4_splat(0); 16];
-            for ((((v, &x0), &x1), &x2), &x3) in w.iter_mut().zip(&w0).zip(&w1).zip(&w2).zip(&w3) {
+            for ((((v, x0), x1), x2), x3) in w.iter_mut().zip(b0).zip(b1).zip(b2).zip(b3) {
+                let words = u32x4(word(x0), word(x1), word(x2), word(x3));
                 *v = i8x16_shuffle::<3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12>(
-                    u32x4(x0, x1, x2, x3),
-                    u32x4(x0, x1, x2, x3),
+                    words, words,
                 );
             }
             compress(&mut state, w);
