@@ -10,6 +10,13 @@ use crate::cid::Cid;
 pub trait BlockSource {
     /// The block stored under `cid`, if present.
     fn block(&self, cid: &Cid) -> Option<&[u8]>;
+
+    /// The block of the MST node `cid` on `layer`, as a tree walk asks for it: a source that
+    /// knows the order of its blocks may use the layer to guess where it is.
+    fn node_block(&self, cid: &Cid, layer: u8) -> Option<&[u8]> {
+        let _ = layer;
+        self.block(cid)
+    }
 }
 
 impl<S: BuildHasher> BlockSource for HashMap<Cid, Vec<u8>, S> {

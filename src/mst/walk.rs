@@ -138,7 +138,7 @@ where
                 format!("MST node {cid} is on layer 0 but links to the subtree {child}"),
             ));
         };
-        let Some(block) = blocks.block(&child) else {
+        let Some(block) = blocks.node_block(&child, expected_layer) else {
             visitor.missing_node(&child)?;
             continue;
         };

@@ -1,5 +1,6 @@
 //! What the repository verifiers keep of a CAR's blocks after one pass over them.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use super::verify::{check_record_block, missing_record, RepoRecords};
@@ -15,11 +16,22 @@ use crate::mst::missing_node;
 /// the tree links to it). Once reading is over, [`sort_records`](Self::sort_records) sorts the
 /// record CIDs, and after the walk [`check_records`](Self::check_records) looks up all of the
 /// tree's records at once.
+///
+/// Kept blocks are listed in file order and found by the walk with a guess before the hash table:
+/// a CAR lists its nodes either depth-first (the walk's own order: the next node is the one after
+/// the last found) or layer by layer (as `@atproto/repo` writes them: the next node on a layer is
+/// the one after the last found on that layer). Either way most lookups are one comparison with
+/// a CID next to the last one, not a cache miss at a random place of a table.
 #[derive(Debug, Default)]
 pub(crate) struct SortedBlocks<'a> {
     /// The commit's CID, the CAR's first root.
     commit: Option<Cid>,
-    kept: HashMap<Cid, Kept<'a>, CidHashBuilder>,
+    /// The kept blocks in file order, and where each CID is in it.
+    kept: Vec<(Cid, Kept<'a>)>,
+    index: HashMap<Cid, usize, CidHashBuilder>,
+    /// The position in `kept` of the last node found, overall and per layer (modulo `CURSORS`).
+    last: Cell<usize>,
+    last_on_layer: [Cell<usize>; CURSORS],
     /// The copies of kept blocks (streaming), in pages: one allocation per page, not per block,
     /// and no reallocation as they add up.
     pages: Vec<Vec<u8>>,
@@ -39,6 +51,9 @@ enum Kept<'a> {
 /// The size of a page of copies; a larger block gets a page of its own.
 const PAGE: usize = 64 * 1024;
 
+/// How many layers have a cursor of their own (a tree of 4^16 keys has 16 layers).
+const CURSORS: usize = 16;
+
 impl<'a> SortedBlocks<'a> {
     /// Sets the commit's CID (known from the CAR header, before any block).
     pub(crate) fn set_commit(&mut self, commit: Option<Cid>) {
@@ -47,11 +62,16 @@ impl<'a> SortedBlocks<'a> {
 
     /// Sorts one hash-checked block of an input that outlives `self` (kept blocks are borrowed).
     pub(crate) fn add(&mut self, cid: Cid, data: &'a [u8]) {
-        if self.is_kept(&cid, data) {
-            self.kept.entry(cid).or_insert(Kept::Borrowed(data));
-        } else {
+        if !self.is_kept(&cid, data) {
             self.add_record(cid, data);
+        } else if !self.index.contains_key(&cid) {
+            self.keep(cid, Kept::Borrowed(data));
         }
+    }
+
+    fn keep(&mut self, cid: Cid, at: Kept<'a>) {
+        self.index.insert(cid, self.kept.len());
+        self.kept.push((cid, at));
     }
 
     /// Sorts one hash-checked block whose bytes are about to go (kept blocks are copied).
@@ -60,7 +80,7 @@ impl<'a> SortedBlocks<'a> {
             self.add_record(cid, data);
             return;
         }
-        if self.kept.contains_key(&cid) {
+        if self.index.contains_key(&cid) {
             return;
         }
         let fits = self
@@ -75,7 +95,7 @@ impl<'a> SortedBlocks<'a> {
             let start = copies.len();
             copies.extend_from_slice(data);
             let end = copies.len();
-            self.kept.insert(cid, Kept::Copied { page, start, end });
+            self.keep(cid, Kept::Copied { page, start, end });
         }
     }
 
@@ -96,7 +116,11 @@ impl<'a> SortedBlocks<'a> {
 
     /// A kept block (the commit or an MST node).
     pub(crate) fn kept(&self, cid: &Cid) -> Option<&[u8]> {
-        match *self.kept.get(cid)? {
+        self.kept_at(*self.index.get(cid)?)
+    }
+
+    fn kept_at(&self, position: usize) -> Option<&[u8]> {
+        match self.kept.get(position)?.1 {
             Kept::Borrowed(block) => Some(block),
             Kept::Copied { page, start, end } => self.pages.get(page)?.get(start..end),
         }
@@ -176,6 +200,18 @@ impl<'a> SortedBlocks<'a> {
 impl BlockSource for SortedBlocks<'_> {
     fn block(&self, cid: &Cid) -> Option<&[u8]> {
         self.kept(cid)
+    }
+
+    fn node_block(&self, cid: &Cid, layer: u8) -> Option<&[u8]> {
+        let on_layer = self.last_on_layer.get(usize::from(layer) % CURSORS)?;
+        let after = |cursor: &Cell<usize>| cursor.get().wrapping_add(1);
+        let position = [after(&self.last), after(on_layer)]
+            .into_iter()
+            .find(|&p| self.kept.get(p).is_some_and(|(c, _)| c == cid))
+            .or_else(|| self.index.get(cid).copied())?;
+        self.last.set(position);
+        on_layer.set(position);
+        self.kept_at(position)
     }
 }
 
@@ -332,6 +368,30 @@ mod tests {
         let err = blocks.check_records(&list(&missing)).unwrap_err();
         assert_eq!(err.code(), Code::MissingBlock);
         assert!(err.message().starts_with("record d/missing:"), "{err}");
+    }
+
+    #[test]
+    fn node_lookups_find_the_block_whatever_the_guess() {
+        let nodes: Vec<Vec<u8>> = (0..50u8)
+            .map(|i| vec![0xa2, 0x61, b'e', 0x80, 0x61, b'l', 0xf6, i])
+            .collect();
+        let cids: Vec<Cid> = nodes.iter().map(|n| Cid::for_drisl(n)).collect();
+        let mut blocks = SortedBlocks::default();
+        for (cid, node) in cids.iter().zip(&nodes) {
+            blocks.add(*cid, node);
+        }
+        // In file order, backwards, strided, and with layers that do not match any pattern.
+        let orders: [Vec<usize>; 3] = [
+            (0..50).collect(),
+            (0..50).rev().collect(),
+            (0..50).map(|i| i * 7 % 50).collect(),
+        ];
+        for order in orders {
+            for (n, &i) in order.iter().enumerate() {
+                assert_eq!(blocks.node_block(&cids[i], (n % 20) as u8), Some(&nodes[i][..]));
+            }
+        }
+        assert_eq!(blocks.node_block(&cid(Codec::Drisl, 1, None), 0), None);
     }
 
     #[test]
