@@ -1,6 +1,6 @@
 //! What the repository verifiers keep of a CAR's blocks after one pass over them.
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashMap;
 
 use super::verify::{check_record_block, missing_record, RepoRecords};
@@ -13,33 +13,96 @@ use crate::mst::missing_node;
 /// shaped like an MST node are kept (borrowed from the input, or copied when streaming); every
 /// other block is checked as a record on the spot, while its bytes are still in cache, and only
 /// its CID is remembered (with the error code if it is not a valid record, which matters only if
-/// the tree links to it). Once reading is over, [`sort_records`](Self::sort_records) sorts the
-/// record CIDs, and after the walk [`check_records`](Self::check_records) looks up all of the
-/// tree's records at once.
+/// the tree links to it).
 ///
-/// Kept blocks are listed in file order and found by the walk with a guess before the hash table:
-/// a CAR lists its nodes either depth-first (the walk's own order: the next node is the one after
-/// the last found) or layer by layer (as `@atproto/repo` writes them: the next node on a layer is
-/// the one after the last found on that layer). Either way most lookups are one comparison with
-/// a CID next to the last one, not a cache miss at a random place of a table.
+/// The walk finds blocks by guessing where they are in file order ([`Guesses`]): kept blocks
+/// before a hash table, records before a binary search ([`find_record`](Self::find_record)).
 #[derive(Debug, Default)]
 pub(crate) struct SortedBlocks<'a> {
     /// The commit's CID, the CAR's first root.
     commit: Option<Cid>,
-    /// The kept blocks in file order, and where each CID is in it.
+    /// The kept blocks in file order, and by CID (with the position in file order).
     kept: Vec<(Cid, Kept<'a>)>,
-    index: HashMap<Cid, usize, CidHashBuilder>,
-    /// The position in `kept` of the last node found, overall and per layer (modulo `CURSORS`).
-    last: Cell<usize>,
-    last_on_layer: [Cell<usize>; CURSORS],
+    index: HashMap<Cid, (usize, Kept<'a>), CidHashBuilder>,
+    node_guesses: Guesses,
     /// The copies of kept blocks (streaming), in pages: one allocation per page, not per block,
     /// and no reallocation as they add up.
     pages: Vec<Vec<u8>>,
-    /// The valid records' CIDs: in file order while reading, then sorted by
-    /// [`sort_records`](Self::sort_records) (by [`by_digest`]).
+    /// The valid records' CIDs, in file order.
     records: Vec<Cid>,
+    record_guesses: Guesses,
+    /// The records' positions sorted by digest, made at the first record not where guessed.
+    record_index: OnceCell<Vec<(Cid, Position)>>,
     invalid: HashMap<Cid, Code, CidHashBuilder>,
 }
+
+/// Where the next block a tree walk asks for probably is in a list of blocks in file order.
+///
+/// A CAR lists a tree's nodes (and records) either depth-first, the walk's own order, so the
+/// next one asked for is the one after the last found; or layer by layer (as `@atproto/repo`
+/// writes them, each node's records grouped likewise), so the next one on a layer is the one
+/// after the last found on that layer. Both guesses are a comparison with a CID next to the last
+/// one; only a wrong guess costs a lookup at a random place of a large table. In a CAR in some
+/// other order (a PDS may list blocks by CID) the guesses would be cache misses themselves, so
+/// guessing stops once misses have used up the credit that hits earn.
+#[derive(Debug)]
+struct Guesses {
+    last: Cell<usize>,
+    /// Per layer, modulo [`CURSORS`].
+    last_on_layer: [Cell<usize>; CURSORS],
+    credit: Cell<u8>,
+}
+
+impl Guesses {
+    /// The credit at the start and at most: what the misses of a first descent through a tree
+    /// stored layer by layer cost (one per layer), with room to spare.
+    const CREDIT: u8 = 32;
+
+    /// Whether guesses are still made.
+    fn is_guessing(&self) -> bool {
+        self.credit.get() > 0
+    }
+
+    /// The first guess on `layer` that `is_at` confirms, else `lookup`'s answer; remembered as
+    /// the last position found.
+    fn find(
+        &self,
+        layer: u8,
+        is_at: impl Fn(usize) -> bool,
+        lookup: impl FnOnce() -> Option<usize>,
+    ) -> Option<usize> {
+        let on_layer = self.last_on_layer.get(usize::from(layer) % CURSORS)?;
+        let credit = self.credit.get();
+        let mut guessed = None;
+        if credit > 0 {
+            let after = |cursor: &Cell<usize>| cursor.get().wrapping_add(1);
+            guessed = [after(&self.last), after(on_layer)].into_iter().find(|&p| is_at(p));
+            self.credit.set(match guessed {
+                Some(_) => credit.saturating_add(1).min(Self::CREDIT),
+                None => credit - 1,
+            });
+        }
+        let position = guessed.or_else(lookup)?;
+        self.last.set(position);
+        on_layer.set(position);
+        Some(position)
+    }
+}
+
+impl Default for Guesses {
+    /// Both guesses start at position 0.
+    fn default() -> Self {
+        Guesses {
+            last: Cell::new(usize::MAX),
+            last_on_layer: std::array::from_fn(|_| Cell::new(usize::MAX)),
+            credit: Cell::new(Self::CREDIT),
+        }
+    }
+}
+
+/// A position in file order in the index of records, as bytes: a CID has no alignment, so the
+/// index's entries stay 37 bytes instead of 40, and sorting them moves less.
+type Position = [u8; 4];
 
 /// Where a kept block is.
 #[derive(Clone, Copy, Debug)]
@@ -70,7 +133,7 @@ impl<'a> SortedBlocks<'a> {
     }
 
     fn keep(&mut self, cid: Cid, at: Kept<'a>) {
-        self.index.insert(cid, self.kept.len());
+        self.index.insert(cid, (self.kept.len(), at));
         self.kept.push((cid, at));
     }
 
@@ -116,30 +179,55 @@ impl<'a> SortedBlocks<'a> {
 
     /// A kept block (the commit or an MST node).
     pub(crate) fn kept(&self, cid: &Cid) -> Option<&[u8]> {
-        self.kept_at(*self.index.get(cid)?)
+        self.bytes(self.index.get(cid)?.1)
     }
 
-    fn kept_at(&self, position: usize) -> Option<&[u8]> {
-        match self.kept.get(position)?.1 {
+    fn bytes(&self, at: Kept<'a>) -> Option<&[u8]> {
+        match at {
             Kept::Borrowed(block) => Some(block),
             Kept::Copied { page, start, end } => self.pages.get(page)?.get(start..end),
         }
     }
 
-    /// Sorts the record CIDs for the lookups: call it once, after the last block is read.
-    pub(crate) fn sort_records(&mut self) {
-        self.records = sort_by_digest(&self.records);
+    /// Whether `cid`, a record of a node on `layer`, is a valid record read, as far as is known
+    /// now: where the walk's guess puts it, or else by a binary search of the records sorted by
+    /// digest (sorted at the first search). A record not found here is looked for again by
+    /// [`check_unfound_records`](Self::check_unfound_records).
+    ///
+    /// A CAR in tree order needs a search for the first record of each layer or so. One in
+    /// another order would need a search per record, a cache miss each: once the guesses have
+    /// stopped ([`Guesses`]) so do the searches, and the records are left for the sequential merge
+    /// after the walk.
+    pub(crate) fn find_record(&self, cid: &Cid, layer: u8) -> bool {
+        let is_at = |p: usize| self.records.get(p) == Some(cid);
+        let search = || {
+            if !self.record_guesses.is_guessing() {
+                return None;
+            }
+            let index = self.record_index();
+            let found = index.binary_search_by(|(r, _)| by_digest(r, cid)).ok()?;
+            index.get(found).map(|&(_, position)| u32::from_le_bytes(position) as usize)
+        };
+        self.record_guesses.find(layer, is_at, search).is_some()
     }
 
-    /// Whether `cid` is a valid record block read (after [`sort_records`](Self::sort_records)).
-    fn is_valid_record(&self, cid: &Cid) -> bool {
-        self.records.binary_search_by(|r| by_digest(r, cid)).is_ok()
+    /// The valid records read, sorted by digest, with their positions in file order.
+    fn record_index(&self) -> &[(Cid, Position)] {
+        self.record_index.get_or_init(|| {
+            let positions: Vec<(Cid, Position)> = self
+                .records
+                .iter()
+                .zip(0u32..)
+                .map(|(cid, position)| (*cid, position.to_le_bytes()))
+                .collect();
+            sort_by_digest(&positions)
+        })
     }
 
     /// Why the MST node `cid` is not among the kept blocks: absent (`missing-block`), or present
     /// but not shaped like a node (`mst-invalid`).
     pub(crate) fn node_error(&self, cid: &Cid) -> Error {
-        if self.is_valid_record(cid) || self.invalid.contains_key(cid) {
+        if self.records.contains(cid) || self.invalid.contains_key(cid) {
             Error::new(
                 Code::MstInvalid,
                 format!("MST node {cid}: the block is not a map of exactly the fields e (an array) and l"),
@@ -149,21 +237,28 @@ impl<'a> SortedBlocks<'a> {
         }
     }
 
-    /// Checks that every record the tree names is here and valid; on failure, the error is that of
-    /// the first such record in key order.
+    /// Checks the records of `records` at `positions` (in key order), those that
+    /// [`find_record`](Self::find_record) did not find: each must be a valid record read, or a
+    /// kept block that is a valid record too; else the first in key order is reported,
+    /// `missing-block` or its DRISL error.
     ///
-    /// A hash-set lookup per record costs a cache miss or two at a random place of a table as big
-    /// as the repository's CIDs (a sixth of the whole verification for 100,000 records). Instead
-    /// both lists are sorted by digest — a counting sort on the first bits (SHA-256 output is
-    /// uniform) whose scattered writes do not stall, then each small bucket — and merged in one
-    /// sequential pass. A digest ground into one bucket only makes that bucket an ordinary sort.
-    pub(crate) fn check_records(&self, records: &RepoRecords) -> Result<()> {
-        let want = sort_by_digest(records.cids());
-        let mut have_iter = self.records.iter().peekable();
+    /// Rather than a search per record (a cache miss each), the records asked for are sorted by
+    /// digest like the index and the two lists merged in one sequential pass.
+    pub(crate) fn check_unfound_records(&self, records: &RepoRecords, positions: &[usize]) -> Result<()> {
+        if positions.is_empty() {
+            return Ok(());
+        }
+        let have = self.record_index();
+        let cids = records.cids();
+        let want: Vec<(Cid, ())> = positions
+            .iter()
+            .filter_map(|&i| Some((*cids.get(i)?, ())))
+            .collect();
+        let mut have_iter = have.iter().peekable();
         let mut all_valid = true;
-        for cid in &want {
-            while have_iter.next_if(|h| by_digest(h, cid).is_lt()).is_some() {}
-            if have_iter.peek() != Some(&cid) && self.check_unindexed_record(cid).is_err() {
+        for (cid, _) in &sort_by_digest(&want) {
+            while have_iter.next_if(|(h, _)| by_digest(h, cid).is_lt()).is_some() {}
+            if have_iter.peek().map(|(h, _)| h) != Some(cid) && self.check_unindexed_record(cid).is_err() {
                 all_valid = false;
                 break;
             }
@@ -171,8 +266,8 @@ impl<'a> SortedBlocks<'a> {
         if all_valid {
             return Ok(());
         }
-        for entry in records.iter() {
-            if !self.is_valid_record(&entry.cid) {
+        for entry in positions.iter().filter_map(|&i| records.get(i)) {
+            if have.binary_search_by(|(r, _)| by_digest(r, &entry.cid)).is_err() {
                 self.check_unindexed_record(&entry.cid)
                     .map_err(|e| e.context(format_args!("record {}", entry.path)))?;
             }
@@ -203,15 +298,19 @@ impl BlockSource for SortedBlocks<'_> {
     }
 
     fn node_block(&self, cid: &Cid, layer: u8) -> Option<&[u8]> {
-        let on_layer = self.last_on_layer.get(usize::from(layer) % CURSORS)?;
-        let after = |cursor: &Cell<usize>| cursor.get().wrapping_add(1);
-        let position = [after(&self.last), after(on_layer)]
-            .into_iter()
-            .find(|&p| self.kept.get(p).is_some_and(|(c, _)| c == cid))
-            .or_else(|| self.index.get(cid).copied())?;
-        self.last.set(position);
-        on_layer.set(position);
-        self.kept_at(position)
+        // Found by a guess: the position in `kept`; else the table's entry.
+        let mut looked_up = None;
+        let is_at = |p: usize| self.kept.get(p).is_some_and(|(c, _)| c == cid);
+        let lookup = || {
+            let &(position, at) = self.index.get(cid)?;
+            looked_up = Some(at);
+            Some(position)
+        };
+        let position = self.node_guesses.find(layer, is_at, lookup)?;
+        match looked_up {
+            Some(at) => self.bytes(at),
+            None => self.bytes(self.kept.get(position)?.1),
+        }
     }
 }
 
@@ -221,13 +320,15 @@ fn looks_like_mst_node(block: &[u8]) -> bool {
 }
 
 
-/// Sorts CIDs by [`by_digest`]: a counting sort on the first digest bits (about one CID per
-/// bucket), then an insertion sort of each bucket (an ordinary sort for a large one).
-fn sort_by_digest(cids: &[Cid]) -> Vec<Cid> {
+/// Sorts CIDs (with a value each) by [`by_digest`]: a counting sort on the first digest bits
+/// (about one CID per bucket; SHA-256 output is uniform, and the scattered writes do not stall),
+/// then an insertion sort of each bucket (an ordinary sort for a large one: a digest ground into
+/// one bucket only makes that bucket an ordinary sort).
+fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
     let bits = bucket_bits(cids.len());
     // `ends[b]`: first the start of bucket `b`, after the scatter its end.
     let mut ends = vec![0u32; 1 << bits];
-    for cid in cids {
+    for (cid, _) in cids {
         if let Some(count) = ends.get_mut(bucket(cid, bits)) {
             *count += 1;
         }
@@ -239,10 +340,10 @@ fn sort_by_digest(cids: &[Cid]) -> Vec<Cid> {
         start += count;
     }
     let mut sorted = cids.to_vec();
-    for cid in cids {
-        if let Some(at) = ends.get_mut(bucket(cid, bits)) {
+    for item in cids {
+        if let Some(at) = ends.get_mut(bucket(&item.0, bits)) {
             if let Some(slot) = sorted.get_mut(*at as usize) {
-                *slot = *cid;
+                *slot = *item;
             }
             *at += 1;
         }
@@ -251,12 +352,12 @@ fn sort_by_digest(cids: &[Cid]) -> Vec<Cid> {
     for &end in &ends {
         if let Some(run) = sorted.get_mut(start..end as usize) {
             if run.len() > 16 {
-                run.sort_unstable_by(by_digest);
+                run.sort_unstable_by(|a, b| by_digest(&a.0, &b.0));
             } else {
                 for i in 1..run.len() {
                     let mut j = i;
                     while let (Some(previous), Some(current)) = (run.get(j.wrapping_sub(1)), run.get(j)) {
-                        if by_digest(previous, current).is_le() {
+                        if by_digest(&previous.0, &current.0).is_le() {
                             break;
                         }
                         run.swap(j - 1, j);
@@ -315,21 +416,19 @@ mod tests {
         let repeated = cids[..10].to_vec();
         cids.extend(repeated);
         cids.push(Cid::new(Codec::Raw, *cids[3].digest()));
-        let mut expected = cids.clone();
-        expected.sort_by(by_digest);
-        assert_eq!(sort_by_digest(&cids), expected);
-        assert_eq!(sort_by_digest(&[]), Vec::<Cid>::new());
+        let items: Vec<(Cid, ())> = cids.iter().map(|c| (*c, ())).collect();
+        let mut expected = items.clone();
+        expected.sort_by(|a, b| by_digest(&a.0, &b.0));
+        assert_eq!(sort_by_digest(&items), expected);
+        assert_eq!(sort_by_digest::<()>(&[]), Vec::new());
     }
 
     #[test]
-    fn check_records_finds_the_first_bad_record_in_key_order() {
+    fn records_are_found_and_the_first_unfound_in_key_order_is_reported() {
         let record = [0xa1, 0x61, b'a', 0x01]; // {a: 1}
         let mut blocks = SortedBlocks::default();
         let have: Vec<Cid> = (0..100).map(|i| cid(Codec::Drisl, i, None)).collect();
-        for c in &have {
-            blocks.records.push(*c);
-        }
-        blocks.sort_records();
+        blocks.records.extend(&have);
         let invalid = cid(Codec::Drisl, 1000, None);
         blocks.invalid.insert(invalid, Code::CborFloat);
         let kept = Cid::for_drisl(&record);
@@ -338,36 +437,67 @@ mod tests {
         blocks.add_copied(kept, &record);
         assert_eq!(blocks.kept(&kept), Some(&record[..]));
 
-        let list = |entries: &[(String, Cid)]| {
+        let list = |paths: &[&str], cids: &[Cid]| {
             let mut list = RecordList::default();
-            for (path, cid) in entries {
+            for (path, cid) in paths.iter().zip(cids) {
                 list.push(path.as_bytes(), *cid);
             }
             list.finish().unwrap()
         };
-        let mut good: Vec<(String, Cid)> = have
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, c)| (format!("c/{i:03}"), *c))
-            .collect();
-        good.push(("c/dup".into(), have[7]));
-        good.push(("c/kept".into(), kept));
-        assert!(blocks.check_records(&list(&good)).is_ok());
+        // Found where guessed or searched for while guesses go on (32 misses), the others by the
+        // merge after the walk. A stride of 37 is never where guessed.
+        let order: Vec<usize> = (0..40).map(|i| i * 37 % 100).collect();
+        let found: Vec<bool> = order.iter().map(|&i| blocks.find_record(&have[i], 0)).collect();
+        // The first at the first guess, then 31 searches.
+        assert!(found[..32].iter().all(|&f| f) && found[32..].iter().all(|&f| !f), "{found:?}");
+        let paths: Vec<String> = (0..order.len()).map(|i| format!("c/{i:02}")).collect();
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        let cids: Vec<Cid> = order.iter().map(|&i| have[i]).collect();
+        let unfound: Vec<usize> = (0..order.len()).filter(|&i| !found[i]).collect();
+        assert!(blocks.check_unfound_records(&list(&paths, &cids), &unfound).is_ok());
+        for unfound in [kept, invalid, cid(Codec::Drisl, 2000, None)] {
+            assert!(!blocks.find_record(&unfound, 0));
+        }
 
-        let mut bad = good.clone();
-        bad.push(("d/invalid".into(), invalid));
-        bad.push(("d/missing".into(), cid(Codec::Drisl, 2000, None)));
-        let err = blocks.check_records(&list(&bad)).unwrap_err();
+        let missing = cid(Codec::Drisl, 2000, None);
+        let records = list(&["c/kept", "d/invalid", "d/missing"], &[kept, invalid, missing]);
+        assert!(blocks.check_unfound_records(&records, &[0]).is_ok());
+        assert!(blocks.check_unfound_records(&records, &[]).is_ok());
+        let err = blocks.check_unfound_records(&records, &[0, 1, 2]).unwrap_err();
         assert_eq!(err.code(), Code::CborFloat);
         assert!(err.message().starts_with("record d/invalid:"), "{err}");
-
-        let mut missing = good.clone();
-        missing.push(("d/missing".into(), cid(Codec::Drisl, 2000, None)));
-        missing.push(("e/invalid".into(), invalid));
-        let err = blocks.check_records(&list(&missing)).unwrap_err();
+        let err = blocks.check_unfound_records(&records, &[2, 1]).unwrap_err();
         assert_eq!(err.code(), Code::MissingBlock);
         assert!(err.message().starts_with("record d/missing:"), "{err}");
+    }
+
+    #[test]
+    fn guesses_follow_depth_first_and_layer_by_layer_orders() {
+        let file: Vec<u32> = (0..12).collect();
+        // How many lookups a walk needs, the items asked for on their layers.
+        let lookups = |walk: &[(u8, u32)]| {
+            let guesses = Guesses::default();
+            let count = Cell::new(0);
+            for &(layer, item) in walk {
+                let is_at = |p: usize| file.get(p) == Some(&item);
+                let lookup = || {
+                    count.set(count.get() + 1);
+                    file.iter().position(|&f| f == item)
+                };
+                assert_eq!(guesses.find(layer, is_at, lookup), Some(item as usize));
+            }
+            count.get()
+        };
+        // Depth-first: one after the other.
+        let depth_first: Vec<(u8, u32)> = (0..12).map(|i| (3 - (i % 4) as u8, i)).collect();
+        assert_eq!(lookups(&depth_first), 0);
+        // Layer by layer: layer 1 holds 0..4 and layer 0 holds 4..12, visited interleaved; only
+        // the first item of layer 0 is looked up.
+        let by_layer = [(1, 0), (0, 4), (0, 5), (1, 1), (0, 6), (0, 7), (1, 2), (0, 8), (1, 3)];
+        assert_eq!(lookups(&by_layer), 1);
+        // Random order: a lookup almost every time.
+        let shuffled: Vec<(u8, u32)> = (0..12).map(|i| (0, i * 5 % 12)).collect();
+        assert_eq!(lookups(&shuffled), 11);
     }
 
     #[test]

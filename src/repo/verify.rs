@@ -9,7 +9,7 @@ use crate::cbor::{validate_with_limits, Limits};
 use crate::cid::{Cid, Codec};
 use crate::crypto::PublicKey;
 use crate::error::{Code, Error, Result};
-use crate::mst::{walk_tree, Tree, TreeVisitor};
+use crate::mst::{walk_tree, Node, Tree, TreeVisitor};
 
 /// What [`verify_repo`] and [`RepoStreamVerifier`](super::RepoStreamVerifier) should require
 /// beyond the repository's own consistency.
@@ -84,6 +84,11 @@ pub(crate) struct RecordList {
 }
 
 impl RecordList {
+    /// The number of records so far.
+    pub(crate) fn len(&self) -> usize {
+        self.cids.len()
+    }
+
     /// Appends a record whose path is checked (so UTF-8: ASCII in fact).
     pub(crate) fn push(&mut self, path: &[u8], cid: Cid) {
         self.paths.extend_from_slice(path);
@@ -249,10 +254,9 @@ fn verified_commit<'c>(commit_block: &'c [u8], options: &VerifyOptions) -> Resul
 /// been read and sorted.
 pub(crate) fn verify_sorted_blocks(
     roots: &[Cid],
-    mut blocks: SortedBlocks<'_>,
+    blocks: SortedBlocks<'_>,
     options: &VerifyOptions,
 ) -> Result<VerifiedRepo> {
-    blocks.sort_records();
     let blocks = &blocks;
     let commit_cid = root_commit_cid(roots)?;
     let commit_block = blocks
@@ -263,10 +267,12 @@ pub(crate) fn verify_sorted_blocks(
         blocks,
         records: RecordList::default(),
         paths: RepoPathChecker::default(),
+        layers: Vec::new(),
+        unfound: Vec::new(),
     };
     walk_tree(blocks, &commit.data(), &mut collector)?;
     let records = collector.records.finish()?;
-    blocks.check_records(&records)?;
+    blocks.check_unfound_records(&records, &collector.unfound)?;
     Ok(VerifiedRepo {
         did: commit.did().to_owned(),
         rev: commit.rev_str().to_owned(),
@@ -279,12 +285,17 @@ pub(crate) fn verify_sorted_blocks(
     })
 }
 
-/// Collects the records of the walk, checking each path (the record blocks are checked after the
-/// walk, all at once).
+/// Collects the records of the walk, checking each path and that each record block was read and
+/// valid (those not found are checked again after the walk, in key order, so that the tree's own
+/// errors come first).
 struct RecordCollector<'b, 'a> {
     blocks: &'b SortedBlocks<'a>,
     records: RecordList,
     paths: RepoPathChecker,
+    /// The layers of the nodes entered and not yet exited.
+    layers: Vec<u8>,
+    /// The positions in `records` of those not among the valid records read.
+    unfound: Vec<usize>,
 }
 
 impl TreeVisitor for RecordCollector<'_, '_> {
@@ -292,9 +303,23 @@ impl TreeVisitor for RecordCollector<'_, '_> {
         Err(self.blocks.node_error(cid))
     }
 
+    fn enter_node(&mut self, _cid: &Cid, _node: &Node, layer: u8) -> Result<()> {
+        self.layers.push(layer);
+        Ok(())
+    }
+
     fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
         self.paths.check(key)?;
+        let layer = self.layers.last().copied().unwrap_or_default();
+        if !self.blocks.find_record(value, layer) {
+            self.unfound.push(self.records.len());
+        }
         self.records.push(key, *value);
+        Ok(())
+    }
+
+    fn exit_node(&mut self) -> Result<()> {
+        self.layers.pop();
         Ok(())
     }
 }
