@@ -33,6 +33,9 @@ pub(crate) struct SortedBlocks<'a> {
     record_guesses: Guesses,
     /// The records' positions sorted by digest, made at the first record not where guessed.
     record_index: OnceCell<Vec<(Cid, Position)>>,
+    /// The first digest word of each record, for [`scan`](Self::scan) (made at the first one).
+    record_words: OnceCell<Vec<u32>>,
+    scans: Cell<usize>,
     invalid: HashMap<Cid, Code, CidHashBuilder>,
 }
 
@@ -114,6 +117,10 @@ enum Kept<'a> {
 /// The size of a page of copies; a larger block gets a page of its own.
 const PAGE: usize = 64 * 1024;
 
+/// How many records [`SortedBlocks::find_record`] looks for by a scan at most, before it sorts
+/// an index.
+const MAX_SCANS: usize = 24;
+
 /// How many layers have a cursor of their own (a tree of 4^16 keys has 16 layers).
 const CURSORS: usize = 16;
 
@@ -190,25 +197,44 @@ impl<'a> SortedBlocks<'a> {
     }
 
     /// Whether `cid`, a record of a node on `layer`, is a valid record read, as far as is known
-    /// now: where the walk's guess puts it, or else by a binary search of the records sorted by
-    /// digest (sorted at the first search). A record not found here is looked for again by
-    /// [`check_unfound_records`](Self::check_unfound_records).
+    /// now: where the walk's guess puts it, or else by a scan of the records' first digest words,
+    /// or else by a binary search of the records sorted by digest. A record not found here is
+    /// looked for again by [`check_unfound_records`](Self::check_unfound_records).
     ///
-    /// A CAR in tree order needs a search for the first record of each layer or so. One in
-    /// another order would need a search per record, a cache miss each: once the guesses have
-    /// stopped ([`Guesses`]) so do the searches, and the records are left for the sequential merge
-    /// after the walk.
+    /// A CAR in tree order misses the guess at the first record of each layer or so: a few
+    /// scans of a small array, cheaper than sorting. One in another order would need a search per
+    /// record, a cache miss each: after [`MAX_SCANS`] scans the index is sorted, and once the
+    /// guesses have stopped ([`Guesses`]) so do the searches, and the records are left for the
+    /// sequential merge after the walk.
     pub(crate) fn find_record(&self, cid: &Cid, layer: u8) -> bool {
         let is_at = |p: usize| self.records.get(p) == Some(cid);
         let search = || {
             if !self.record_guesses.is_guessing() {
                 return None;
             }
+            if self.scans.get() < MAX_SCANS {
+                self.scans.set(self.scans.get() + 1);
+                return self.scan(cid);
+            }
             let index = self.record_index();
             let found = index.binary_search_by(|(r, _)| by_digest(r, cid)).ok()?;
             index.get(found).map(|&(_, position)| u32::from_le_bytes(position) as usize)
         };
         self.record_guesses.find(layer, is_at, search).is_some()
+    }
+
+    /// The position of `cid` among the valid records read, by a scan of their first digest words.
+    fn scan(&self, cid: &Cid) -> Option<usize> {
+        let words = self
+            .record_words
+            .get_or_init(|| self.records.iter().map(digest_word).collect());
+        let word = digest_word(cid);
+        for (position, &w) in words.iter().enumerate() {
+            if w == word && self.records.get(position) == Some(cid) {
+                return Some(position);
+            }
+        }
+        None
     }
 
     /// The valid records read, sorted by digest, with their positions in file order.
@@ -369,6 +395,12 @@ fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
         start = end as usize;
     }
     sorted
+}
+
+/// The first four bytes of a CID's digest.
+#[inline]
+fn digest_word(cid: &Cid) -> u32 {
+    cid.digest().first_chunk().map_or(0, |b| u32::from_ne_bytes(*b))
 }
 
 /// The order of [`sort_by_digest`]: by digest, then codec (a bucket is a digest prefix).
