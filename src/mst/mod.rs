@@ -110,9 +110,26 @@ pub(crate) fn ensure_depth_bound(key: &[u8], depth: u8) -> Result<u8> {
     Ok(depth)
 }
 
-/// The length of the common prefix of `a` and `b`, in bytes.
+/// The length of the common prefix of `a` and `b`, in bytes (compared eight at a time).
 pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
-    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+    let mut shared = 0;
+    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let word = |bytes: &[u8]| bytes.first_chunk().map_or(0, |w| u64::from_le_bytes(*w));
+        let different = word(x) ^ word(y);
+        if different != 0 {
+            return shared + different.trailing_zeros() as usize / 8;
+        }
+        shared += 8;
+    }
+    let (a, b) = (a.get(shared..).unwrap_or_default(), b.get(shared..).unwrap_or_default());
+    shared + a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// How `a` sorts against `b` bytewise, and their common prefix length: one pass for both (wasm's
+/// `memcmp` goes a byte at a time, and the MST rules want the prefix anyway).
+pub(crate) fn compare_keys(a: &[u8], b: &[u8]) -> (std::cmp::Ordering, usize) {
+    let shared = common_prefix_len(a, b);
+    (a.get(shared).cmp(&b.get(shared)), shared)
 }
 
 /// The bytes an MST key may hold (`A-Za-z0-9.-_:~/`): one table load per byte.
@@ -185,6 +202,27 @@ pub fn missing_node(cid: &crate::cid::Cid) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_and_order_match_the_byte_by_byte_answers() {
+        // Every pair of strings of lengths 0..=20 over a small alphabet that differ at one
+        // position (or not at all), across the eight-byte words.
+        let base: Vec<u8> = (0..20u8).map(|i| b'a' + i % 3).collect();
+        for a_len in 0..=20 {
+            for b_len in 0..=20 {
+                for change in 0..=b_len {
+                    let a = &base[..a_len];
+                    let mut b = base[..b_len].to_vec();
+                    if let Some(byte) = b.get_mut(change) {
+                        *byte = if change % 2 == 0 { b'Z' } else { b'z' };
+                    }
+                    let naive = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+                    assert_eq!(common_prefix_len(a, &b), naive, "{a:?} {b:?}");
+                    assert_eq!(compare_keys(a, &b), (a.cmp(&b[..]), naive), "{a:?} {b:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn key_depths_of_the_spec_examples() {

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use super::{
-    common_prefix_len, depth_of_digest, ensure_depth_bound, ensure_valid_mst_key, quote_key,
+    common_prefix_len, compare_keys, depth_of_digest, ensure_depth_bound, ensure_valid_mst_key, quote_key,
     MAX_NODE_ENTRIES,
 };
 use crate::cbor::{canonical_link_content, Decoder, Encoder, Limits, CANONICAL_LINK_CONTENT_LEN};
@@ -333,7 +333,8 @@ impl Node {
                 .keys
                 .get(previous_start..previous_end)
                 .unwrap_or_default();
-            match previous_key.cmp(key) {
+            let (order, shared) = compare_keys(previous_key, key);
+            match order {
                 Ordering::Less => {}
                 Ordering::Equal => {
                     return Err(Error::new(
@@ -352,7 +353,6 @@ impl Node {
                     ))
                 }
             }
-            let shared = common_prefix_len(previous_key, key);
             if shared != prefix {
                 return Err(Error::new(
                     Code::MstNonOptimalPrefix,

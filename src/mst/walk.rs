@@ -2,7 +2,7 @@
 
 use std::cmp::Ordering;
 
-use super::{depth_of_digest, ensure_depth_bound, missing_node, quote_key, Node};
+use super::{compare_keys, depth_of_digest, ensure_depth_bound, missing_node, quote_key, Node};
 use crate::car::BlockSource;
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
@@ -253,7 +253,7 @@ impl LayerChecks {
 /// The range rule, seen from the walk: a key must sort strictly after the key before it in the
 /// whole tree, here one from another node (a subtree, or the parent before the subtree).
 fn check_in_order(previous: &[u8], key: &[u8], node: &Cid) -> Result<()> {
-    match previous.cmp(key) {
+    match compare_keys(previous, key).0 {
         Ordering::Less => Ok(()),
         Ordering::Equal => Err(Error::new(
             Code::MstDuplicateKey,
