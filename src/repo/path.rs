@@ -1,7 +1,7 @@
 //! Repository paths: `<collection>/<record key>`.
 
 use crate::error::{Code, Error, Result};
-use crate::syntax::identifiers::record_key_problem;
+use crate::syntax::identifiers::{record_key_problem, MAX_RECORD_KEY_LEN};
 use crate::syntax::{ensure_valid_nsid, ensure_valid_record_key};
 
 /// Checks a repository path: a valid, normalized NSID (its domain authority in lower case), `/`,
@@ -73,6 +73,25 @@ pub(crate) struct RepoPathChecker {
 }
 
 impl RepoPathChecker {
+    /// [`check`](Self::check) for a key already checked as an MST key
+    /// ([`ensure_valid_mst_key`](crate::mst::ensure_valid_mst_key)): its bytes are all in
+    /// `A-Za-z0-9.-_:~/` with one `/`, so after the current collection and its `/` the record
+    /// key's characters are right, and only its length and the names `.` and `..` are left.
+    pub(crate) fn check_mst_key(&mut self, key: &[u8]) -> Result<()> {
+        let collection = self.collection.as_bytes();
+        let shared = crate::mst::common_prefix_len(collection, key);
+        match key.get(shared..) {
+            Some([b'/', rkey @ ..]) if shared == collection.len() && shared > 0 => {
+                if rkey.len() > MAX_RECORD_KEY_LEN || rkey == b"." || rkey == b".." {
+                    let why = record_key_problem(rkey).unwrap_or("is not a record key");
+                    return Err(invalid(&String::from_utf8_lossy(key), why));
+                }
+                Ok(())
+            }
+            _ => self.check(key),
+        }
+    }
+
     /// Checks one path.
     pub(crate) fn check(&mut self, key: &[u8]) -> Result<()> {
         let rkey = key
@@ -136,5 +155,27 @@ mod tests {
             assert_eq!(err.code(), Code::InvalidRepoPath, "{bad:?}");
         }
         assert!(checker.check(b"app.bsky.feed.likes/x").is_ok());
+
+        // The same answers for keys that are valid MST keys, through the shortcut or not.
+        let mut checker = RepoPathChecker::default();
+        let long = format!("app.bsky.feed.like/{}", "a".repeat(513));
+        for (key, ok) in [
+            ("app.bsky.feed.like/1", true),
+            ("app.bsky.feed.like/2", true),
+            ("app.bsky.feed.like/.", false),
+            ("app.bsky.feed.like/..", false),
+            ("app.bsky.feed.like/...", true),
+            (long.as_str(), false),
+            ("app.bsky.feed.like/.a", true),
+            ("app.bsky.feed.likes/x", true),
+            ("app.bsky.feed.like/3", true),
+            ("App.bsky.feed.like/3", false),
+            ("app.bsky.feed/3", true),
+            ("app.bsky.fee/3", true),
+        ] {
+            assert!(crate::mst::ensure_valid_mst_key(key.as_bytes()).is_ok(), "{key}");
+            assert_eq!(checker.check_mst_key(key.as_bytes()).is_ok(), ok, "{key}");
+            assert_eq!(ensure_valid_repo_path(key).is_ok(), ok, "{key}");
+        }
     }
 }
