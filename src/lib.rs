@@ -23,6 +23,7 @@ pub mod identity;
 pub mod mst;
 pub mod repo;
 pub mod sha256x4;
+mod short_copy;
 pub mod syntax;
 mod utf8;
 

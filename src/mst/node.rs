@@ -8,6 +8,7 @@ use super::{
 };
 use crate::cbor::{canonical_link_content, Decoder, Encoder, Limits, CANONICAL_LINK_CONTENT_LEN};
 use crate::cid::{Cid, Codec};
+use crate::short_copy;
 use crate::error::{Code, Error, Result};
 
 /// A decoded MST node: the left link and the entries, with every key rebuilt in full.
@@ -321,9 +322,8 @@ impl Node {
                 ))
             })?;
         let key_start = self.keys.len();
-        self.keys
-            .extend_from_within(previous_start..previous_start + prefix);
-        self.keys.extend_from_slice(suffix);
+        short_copy::extend_within(&mut self.keys, previous_start..previous_start + prefix);
+        short_copy::extend(&mut self.keys, suffix);
         let key_end = self.keys.len();
         let key = self.keys.get(key_start..key_end).unwrap_or_default();
         ensure_valid_mst_key(key).map_err(|e| e.context(format_args!("entry {index}")))?;

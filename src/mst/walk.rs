@@ -6,6 +6,7 @@ use super::{compare_keys, depth_of_digest, ensure_depth_bound, missing_node, quo
 use crate::car::BlockSource;
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
+use crate::short_copy;
 
 /// What the walk reports, in key order: a node is entered, then come (in order) its left subtree,
 /// its first entry, the subtree after it, its second entry, …; then it is exited.
@@ -120,7 +121,7 @@ where
             }
             visitor.entry(entry.key, &entry.value)?;
             previous_key.clear();
-            previous_key.extend_from_slice(entry.key);
+            short_copy::extend(&mut previous_key, entry.key);
             previous_serial = Some(serial);
             continue;
         }
@@ -196,7 +197,7 @@ impl LayerChecks {
             return Ok(());
         };
         for entry in node.entries() {
-            self.keys.extend_from_slice(entry.key);
+            short_copy::extend(&mut self.keys, entry.key);
             self.pending.push(PendingKey {
                 end: self.keys.len(),
                 layer,

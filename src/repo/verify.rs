@@ -91,7 +91,7 @@ impl RecordList {
 
     /// Appends a record whose path is checked (so UTF-8: ASCII in fact).
     pub(crate) fn push(&mut self, path: &[u8], cid: Cid) {
-        self.paths.extend_from_slice(path);
+        crate::short_copy::extend(&mut self.paths, path);
         self.ends.push(self.paths.len());
         self.cids.push(cid);
     }
