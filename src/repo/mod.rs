@@ -21,7 +21,8 @@
 //!   MST nodes are decoded straight from their bytes into reused scratch space; key depths cost one
 //!   small SHA-256 each; paths are checked with the collection's NSID validated once per run of
 //!   keys and stored into one buffer ([`RepoRecords`]); records are validated with the DRISL
-//!   cursor, no value tree.
+//!   cursor, no value tree. The walk finds each node and record block by guessing its place in
+//!   file order (CARs list trees depth-first or layer by layer) before any table lookup.
 //! - **Streaming.** [`RepoStreamVerifier`] keeps the commit and every block shaped like an MST
 //!   node, but checks each other block as a record the moment it arrives and keeps only its CID;
 //!   the final walk is the whole-buffer verifier's, over what was kept. Blocks may arrive in any
