@@ -23,9 +23,12 @@ pub(crate) struct SortedBlocks<'a> {
     commit: Option<Cid>,
     /// The kept blocks in file order, and by CID with their position in it (and where they are,
     /// so that a lookup in a CAR whose order defeats the guesses is one cache miss, not two).
-    kept: Vec<(Cid, Kept<'a>)>,
-    index: HashMap<Cid, (usize, Kept<'a>), CidHashBuilder>,
+    kept: Vec<(Cid, KeptBlock<'a>)>,
+    index: HashMap<Cid, (usize, KeptBlock<'a>), CidHashBuilder>,
     node_guesses: Guesses,
+    /// How many records came before the kept block found last (see
+    /// [`records_before_last_found`](Self::records_before_last_found)).
+    last_found_records_before: Cell<usize>,
     /// The copies of kept blocks (streaming), in pages: one allocation per page, not per block,
     /// and no reallocation as they add up.
     pages: Vec<Vec<u8>>,
@@ -45,8 +48,10 @@ pub(crate) struct SortedBlocks<'a> {
 /// A CAR lists a tree's nodes (and records) either depth-first, the walk's own order, so the
 /// next one asked for is the one after the last found; or layer by layer (as `@atproto/repo`
 /// writes them, each node's records grouped likewise), so the next one on a layer is the one
-/// after the last found on that layer. Both guesses are a comparison with a CID next to the last
-/// one; only a wrong guess costs a lookup at a random place of a large table. In a CAR in some
+/// after the last found on that layer. In the streaming order of the sync spec a node's records
+/// follow the node itself, which the caller knows and passes as a third guess. Each guess is a
+/// comparison with a CID next to one found before; only a wrong guess costs a lookup at a random
+/// place of a large table. In a CAR in some
 /// other order (a PDS may list blocks by CID) the guesses would be cache misses themselves, so
 /// guessing stops once misses have used up the credit that hits earn.
 #[derive(Debug)]
@@ -67,11 +72,12 @@ impl Guesses {
         self.credit.get() > 0
     }
 
-    /// The first guess on `layer` that `is_at` confirms, else `lookup`'s answer; remembered as
-    /// the last position found.
+    /// The first guess on `layer` that `is_at` confirms (the caller's own `hint` last), else
+    /// `lookup`'s answer; remembered as the last position found.
     fn find(
         &self,
         layer: u8,
+        hint: Option<usize>,
         is_at: impl Fn(usize) -> bool,
         lookup: impl FnOnce() -> Option<usize>,
     ) -> Option<usize> {
@@ -80,7 +86,10 @@ impl Guesses {
         let mut guessed = None;
         if credit > 0 {
             let after = |cursor: &Cell<usize>| cursor.get().wrapping_add(1);
-            guessed = [after(&self.last), after(on_layer)].into_iter().find(|&p| is_at(p));
+            guessed = [Some(after(&self.last)), Some(after(on_layer)), hint]
+                .into_iter()
+                .flatten()
+                .find(|&p| is_at(p));
             self.credit.set(match guessed {
                 Some(_) => credit.saturating_add(1).min(Self::CREDIT),
                 None => credit - 1,
@@ -107,6 +116,13 @@ impl Default for Guesses {
 /// A position in file order in the index of records, as bytes: a CID has no alignment, so the
 /// index's entries stay 37 bytes instead of 40, and sorting them moves less.
 type Position = [u8; 4];
+
+/// A kept block: where it is, and how many records came before it in the file.
+#[derive(Clone, Copy, Debug)]
+struct KeptBlock<'a> {
+    at: Kept<'a>,
+    records_before: usize,
+}
 
 /// Where a kept block is.
 #[derive(Clone, Copy, Debug)]
@@ -141,8 +157,12 @@ impl<'a> SortedBlocks<'a> {
     }
 
     fn keep(&mut self, cid: Cid, at: Kept<'a>) {
-        self.index.insert(cid, (self.kept.len(), at));
-        self.kept.push((cid, at));
+        let block = KeptBlock {
+            at,
+            records_before: self.records.len(),
+        };
+        self.index.insert(cid, (self.kept.len(), block));
+        self.kept.push((cid, block));
     }
 
     /// Sorts one hash-checked block whose bytes are about to go (kept blocks are copied).
@@ -187,14 +207,22 @@ impl<'a> SortedBlocks<'a> {
 
     /// A kept block (the commit or an MST node).
     pub(crate) fn kept(&self, cid: &Cid) -> Option<&[u8]> {
-        self.bytes(self.index.get(cid)?.1)
+        self.found(self.index.get(cid)?.1)
     }
 
-    fn bytes(&self, at: Kept<'a>) -> Option<&[u8]> {
-        match at {
+    /// The bytes of a kept block just found, whose count of records before it is remembered.
+    fn found(&self, block: KeptBlock<'a>) -> Option<&[u8]> {
+        self.last_found_records_before.set(block.records_before);
+        match block.at {
             Kept::Borrowed(block) => Some(block),
             Kept::Copied { page, start, end } => self.pages.get(page)?.get(start..end),
         }
+    }
+
+    /// How many valid records were read before the kept block found last: in the streaming
+    /// order of the sync spec, where the records of a node entered just now start.
+    pub(crate) fn records_before_last_found(&self) -> usize {
+        self.last_found_records_before.get()
     }
 
     /// Whether `cid`, a record of a node on `layer`, is a valid record read, as far as is known
@@ -207,7 +235,10 @@ impl<'a> SortedBlocks<'a> {
     /// record, a cache miss each: after [`MAX_SCANS`] scans the index is sorted, and once the
     /// guesses have stopped ([`Guesses`]) so do the searches, and the records are left for the
     /// sequential merge after the walk.
-    pub(crate) fn find_record(&self, cid: &Cid, layer: u8) -> bool {
+    ///
+    /// `hint` is the caller's own guess: where the record would be if the node's records followed
+    /// the node.
+    pub(crate) fn find_record(&self, cid: &Cid, layer: u8, hint: usize) -> bool {
         let is_at = |p: usize| self.records.get(p) == Some(cid);
         let search = || {
             if !self.record_guesses.is_guessing() {
@@ -221,7 +252,7 @@ impl<'a> SortedBlocks<'a> {
             let found = index.binary_search_by(|(r, _)| by_digest(r, cid)).ok()?;
             index.get(found).map(|&(_, position)| u32::from_le_bytes(position) as usize)
         };
-        self.record_guesses.find(layer, is_at, search).is_some()
+        self.record_guesses.find(layer, Some(hint), is_at, search).is_some()
     }
 
     /// The position of `cid` among the valid records read, by a scan of their first digest words.
@@ -333,10 +364,10 @@ impl BlockSource for SortedBlocks<'_> {
             looked_up = Some(at);
             Some(position)
         };
-        let position = self.node_guesses.find(layer, is_at, lookup)?;
+        let position = self.node_guesses.find(layer, None, is_at, lookup)?;
         match looked_up {
-            Some(at) => self.bytes(at),
-            None => self.bytes(self.kept.get(position)?.1),
+            Some(block) => self.found(block),
+            None => self.found(self.kept.get(position)?.1),
         }
     }
 }
@@ -480,7 +511,7 @@ mod tests {
         // Found where guessed or searched for while guesses go on (32 misses), the others by the
         // merge after the walk. A stride of 37 is never where guessed.
         let order: Vec<usize> = (0..40).map(|i| i * 37 % 100).collect();
-        let found: Vec<bool> = order.iter().map(|&i| blocks.find_record(&have[i], 0)).collect();
+        let found: Vec<bool> = order.iter().map(|&i| blocks.find_record(&have[i], 0, usize::MAX)).collect();
         // The first at the first guess, then 31 searches.
         assert!(found[..32].iter().all(|&f| f) && found[32..].iter().all(|&f| !f), "{found:?}");
         let paths: Vec<String> = (0..order.len()).map(|i| format!("c/{i:02}")).collect();
@@ -489,7 +520,7 @@ mod tests {
         let unfound: Vec<usize> = (0..order.len()).filter(|&i| !found[i]).collect();
         assert!(blocks.check_unfound_records(&list(&paths, &cids), &unfound).is_ok());
         for unfound in [kept, invalid, cid(Codec::Drisl, 2000, None)] {
-            assert!(!blocks.find_record(&unfound, 0));
+            assert!(!blocks.find_record(&unfound, 0, 0));
         }
 
         let missing = cid(Codec::Drisl, 2000, None);
@@ -505,21 +536,25 @@ mod tests {
     }
 
     #[test]
-    fn guesses_follow_depth_first_and_layer_by_layer_orders() {
+    fn guesses_follow_depth_first_layer_by_layer_and_hinted_orders() {
         let file: Vec<u32> = (0..12).collect();
-        // How many lookups a walk needs, the items asked for on their layers.
-        let lookups = |walk: &[(u8, u32)]| {
+        // How many lookups a walk needs, the items asked for on their layers (and with a hint).
+        let hinted_lookups = |walk: &[(u8, u32, Option<usize>)]| {
             let guesses = Guesses::default();
             let count = Cell::new(0);
-            for &(layer, item) in walk {
+            for &(layer, item, hint) in walk {
                 let is_at = |p: usize| file.get(p) == Some(&item);
                 let lookup = || {
                     count.set(count.get() + 1);
                     file.iter().position(|&f| f == item)
                 };
-                assert_eq!(guesses.find(layer, is_at, lookup), Some(item as usize));
+                assert_eq!(guesses.find(layer, hint, is_at, lookup), Some(item as usize));
             }
             count.get()
+        };
+        let lookups = |walk: &[(u8, u32)]| {
+            let walk: Vec<(u8, u32, Option<usize>)> = walk.iter().map(|&(l, i)| (l, i, None)).collect();
+            hinted_lookups(&walk)
         };
         // Depth-first: one after the other.
         let depth_first: Vec<(u8, u32)> = (0..12).map(|i| (3 - (i % 4) as u8, i)).collect();
@@ -531,6 +566,18 @@ mod tests {
         // Random order: a lookup almost every time.
         let shuffled: Vec<(u8, u32)> = (0..12).map(|i| (0, i * 5 % 12)).collect();
         assert_eq!(lookups(&shuffled), 11);
+        // Each node's items right after it (the sync spec's streaming order): root R (layer 2)
+        // holds r0, its left child P (layer 1) p0 p1, P's left child A (layer 0) a0 a1, R's
+        // right child Q (layer 1) q0 q1 and Q's left child D (layer 0) d0 d1. The file lists
+        // R r0 P p0 p1 A a0 a1 Q q0 q1 D d0 d1, so the items are r0=0 p0=1 p1=2 a0=3 a1=4 q0=5
+        // q1=6 d0=7 d1=8; the walk asks for them in key order, a0 a1 p0 p1 r0 d0 d1 q0 q1. The
+        // cursors miss every node's first item but R's; the hint (its node's first item, then
+        // the next) finds them all.
+        let walk = [(0, 3), (0, 4), (1, 1), (1, 2), (2, 0), (0, 7), (0, 8), (1, 5), (1, 6)];
+        assert_eq!(lookups(&walk), 4);
+        let hinted: Vec<(u8, u32, Option<usize>)> =
+            walk.iter().map(|&(l, i)| (l, i, Some(i as usize))).collect();
+        assert_eq!(hinted_lookups(&hinted), 0);
     }
 
     #[test]

@@ -267,7 +267,7 @@ pub(crate) fn verify_sorted_blocks(
         blocks,
         records: RecordList::default(),
         paths: RepoPathChecker::default(),
-        layers: Vec::new(),
+        open: Vec::new(),
         unfound: Vec::new(),
     };
     walk_tree(blocks, &commit.data(), &mut collector)?;
@@ -292,8 +292,9 @@ struct RecordCollector<'b, 'a> {
     blocks: &'b SortedBlocks<'a>,
     records: RecordList,
     paths: RepoPathChecker,
-    /// The layers of the nodes entered and not yet exited.
-    layers: Vec<u8>,
+    /// The nodes entered and not yet exited: their layer, and where their next record would be
+    /// if each node's records followed it in the CAR (the sync spec's streaming order).
+    open: Vec<(u8, usize)>,
     /// The positions in `records` of those not among the valid records read.
     unfound: Vec<usize>,
 }
@@ -304,15 +305,23 @@ impl TreeVisitor for RecordCollector<'_, '_> {
     }
 
     fn enter_node(&mut self, _cid: &Cid, _node: &Node, layer: u8) -> Result<()> {
-        self.layers.push(layer);
+        // The walk enters each node right after finding its block.
+        let first_record = self.blocks.records_before_last_found();
+        self.open.push((layer, first_record));
         Ok(())
     }
 
     fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
         // The walk hands over keys that its node decoding checked as MST keys.
         self.paths.check_mst_key(key)?;
-        let layer = self.layers.last().copied().unwrap_or_default();
-        if !self.blocks.find_record(value, layer) {
+        let (layer, hint) = match self.open.last_mut() {
+            Some((layer, next)) => {
+                *next += 1;
+                (*layer, *next - 1)
+            }
+            None => (0, 0),
+        };
+        if !self.blocks.find_record(value, layer, hint) {
             self.unfound.push(self.records.len());
         }
         self.records.push(key, *value);
@@ -320,7 +329,7 @@ impl TreeVisitor for RecordCollector<'_, '_> {
     }
 
     fn exit_node(&mut self) -> Result<()> {
-        self.layers.pop();
+        self.open.pop();
         Ok(())
     }
 }
