@@ -328,13 +328,16 @@ const BASE32_VALUES: [u8; 256] = {
 /// `ceil(8 * bytes.len() / 5)` bytes.
 fn base32_encode(bytes: &[u8], out: &mut [u8]) {
     // Five bytes make eight characters: whole groups go through one u64, the tail bit by bit.
-    let char_of = |index: u64| BASE32_ALPHABET.get(index as usize & 31).copied().unwrap_or(b'a');
+    let char_of = |index: u64| {
+        BASE32_ALPHABET
+            .get(index as usize & 31)
+            .copied()
+            .unwrap_or(b'a')
+    };
     let mut groups = bytes.chunks_exact(5);
     let mut octets = out.chunks_exact_mut(8);
     for (group, octet) in (&mut groups).zip(&mut octets) {
-        let word = group
-            .iter()
-            .fold(0u64, |word, &b| word << 8 | u64::from(b));
+        let word = group.iter().fold(0u64, |word, &b| word << 8 | u64::from(b));
         for (i, slot) in octet.iter_mut().enumerate() {
             *slot = char_of(word >> (35 - 5 * i));
         }

@@ -275,7 +275,10 @@ mod tests {
     fn readme_documents_every_code() {
         let readme = include_str!("../README.md");
         for code in Code::ALL {
-            assert!(readme.contains(&format!("`{}`", code.as_str())), "README.md does not document `{code}`");
+            assert!(
+                readme.contains(&format!("`{}`", code.as_str())),
+                "README.md does not document `{code}`"
+            );
         }
     }
 

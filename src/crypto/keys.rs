@@ -343,8 +343,14 @@ mod tests {
 
     /// The cryptography spec's example keys.
     const SPEC_KEYS: [(&str, Algorithm); 2] = [
-        ("did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo", Algorithm::Es256),
-        ("did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc", Algorithm::Es256k),
+        (
+            "did:key:zDnaembgSGUhZULN2Caob4HLJPaxBh92N7rtH21TErzqf8HQo",
+            Algorithm::Es256,
+        ),
+        (
+            "did:key:zQ3shqwJEJyMBsBXCWyCBpUBMqxcon9oHB7mCvx4sSpMdLJwc",
+            Algorithm::Es256k,
+        ),
     ];
 
     #[test]

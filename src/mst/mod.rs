@@ -121,7 +121,10 @@ pub fn common_prefix_len(a: &[u8], b: &[u8]) -> usize {
         }
         shared += 8;
     }
-    let (a, b) = (a.get(shared..).unwrap_or_default(), b.get(shared..).unwrap_or_default());
+    let (a, b) = (
+        a.get(shared..).unwrap_or_default(),
+        b.get(shared..).unwrap_or_default(),
+    );
     shared + a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 

@@ -3,13 +3,13 @@
 use std::cmp::Ordering;
 
 use super::{
-    common_prefix_len, compare_keys, depth_of_digest, ensure_depth_bound, ensure_valid_mst_key, quote_key,
-    MAX_NODE_ENTRIES,
+    common_prefix_len, compare_keys, depth_of_digest, ensure_depth_bound, ensure_valid_mst_key,
+    quote_key, MAX_NODE_ENTRIES,
 };
 use crate::cbor::{canonical_link_content, Decoder, Encoder, Limits, CANONICAL_LINK_CONTENT_LEN};
 use crate::cid::{Cid, Codec};
-use crate::short_copy;
 use crate::error::{Code, Error, Result};
+use crate::short_copy;
 
 /// A decoded MST node: the left link and the entries, with every key rebuilt in full.
 ///
@@ -200,7 +200,12 @@ impl Node {
 
     /// [`Node::decode_block`] for a node whose layer its parent gives: every rule but the layer of
     /// the keys, which the caller checks later (see the walk's `LayerChecks`).
-    pub(crate) fn decode_block_on_layer(&mut self, block: &[u8], cid: &Cid, layer: u8) -> Result<()> {
+    pub(crate) fn decode_block_on_layer(
+        &mut self,
+        block: &[u8],
+        cid: &Cid,
+        layer: u8,
+    ) -> Result<()> {
         self.read_entries(block)
             .map_err(|e| e.context(format_args!("MST node {cid}")))?;
         self.layer = layer;
@@ -247,7 +252,10 @@ impl Node {
         for (batch, slots) in self.entries.chunks(BATCH).enumerate() {
             let mut keys: [&[u8]; BATCH] = [&[]; BATCH];
             for (key, slot) in keys.iter_mut().zip(slots) {
-                *key = self.keys.get(slot.key_start..slot.key_end).unwrap_or_default();
+                *key = self
+                    .keys
+                    .get(slot.key_start..slot.key_end)
+                    .unwrap_or_default();
             }
             let keys = keys.get(..slots.len()).unwrap_or_default();
             crate::sha256x4::sha256_many(keys, &mut digests);
@@ -273,29 +281,36 @@ impl Node {
 
     fn decode_entry(&mut self, decoder: &mut Decoder<'_>, index: usize) -> Result<()> {
         let at = decoder.position();
-        let (suffix, prefix_at, prefix, right, value) =
-            match CanonicalEntry::read(decoder.input().get(at..).unwrap_or_default()) {
-                Some(entry) => {
-                    decoder.skip_checked_item(entry.len);
-                    (entry.suffix, at + entry.prefix_offset, entry.prefix, entry.right, entry.value)
-                }
-                None => {
-                    if decoder.read_map_header()? != 4 {
-                        return Err(invalid(format_args!(
+        let (suffix, prefix_at, prefix, right, value) = match CanonicalEntry::read(
+            decoder.input().get(at..).unwrap_or_default(),
+        ) {
+            Some(entry) => {
+                decoder.skip_checked_item(entry.len);
+                (
+                    entry.suffix,
+                    at + entry.prefix_offset,
+                    entry.prefix,
+                    entry.right,
+                    entry.value,
+                )
+            }
+            None => {
+                if decoder.read_map_header()? != 4 {
+                    return Err(invalid(format_args!(
                             "entry {index} at byte {at} must be a map of exactly four fields, k, p, t and v"
                         )));
-                    }
-                    expect_key(decoder, None, "k")?;
-                    let suffix = decoder.read_bytes()?;
-                    expect_key(decoder, Some("k"), "p")?;
-                    let prefix_at = decoder.position();
-                    let prefix = decoder.read_int()?;
-                    expect_key(decoder, Some("p"), "t")?;
-                    let right = decoder.read_null_or_link()?;
-                    expect_key(decoder, Some("t"), "v")?;
-                    (suffix, prefix_at, prefix, right, decoder.read_link()?)
                 }
-            };
+                expect_key(decoder, None, "k")?;
+                let suffix = decoder.read_bytes()?;
+                expect_key(decoder, Some("k"), "p")?;
+                let prefix_at = decoder.position();
+                let prefix = decoder.read_int()?;
+                expect_key(decoder, Some("p"), "t")?;
+                let right = decoder.read_null_or_link()?;
+                expect_key(decoder, Some("t"), "v")?;
+                (suffix, prefix_at, prefix, right, decoder.read_link()?)
+            }
+        };
         let right = check_tree_link(right, "t", Some(index))?;
 
         // Rebuild the key: the first `prefix` bytes of the previous key, then the suffix.
@@ -484,11 +499,24 @@ mod tests {
     /// codecs: read the fast way or field by field, the node is the same, and encodes back.
     #[test]
     fn fast_and_field_by_field_reading_agree() {
-        for (shared, suffix) in [(0, 1), (0, 21), (0, 22), (0, 253), (0, 254), (21, 1), (22, 1), (253, 1), (254, 1)] {
+        for (shared, suffix) in [
+            (0, 1),
+            (0, 21),
+            (0, 22),
+            (0, 253),
+            (0, 254),
+            (21, 1),
+            (22, 1),
+            (253, 1),
+            (254, 1),
+        ] {
             let x = "x".repeat(shared);
             let first = on_layer_0(&format!("a/{x}{}", "x".repeat(suffix - 1)), 'a'..='m');
             let second = on_layer_0(&format!("a/{x}{}", "y".repeat(suffix - 1)), 'n'..='z');
-            for (t, codec) in [(None, Codec::Drisl), (Some(Cid::for_drisl(b"t")), Codec::Raw)] {
+            for (t, codec) in [
+                (None, Codec::Drisl),
+                (Some(Cid::for_drisl(b"t")), Codec::Raw),
+            ] {
                 let value = Cid::new(codec, [7; 32]);
                 let keys = [first.as_bytes(), second.as_bytes()];
                 let block = encode_node(None, keys.iter().map(|k| (*k, value, t)));
@@ -506,7 +534,10 @@ mod tests {
         let block = encode_node(None, [(&b"a/b"[..], v, None)].into_iter());
         let entry = &block[4..block.len() - 3]; // after a2 61 65 81, before 61 6c f6
         let read = CanonicalEntry::read(entry).unwrap();
-        assert_eq!((read.suffix, read.prefix, read.right, read.value, read.len), (&b"a/b"[..], 0, None, v, entry.len()));
+        assert_eq!(
+            (read.suffix, read.prefix, read.right, read.value, read.len),
+            (&b"a/b"[..], 0, None, v, entry.len())
+        );
         // A length in two bytes where one would do: left to the decoder, which names the rule.
         let mut long_head = entry.to_vec();
         long_head.splice(3..4, [0x58, 0x03]);
@@ -514,6 +545,9 @@ mod tests {
         let mut node_block = block[..4].to_vec();
         node_block.extend_from_slice(&long_head);
         node_block.extend_from_slice(&[0x61, b'l', 0xf6]);
-        assert_eq!(Node::decode(&node_block).unwrap_err().code(), Code::NonCanonicalCbor);
+        assert_eq!(
+            Node::decode(&node_block).unwrap_err().code(),
+            Code::NonCanonicalCbor
+        );
     }
 }

@@ -173,7 +173,10 @@ mod tests {
             ("app.bsky.feed/3", true),
             ("app.bsky.fee/3", true),
         ] {
-            assert!(crate::mst::ensure_valid_mst_key(key.as_bytes()).is_ok(), "{key}");
+            assert!(
+                crate::mst::ensure_valid_mst_key(key.as_bytes()).is_ok(),
+                "{key}"
+            );
             assert_eq!(checker.check_mst_key(key.as_bytes()).is_ok(), ok, "{key}");
             assert_eq!(ensure_valid_repo_path(key).is_ok(), ok, "{key}");
         }

@@ -79,7 +79,12 @@ pub fn assert_diff_replays(
 ) {
     let mut replayed = before.clone();
     replayed
-        .apply(changes.record_ops.iter().map(|op| (op.key.as_slice(), op.after)))
+        .apply(
+            changes
+                .record_ops
+                .iter()
+                .map(|op| (op.key.as_slice(), op.after)),
+        )
         .unwrap();
     assert_eq!(replayed.root_cid(), after.root_cid(), "{label}: replay");
 }
