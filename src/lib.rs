@@ -20,6 +20,7 @@ pub mod cid;
 pub mod crypto;
 pub mod error;
 pub mod identity;
+pub mod keyed_hash;
 pub mod mst;
 pub mod repo;
 pub mod sha256x4;

@@ -28,11 +28,10 @@
 use super::{with_bytes, INPUT, SCRATCH_KEEP};
 use crate::cbor::{self, Event, Events, Limits, Value};
 use crate::cid::Cid;
+use crate::keyed_hash::KeyedHashMap;
 use crate::{Code, Error};
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -122,32 +121,6 @@ const MAX_INTERNED_LEN: usize = 64;
 /// Most strings interned per process; later ones are simply not interned.
 const MAX_INTERNED: u32 = 16_384;
 
-/// A multiply-rotate hash over 8-byte words: map keys are short, so a cryptographic hash would
-/// dominate; flooding is bounded by the table's entry cap.
-#[derive(Default)]
-struct WordHash(u64);
-impl Hasher for WordHash {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut hash = self.0;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-            hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
-        }
-        let rest = chunks.remainder();
-        let mut tail = [0u8; 8];
-        if let Some(slot) = tail.get_mut(..rest.len()) {
-            slot.copy_from_slice(rest);
-        }
-        self.0 =
-            (hash.rotate_left(5) ^ u64::from_le_bytes(tail) ^ bytes.len() as u64).wrapping_mul(K);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// The first and the last 8 bytes of `bytes` as words (zero-padded when shorter), read as whole
 /// words where possible: a copy of a variable length would be a call (wasm `memory.copy`).
 #[inline(always)]
@@ -169,11 +142,20 @@ const RECENT_SLOTS: usize = 512;
 
 /// The wasm side of the string intern table (`interned` in values.js is the JS side).
 ///
+/// The two sides must agree: an id the wasm side has handed out once is one whose string the JS
+/// side has stored. A new id is handed out as an `Intern` op on the tape, and the JS side stores
+/// its string only when it builds that op; a call that fails before its build has run to the end
+/// (invalid DRISL after the new key, a later block of a batch, JS code that throws while building)
+/// therefore [rolls back](Interner::roll_back) to the [mark](Interner::mark) taken when it
+/// started, forgetting every id it handed out. The JS side may keep the strings of forgotten ids:
+/// an id is always handed out again with an `Intern` op, which overwrites them.
+///
 /// A direct-mapped front cache answers most lookups without hashing the whole string: its slot is
 /// chosen by the string's length and first 8 bytes, and strings of up to 16 bytes are identified by
 /// those, their last 8 bytes and length (no comparison needed). Misses fall back to the hash map.
 pub(super) struct Interner {
-    ids: HashMap<Box<str>, u32, BuildHasherDefault<WordHash>>,
+    /// Keyed by outside data, so with the keyed hash (no HashDoS through crafted map keys).
+    ids: KeyedHashMap<Box<str>, u32>,
     /// By id, for comparing longer strings in the front cache.
     strings: Vec<Box<str>>,
     /// (first 8 bytes, last 8 bytes, length, id + 1); id + 1 = 0 marks an empty slot.
@@ -183,7 +165,7 @@ pub(super) struct Interner {
 impl Default for Interner {
     fn default() -> Self {
         Interner {
-            ids: HashMap::default(),
+            ids: KeyedHashMap::default(),
             strings: Vec::new(),
             recent: vec![(0, 0, 0, 0); RECENT_SLOTS],
         }
@@ -191,6 +173,23 @@ impl Default for Interner {
 }
 
 impl Interner {
+    /// How many ids have been handed out: the state [`roll_back`](Self::roll_back) returns to.
+    fn mark(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Forgets every id handed out since `mark`.
+    fn roll_back(&mut self, mark: usize) {
+        for string in self.strings.drain(mark..) {
+            self.ids.remove(&string);
+        }
+        for slot in &mut self.recent {
+            if slot.3 as usize > mark {
+                *slot = (0, 0, 0, 0);
+            }
+        }
+    }
+
     /// The id of `s` if interned, else it is interned as a new id if there is room; `(id, new)`.
     fn intern(&mut self, s: &str) -> Option<(u32, bool)> {
         let bytes = s.as_bytes();
@@ -368,14 +367,21 @@ thread_local! {
     static INTERNER: Cell<Option<Interner>> = Cell::new(Some(Interner::default()));
 }
 
-/// Runs `f` with the reusable tape (cleared) and the intern table, and puts both back.
-fn with_tape<T>(f: impl FnOnce(&mut Tape, &mut Option<Interner>) -> T) -> T {
+/// Runs `f` with the reusable tape (cleared) and the intern table, and puts both back; if `f`
+/// fails, the table as it was before (see [`Interner`]).
+fn with_tape<T, E>(
+    f: impl FnOnce(&mut Tape, &mut Option<Interner>) -> Result<T, E>,
+) -> Result<T, E> {
     let mut tape = TAPE.take();
     tape.clear();
     let mut interner = INTERNER.take();
+    let mark = interner.as_ref().map(Interner::mark);
     let result = f(&mut tape, &mut interner);
-    if interner.is_some() {
-        INTERNER.set(interner);
+    if let Some(mut interner) = interner {
+        if let (Err(_), Some(mark)) = (&result, mark) {
+            interner.roll_back(mark);
+        }
+        INTERNER.set(Some(interner));
     }
     tape.shrink(SCRATCH_KEEP);
     TAPE.set(tape);
@@ -445,14 +451,25 @@ fn decode_many(
     count: usize,
 ) -> Result<JsValue, JsValue> {
     share_memory();
-    let total = gather_blocks(blocks, count as u32, cbor::MAX_CBOR_FRAME_SIZE, MAX_MANY_BYTES);
+    let total = gather_blocks(
+        blocks,
+        count as u32,
+        cbor::MAX_CBOR_FRAME_SIZE,
+        MAX_MANY_BYTES,
+    );
     if total < 0.0 {
         let code = (-total - 1.0) as usize;
         let i = code / 2;
         return Err(if code % 2 == 0 {
-            Error::new(Code::InvalidArgument, format!("blocks[{i}] is not a Uint8Array"))
+            Error::new(
+                Code::InvalidArgument,
+                format!("blocks[{i}] is not a Uint8Array"),
+            )
         } else {
-            Error::new(Code::LimitExceeded, format!("blocks[{i}]: over the size limit"))
+            Error::new(
+                Code::LimitExceeded,
+                format!("blocks[{i}]: over the size limit"),
+            )
         }
         .into());
     }

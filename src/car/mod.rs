@@ -32,7 +32,7 @@ mod stream;
 mod varint;
 mod writer;
 
-pub use block_map::{BlockMap, BlockSource, CidHashBuilder, CidHasher, CidSet};
+pub use block_map::{BlockMap, BlockSource, CidSet};
 pub use reader::{
     read_car, read_car_blocks, read_car_trusted, read_car_with_limits, CarBlocks, CarFile,
 };

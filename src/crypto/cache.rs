@@ -1,9 +1,9 @@
 //! A bounded cache of parsed public keys.
 
 use std::cell::Cell;
-use std::collections::HashMap;
 
 use super::{Algorithm, PublicKey};
+use crate::keyed_hash::KeyedHashMap;
 use crate::Result;
 
 /// Entries a [`KeyCache::new`] holds before it starts over: about 1 MiB of memory at most.
@@ -19,8 +19,8 @@ const DEFAULT_CAPACITY: usize = 4096;
 /// one per thread, or use [`with_default_key_cache`].
 #[derive(Debug)]
 pub struct KeyCache {
-    by_multikey: HashMap<Box<str>, PublicKey>,
-    by_compressed: HashMap<(Algorithm, [u8; 33]), PublicKey>,
+    by_multikey: KeyedHashMap<Box<str>, PublicKey>,
+    by_compressed: KeyedHashMap<(Algorithm, [u8; 33]), PublicKey>,
     capacity: usize,
     hits: u64,
     misses: u64,
@@ -41,8 +41,8 @@ impl KeyCache {
     /// A cache that holds at most `capacity` keys (at least 1).
     pub fn with_capacity(capacity: usize) -> KeyCache {
         KeyCache {
-            by_multikey: HashMap::new(),
-            by_compressed: HashMap::new(),
+            by_multikey: KeyedHashMap::default(),
+            by_compressed: KeyedHashMap::default(),
             capacity: capacity.max(1),
             hits: 0,
             misses: 0,

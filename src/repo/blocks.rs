@@ -1,12 +1,12 @@
 //! What the repository verifiers keep of a CAR's blocks after one pass over them.
 
 use std::cell::{Cell, OnceCell};
-use std::collections::HashMap;
 
 use super::verify::{check_record_block, missing_record, RepoRecords};
-use crate::car::{BlockSource, CidHashBuilder};
+use crate::car::BlockSource;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
+use crate::keyed_hash::KeyedHashMap;
 use crate::mst::missing_node;
 
 /// A CAR's blocks sorted in one pass, as they are read (and hashed): the commit and every block
@@ -24,7 +24,7 @@ pub(crate) struct SortedBlocks<'a> {
     /// The kept blocks in file order, and by CID with their position in it (and where they are,
     /// so that a lookup in a CAR whose order defeats the guesses is one cache miss, not two).
     kept: Vec<(Cid, KeptBlock<'a>)>,
-    index: HashMap<Cid, (usize, KeptBlock<'a>), CidHashBuilder>,
+    index: KeyedHashMap<Cid, (usize, KeptBlock<'a>)>,
     node_guesses: Guesses,
     /// How many records came before the kept block found last (see
     /// [`records_before_last_found`](Self::records_before_last_found)).
@@ -40,7 +40,7 @@ pub(crate) struct SortedBlocks<'a> {
     /// The first digest word of each record, for [`scan`](Self::scan) (made at the first one).
     record_words: OnceCell<Vec<u32>>,
     scans: Cell<usize>,
-    invalid: HashMap<Cid, Code, CidHashBuilder>,
+    invalid: KeyedHashMap<Cid, Code>,
 }
 
 /// Where the next block a tree walk asks for probably is in a list of blocks in file order.
@@ -128,7 +128,11 @@ struct KeptBlock<'a> {
 #[derive(Clone, Copy, Debug)]
 enum Kept<'a> {
     Borrowed(&'a [u8]),
-    Copied { page: usize, start: usize, end: usize },
+    Copied {
+        page: usize,
+        start: usize,
+        end: usize,
+    },
 }
 
 /// The size of a page of copies; a larger block gets a page of its own.
@@ -250,9 +254,13 @@ impl<'a> SortedBlocks<'a> {
             }
             let index = self.record_index();
             let found = index.binary_search_by(|(r, _)| by_digest(r, cid)).ok()?;
-            index.get(found).map(|&(_, position)| u32::from_le_bytes(position) as usize)
+            index
+                .get(found)
+                .map(|&(_, position)| u32::from_le_bytes(position) as usize)
         };
-        self.record_guesses.find(layer, Some(hint), is_at, search).is_some()
+        self.record_guesses
+            .find(layer, Some(hint), is_at, search)
+            .is_some()
     }
 
     /// The position of `cid` among the valid records read, by a scan of their first digest words.
@@ -302,7 +310,11 @@ impl<'a> SortedBlocks<'a> {
     ///
     /// Rather than a search per record (a cache miss each), the records asked for are sorted by
     /// digest like the index and the two lists merged in one sequential pass.
-    pub(crate) fn check_unfound_records(&self, records: &RepoRecords, positions: &[usize]) -> Result<()> {
+    pub(crate) fn check_unfound_records(
+        &self,
+        records: &RepoRecords,
+        positions: &[usize],
+    ) -> Result<()> {
         if positions.is_empty() {
             return Ok(());
         }
@@ -315,8 +327,13 @@ impl<'a> SortedBlocks<'a> {
         let mut have_iter = have.iter().peekable();
         let mut all_valid = true;
         for (cid, _) in &sort_by_digest(&want) {
-            while have_iter.next_if(|(h, _)| by_digest(h, cid).is_lt()).is_some() {}
-            if have_iter.peek().map(|(h, _)| h) != Some(cid) && self.check_unindexed_record(cid).is_err() {
+            while have_iter
+                .next_if(|(h, _)| by_digest(h, cid).is_lt())
+                .is_some()
+            {}
+            if have_iter.peek().map(|(h, _)| h) != Some(cid)
+                && self.check_unindexed_record(cid).is_err()
+            {
                 all_valid = false;
                 break;
             }
@@ -325,7 +342,10 @@ impl<'a> SortedBlocks<'a> {
             return Ok(());
         }
         for entry in positions.iter().filter_map(|&i| records.get(i)) {
-            if have.binary_search_by(|(r, _)| by_digest(r, &entry.cid)).is_err() {
+            if have
+                .binary_search_by(|(r, _)| by_digest(r, &entry.cid))
+                .is_err()
+            {
                 self.check_unindexed_record(&entry.cid)
                     .map_err(|e| e.context(format_args!("record {}", entry.path)))?;
             }
@@ -377,7 +397,6 @@ fn looks_like_mst_node(block: &[u8]) -> bool {
     matches!(block, [0xa2, 0x61, b'e', array, ..] if array >> 5 == 4)
 }
 
-
 /// Sorts CIDs (with a value each) by [`by_digest`]: a counting sort on the first digest bits
 /// (about one CID per bucket; SHA-256 output is uniform, and the scattered writes do not stall),
 /// then an insertion sort of each bucket (an ordinary sort for a large one: a digest ground into
@@ -414,7 +433,9 @@ fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
             } else {
                 for i in 1..run.len() {
                     let mut j = i;
-                    while let (Some(previous), Some(current)) = (run.get(j.wrapping_sub(1)), run.get(j)) {
+                    while let (Some(previous), Some(current)) =
+                        (run.get(j.wrapping_sub(1)), run.get(j))
+                    {
                         if by_digest(&previous.0, &current.0).is_le() {
                             break;
                         }
@@ -432,7 +453,9 @@ fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
 /// The first four bytes of a CID's digest.
 #[inline]
 fn digest_word(cid: &Cid) -> u32 {
-    cid.digest().first_chunk().map_or(0, |b| u32::from_ne_bytes(*b))
+    cid.digest()
+        .first_chunk()
+        .map_or(0, |b| u32::from_ne_bytes(*b))
 }
 
 /// The order of [`sort_by_digest`]: by digest, then codec (a bucket is a digest prefix).
@@ -451,7 +474,9 @@ fn bucket_bits(len: usize) -> u32 {
 #[inline]
 fn bucket(cid: &Cid, bits: u32) -> usize {
     let [a, b, c, d, ..] = *cid.digest();
-    (u32::from_be_bytes([a, b, c, d]).checked_shr(32 - bits).unwrap_or(0)) as usize
+    (u32::from_be_bytes([a, b, c, d])
+        .checked_shr(32 - bits)
+        .unwrap_or(0)) as usize
 }
 
 #[cfg(test)]
@@ -511,23 +536,36 @@ mod tests {
         // Found where guessed or searched for while guesses go on (32 misses), the others by the
         // merge after the walk. A stride of 37 is never where guessed.
         let order: Vec<usize> = (0..40).map(|i| i * 37 % 100).collect();
-        let found: Vec<bool> = order.iter().map(|&i| blocks.find_record(&have[i], 0, usize::MAX)).collect();
+        let found: Vec<bool> = order
+            .iter()
+            .map(|&i| blocks.find_record(&have[i], 0, usize::MAX))
+            .collect();
         // The first at the first guess, then 31 searches.
-        assert!(found[..32].iter().all(|&f| f) && found[32..].iter().all(|&f| !f), "{found:?}");
+        assert!(
+            found[..32].iter().all(|&f| f) && found[32..].iter().all(|&f| !f),
+            "{found:?}"
+        );
         let paths: Vec<String> = (0..order.len()).map(|i| format!("c/{i:02}")).collect();
         let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
         let cids: Vec<Cid> = order.iter().map(|&i| have[i]).collect();
         let unfound: Vec<usize> = (0..order.len()).filter(|&i| !found[i]).collect();
-        assert!(blocks.check_unfound_records(&list(&paths, &cids), &unfound).is_ok());
+        assert!(blocks
+            .check_unfound_records(&list(&paths, &cids), &unfound)
+            .is_ok());
         for unfound in [kept, invalid, cid(Codec::Drisl, 2000, None)] {
             assert!(!blocks.find_record(&unfound, 0, 0));
         }
 
         let missing = cid(Codec::Drisl, 2000, None);
-        let records = list(&["c/kept", "d/invalid", "d/missing"], &[kept, invalid, missing]);
+        let records = list(
+            &["c/kept", "d/invalid", "d/missing"],
+            &[kept, invalid, missing],
+        );
         assert!(blocks.check_unfound_records(&records, &[0]).is_ok());
         assert!(blocks.check_unfound_records(&records, &[]).is_ok());
-        let err = blocks.check_unfound_records(&records, &[0, 1, 2]).unwrap_err();
+        let err = blocks
+            .check_unfound_records(&records, &[0, 1, 2])
+            .unwrap_err();
         assert_eq!(err.code(), Code::CborFloat);
         assert!(err.message().starts_with("record d/invalid:"), "{err}");
         let err = blocks.check_unfound_records(&records, &[2, 1]).unwrap_err();
@@ -548,12 +586,16 @@ mod tests {
                     count.set(count.get() + 1);
                     file.iter().position(|&f| f == item)
                 };
-                assert_eq!(guesses.find(layer, hint, is_at, lookup), Some(item as usize));
+                assert_eq!(
+                    guesses.find(layer, hint, is_at, lookup),
+                    Some(item as usize)
+                );
             }
             count.get()
         };
         let lookups = |walk: &[(u8, u32)]| {
-            let walk: Vec<(u8, u32, Option<usize>)> = walk.iter().map(|&(l, i)| (l, i, None)).collect();
+            let walk: Vec<(u8, u32, Option<usize>)> =
+                walk.iter().map(|&(l, i)| (l, i, None)).collect();
             hinted_lookups(&walk)
         };
         // Depth-first: one after the other.
@@ -561,7 +603,17 @@ mod tests {
         assert_eq!(lookups(&depth_first), 0);
         // Layer by layer: layer 1 holds 0..4 and layer 0 holds 4..12, visited interleaved; only
         // the first item of layer 0 is looked up.
-        let by_layer = [(1, 0), (0, 4), (0, 5), (1, 1), (0, 6), (0, 7), (1, 2), (0, 8), (1, 3)];
+        let by_layer = [
+            (1, 0),
+            (0, 4),
+            (0, 5),
+            (1, 1),
+            (0, 6),
+            (0, 7),
+            (1, 2),
+            (0, 8),
+            (1, 3),
+        ];
         assert_eq!(lookups(&by_layer), 1);
         // Random order: a lookup almost every time.
         let shuffled: Vec<(u8, u32)> = (0..12).map(|i| (0, i * 5 % 12)).collect();
@@ -573,10 +625,22 @@ mod tests {
         // q1=6 d0=7 d1=8; the walk asks for them in key order, a0 a1 p0 p1 r0 d0 d1 q0 q1. The
         // cursors miss every node's first item but R's; the hint (its node's first item, then
         // the next) finds them all.
-        let walk = [(0, 3), (0, 4), (1, 1), (1, 2), (2, 0), (0, 7), (0, 8), (1, 5), (1, 6)];
+        let walk = [
+            (0, 3),
+            (0, 4),
+            (1, 1),
+            (1, 2),
+            (2, 0),
+            (0, 7),
+            (0, 8),
+            (1, 5),
+            (1, 6),
+        ];
         assert_eq!(lookups(&walk), 4);
-        let hinted: Vec<(u8, u32, Option<usize>)> =
-            walk.iter().map(|&(l, i)| (l, i, Some(i as usize))).collect();
+        let hinted: Vec<(u8, u32, Option<usize>)> = walk
+            .iter()
+            .map(|&(l, i)| (l, i, Some(i as usize)))
+            .collect();
         assert_eq!(hinted_lookups(&hinted), 0);
     }
 
@@ -598,7 +662,10 @@ mod tests {
         ];
         for order in orders {
             for (n, &i) in order.iter().enumerate() {
-                assert_eq!(blocks.node_block(&cids[i], (n % 20) as u8), Some(&nodes[i][..]));
+                assert_eq!(
+                    blocks.node_block(&cids[i], (n % 20) as u8),
+                    Some(&nodes[i][..])
+                );
             }
         }
         assert_eq!(blocks.node_block(&cid(Codec::Drisl, 1, None), 0), None);

@@ -3,5 +3,6 @@ import syntax from './syntax.mjs';
 import dataModel from './data-model.mjs';
 import crypto from './crypto.mjs';
 import repo from './repo.mjs';
+import state from './state.mjs';
 
-export const SUITES = { syntax, 'data-model': dataModel, crypto, repo };
+export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state };
