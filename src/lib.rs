@@ -29,7 +29,6 @@ pub mod syntax;
 mod utf8;
 
 #[cfg(target_arch = "wasm32")]
-#[allow(unsafe_code)] // wasm-bindgen's generated glue
 pub mod bindings;
 
 pub use error::{Code, Error, Result};

@@ -481,11 +481,16 @@ fn decode_many(
     if changed >= 0.0 {
         return Err(Error::new(
             Code::InvalidArgument,
-            format!("blocks[{changed}] changed while the blocks were read"),
+            format!(
+                "blocks[{}] changed while the blocks were read",
+                changed as u32
+            ),
         )
         .into());
     }
-    // SAFETY: copyBlocks wrote the `total` bytes that gatherBlocks counted, and `count` ends.
+    // SAFETY: the capacities were reserved above; copyBlocks, having found every block at the
+    // length gatherBlocks counted, wrote exactly `total` bytes and `count` ends.
+    #[allow(unsafe_code)]
     unsafe {
         input.set_len(total);
         ends.set_len(count);

@@ -164,8 +164,12 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
             ));
         }
         if len <= capacity {
-            // SAFETY: copyBytes wrote `len` <= capacity bytes at the buffer's start.
-            unsafe { into.set_len(len) };
+            // SAFETY: copyBytes wrote `len` <= capacity bytes at the buffer's start, so the first
+            // `len` bytes are initialized and within the allocation.
+            #[allow(unsafe_code)]
+            unsafe {
+                into.set_len(len)
+            };
             return Ok(());
         }
         into.reserve(len);
