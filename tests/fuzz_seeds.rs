@@ -2,7 +2,8 @@
 //! `cargo test --test fuzz_seeds -- --ignored` before `cargo +nightly fuzz run …`.
 //!
 //! Seeds: the small MST-only CARs of mst-test-suite and their node blocks, small signed
-//! repositories built with the tree builder, and record proofs cut from the reference repository.
+//! repositories built with the tree builder (and their commits), record proofs cut from the
+//! reference repository, and CIDs in both forms.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -71,6 +72,9 @@ fn write_fuzz_seeds() {
     for count in [0, 1, 2, 5, 20] {
         let car = small_repo(count);
         write("verify_repo", &format!("repo-{count}.car"), &car);
+        let read = read_car(&car).unwrap();
+        let commit = read.blocks().get(&read.roots()[0]).unwrap();
+        write("commit", &format!("commit-{count}"), commit);
         write(
             "car_read",
             &format!("repo-{count}.car"),
@@ -79,6 +83,19 @@ fn write_fuzz_seeds() {
     }
     let reference =
         std::fs::read(root.join("tests/fixtures/generated/repo-1000-s1-k256.car")).unwrap();
+    let read = read_car(&reference).unwrap();
+    write(
+        "commit",
+        "reference",
+        read.blocks().get(&read.roots()[0]).unwrap(),
+    );
+    for (cid, _) in read.blocks().iter().take(16) {
+        write("cid", &format!("{cid}.bin"), &cid.to_bytes());
+        write("cid", &format!("{cid}.txt"), cid.to_string().as_bytes());
+    }
+    let raw = Cid::for_raw(b"raw");
+    write("cid", "raw.bin", &raw.to_bytes());
+    write("cid", "raw.txt", raw.to_string().as_bytes());
     for (collection, rkey) in [
         ("app.bsky.actor.profile", "self"),
         ("app.bsky.feed.post", "2222222222222"),
