@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what atproof's build and tests need, skipping whatever is already there.
 # Usage: scripts/setup.sh [build|test]   (build: clang, Rust wasm target, wasm-bindgen CLI, npm tools;
-#                                         test: also headless Chromium and its driver)
+#                                         test: also headless Chromium, Firefox and their drivers)
 # Never installs Debian's binaryen (its wasm-opt 108 breaks wasm-bindgen output): wasm-opt comes
 # from npm's binaryen, into the git-ignored .tools/ folder with the other npm tools.
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 what="${1:-build}"
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
+GECKODRIVER_VERSION=0.37.1
 mkdir -p target
 apt_packages=()
 # clang (Debian's, 14) compiles libsecp256k1, the C inside secp256k1-sys, for wasm32; cc archives it
@@ -18,6 +19,9 @@ if ! command -v clang >/dev/null || ! command -v llvm-ar >/dev/null; then
 fi
 if [ "$what" = test ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; }; then
   apt_packages+=(chromium chromium-driver)
+fi
+if [ "$what" = test ] && ! command -v firefox-esr >/dev/null; then
+  apt_packages+=(firefox-esr)
 fi
 apt_pid=""
 if [ ${#apt_packages[@]} -gt 0 ]; then
@@ -39,6 +43,13 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$wb_version" ];
   # the build time and gives byte-identical output.
   cargo install --debug --locked wasm-bindgen-cli --version "$wb_version" 2>/dev/null \
     || cargo install --debug wasm-bindgen-cli --version "$wb_version"
+fi
+
+# geckodriver, which drives Firefox for the browser tests: Debian 12 has none and npm's package
+# downloads a binary, so it is built from crates.io (about two minutes, once).
+if [ "$what" = test ] && [ "$(geckodriver --version 2>/dev/null | head -n 1 | cut -d' ' -f2)" != "$GECKODRIVER_VERSION" ]; then
+  echo "setup: installing geckodriver $GECKODRIVER_VERSION"
+  cargo install --locked geckodriver --version "$GECKODRIVER_VERSION"
 fi
 
 # npm tools, pinned, in .tools/ (git-ignored).

@@ -21,6 +21,7 @@ pub mod crypto;
 pub mod error;
 pub mod identity;
 pub mod keyed_hash;
+mod memory;
 pub mod mst;
 pub mod repo;
 pub mod sha256x4;

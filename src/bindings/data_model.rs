@@ -27,8 +27,9 @@
 
 use super::{with_bytes, INPUT, SCRATCH_KEEP};
 use crate::cbor::{self, Event, Events, Limits, Value};
-use crate::cid::Cid;
+use crate::cid::{Cid, CID_STRING_LEN};
 use crate::keyed_hash::KeyedHashMap;
+use crate::memory;
 use crate::{Code, Error};
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -244,9 +245,9 @@ impl Tape {
 
     /// Reserves about what the values of `input_len` bytes of records need (a 10,000-record repo:
     /// 0.6 bytes of ops and 0.7 bytes of ASCII text per input byte), sparing the copies of growth.
-    fn reserve_for(&mut self, input_len: usize) {
-        self.ops.reserve(input_len / 6);
-        self.ascii.reserve(input_len - input_len / 4);
+    fn reserve_for(&mut self, input_len: usize) -> Result<(), Error> {
+        memory::reserve(&mut self.ops, input_len / 6)?;
+        memory::reserve_text(&mut self.ascii, input_len - input_len / 4)
     }
 
     fn clear(&mut self) {
@@ -257,12 +258,14 @@ impl Tape {
     }
 
     /// Appends `s` to its text; whether that is the wide one, and `s`'s (start, end) in it.
-    fn push_text(&mut self, s: &str) -> (bool, u32, u32) {
+    fn push_text(&mut self, s: &str) -> Result<(bool, u32, u32), Error> {
         if s.is_ascii() {
+            memory::reserve_text(&mut self.ascii, s.len())?;
             let start = self.ascii.len() as u32;
             self.ascii.push_str(s);
-            return (false, start, self.ascii.len() as u32);
+            return Ok((false, start, self.ascii.len() as u32));
         }
+        memory::reserve_text(&mut self.wide, s.len())?;
         let start = self.wide_units;
         self.wide.push_str(s);
         // One unit per UTF-8 lead byte, two for 4-byte sequences (surrogate pairs).
@@ -271,38 +274,46 @@ impl Tape {
             .map(|b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0))
             .sum();
         self.wide_units = start.saturating_add(units as u32);
-        (true, start, self.wide_units)
+        Ok((true, start, self.wide_units))
     }
 
-    fn string(&mut self, s: &str, intern: bool, interner: &mut Option<Interner>) {
+    fn string(
+        &mut self,
+        s: &str,
+        intern: bool,
+        interner: &mut Option<Interner>,
+    ) -> Result<(), Error> {
         if let (true, Some(interner)) = (intern && s.len() <= MAX_INTERNED_LEN, interner.as_mut()) {
             match interner.intern(s) {
                 Some((id, false)) => {
                     self.ops.extend([Op::Interned as u32, id]);
-                    return;
+                    return Ok(());
                 }
                 Some((id, true)) => {
-                    let (wide, start, end) = self.push_text(s);
+                    let (wide, start, end) = self.push_text(s)?;
                     let op = if wide { Op::InternWide } else { Op::Intern };
                     self.ops.extend([op as u32, id, start, end]);
-                    return;
+                    return Ok(());
                 }
                 None => {}
             }
         }
-        let (wide, start, end) = self.push_text(s);
+        let (wide, start, end) = self.push_text(s)?;
         let op = if wide { Op::WideString } else { Op::String };
         self.ops.extend([op as u32, start, end]);
+        Ok(())
     }
 
     /// A link: its CID string goes into the ASCII text (base32 is ASCII).
-    fn link(&mut self, cid: &Cid) {
+    fn link(&mut self, cid: &Cid) -> Result<(), Error> {
         use std::fmt::Write;
+        memory::reserve_text(&mut self.ascii, CID_STRING_LEN)?;
         let start = self.ascii.len() as u32;
         // Writing into a String cannot fail.
         let _ = write!(self.ascii, "{cid}");
         self.ops
             .extend([Op::Link as u32, start, self.ascii.len() as u32]);
+        Ok(())
     }
 
     fn integer(&mut self, n: i64) {
@@ -332,6 +343,8 @@ fn write_tape(
     let mut events = Events::with_limits(input, limits)?;
     let mut after_type_key = false;
     while let Some(event) = events.next_event()? {
+        // Room for the longest op of one event (`Intern`: four words).
+        memory::reserve(&mut tape.ops, 4)?;
         let is_type_value = std::mem::take(&mut after_type_key);
         match event {
             Event::Null => tape.ops.push(Op::Null as u32),
@@ -339,17 +352,17 @@ fn write_tape(
             Event::Bool(false) => tape.ops.push(Op::False as u32),
             Event::Integer(n) => tape.integer(n),
             // Short strings that repeat across records: `$type` values and two-letter codes.
-            Event::String(s) => tape.string(s, is_type_value || s.len() <= 3, interner),
+            Event::String(s) => tape.string(s, is_type_value || s.len() <= 3, interner)?,
             Event::Key(k) => {
                 after_type_key = k == "$type";
-                tape.string(k, true, interner);
+                tape.string(k, true, interner)?;
             }
             Event::Bytes(b) => {
                 let offset = (b.as_ptr() as usize).saturating_sub(base);
                 tape.ops
                     .extend([Op::Bytes as u32, offset as u32, b.len() as u32]);
             }
-            Event::Link(cid) => tape.link(&cid),
+            Event::Link(cid) => tape.link(&cid)?,
             Event::ArrayStart(n) => tape.ops.extend([Op::Array as u32, n as u32]),
             Event::MapStart(n) => tape.ops.extend([Op::Map as u32, n as u32]),
             Event::End => {}
@@ -411,7 +424,7 @@ pub fn decode_cbor(
 /// Most values one `decodeCborMany` call takes.
 const MAX_MANY_VALUES: usize = 1 << 20;
 /// Most bytes one `decodeCborMany` call takes, all values together.
-const MAX_MANY_BYTES: usize = 256 << 20;
+const MAX_MANY_BYTES: usize = 64 << 20;
 
 /// Decodes many DRISL values (an array of `Uint8Array`s) in one call: the same values as
 /// `blocks.map(decodeCbor)`, with the JS boundary crossed once for all of them. An invalid block
@@ -475,8 +488,8 @@ fn decode_many(
     }
     let total = total as usize;
     input.clear();
-    input.reserve(total);
-    let mut ends: Vec<u32> = Vec::with_capacity(count);
+    memory::reserve(input, total)?;
+    let mut ends: Vec<u32> = memory::vec_with_capacity(count)?;
     let changed = copy_blocks(input.as_mut_ptr() as usize, ends.as_mut_ptr() as usize);
     if changed >= 0.0 {
         return Err(Error::new(
@@ -496,7 +509,7 @@ fn decode_many(
         ends.set_len(count);
     }
     with_tape(|tape, interner| {
-        tape.reserve_for(input.len());
+        tape.reserve_for(input.len())?;
         let base = input.as_ptr() as usize;
         let mut start = 0;
         for (i, &end) in ends.iter().enumerate() {

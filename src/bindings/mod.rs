@@ -172,7 +172,7 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
             };
             return Ok(());
         }
-        into.reserve(len);
+        crate::memory::reserve(into, len)?;
     }
     Err(Error::new(
         Code::InvalidArgument,

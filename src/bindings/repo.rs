@@ -9,6 +9,7 @@
 use super::{bytes_arg, crypto::key_arg, set, string_arg, type_name, with_bytes};
 use crate::car::{CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
+use crate::memory;
 use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -144,8 +145,38 @@ fn verified_repo_to_js(repo: VerifiedRepo) -> Result<JsValue, JsValue> {
     Ok(out.into())
 }
 
-/// The largest CAR taken in one buffer (the streaming verifier has no such limit).
-const MAX_CAR_BYTES: usize = 2 << 30;
+/// The largest CAR that `readCar`, `recordProof` and `verifyRecord` take. They copy it into wasm
+/// memory whole and index it, which takes up to about 2.8 times its size for a CAR of the smallest
+/// possible blocks: within WebAssembly's 4 GiB. Larger CARs go through the streaming functions.
+const MAX_WHOLE_CAR_BYTES: usize = 1 << 30;
+
+/// How much of a `Uint8Array` is copied into wasm memory at a time by the functions that feed a
+/// streaming reader: wasm memory holds what the reader keeps, never the caller's whole buffer.
+const FEED_SLICE: u32 = 1 << 20;
+
+/// Runs `feed` on `bytes` (a `Uint8Array` argument named `what`) one slice of at most
+/// [`FEED_SLICE`] bytes at a time, each copied into wasm memory in turn.
+fn feed_in_slices(
+    bytes: &JsValue,
+    what: &str,
+    mut feed: impl FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let Some(array) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("{what} must be a Uint8Array, not {}", type_name(bytes)),
+        ));
+    };
+    let len = array.length();
+    let mut start = 0;
+    while start < len {
+        let end = len.min(start.saturating_add(FEED_SLICE));
+        let slice: JsValue = array.subarray(start, end).into();
+        with_bytes(&slice, what, FEED_SLICE as usize, &mut feed)?;
+        start = end;
+    }
+    Ok(())
+}
 
 /// Reads a whole CAR: `{ roots, blocks }`, `blocks` a `Map` from CID string to a view of the block
 /// in `bytes` (no copy), in file order. Every block's hash is checked (`cid-mismatch`).
@@ -153,7 +184,7 @@ const MAX_CAR_BYTES: usize = 2 << 30;
 pub fn read_car(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let (roots, cids, offsets) = with_bytes(&bytes, "bytes", MAX_CAR_BYTES, |input| {
+    let (roots, cids, offsets) = with_bytes(&bytes, "bytes", MAX_WHOLE_CAR_BYTES, |input| {
         let base = input.as_ptr() as usize;
         let mut roots: Vec<Cid> = Vec::new();
         let mut cids = Vec::new();
@@ -163,6 +194,8 @@ pub fn read_car(
             match item {
                 CarItem::Header { roots: r } => roots.extend_from_slice(r),
                 CarItem::Block { cid, data } => {
+                    memory::reserve(&mut cids, CID_STRING_LEN)?;
+                    memory::reserve(&mut offsets, 2)?;
                     cid.write_string_bytes(&mut cids);
                     offsets.extend([(data.as_ptr() as usize - base) as u32, data.len() as u32]);
                 }
@@ -179,10 +212,6 @@ pub fn read_car(
     Ok(out.into())
 }
 
-/// How much of a whole-buffer CAR is copied into wasm memory at a time: `verifyRepo` streams the
-/// caller's buffer through the streaming verifier, so wasm memory holds the MST, not the CAR.
-const VERIFY_CHUNK: u32 = 1 << 20;
-
 /// Verifies a repository CAR (`com.atproto.sync.getRepo`) in full: every block hash, the commit
 /// (fields; `did` and signature with `key` when given), the MST's structure and canonical form,
 /// every record present and valid. Returns the commit's fields and every record in key order.
@@ -192,24 +221,10 @@ pub fn verify_repo(
     #[wasm_bindgen(unchecked_param_type = "VerifyRepoOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
     let options = verify_options(&options)?;
-    let Some(bytes) = car.dyn_ref::<js_sys::Uint8Array>() else {
-        return Err(Error::new(
-            Code::InvalidArgument,
-            format!("car must be a Uint8Array, not {}", type_name(&car)),
-        )
-        .into());
-    };
+    // The caller's buffer streamed through the streaming verifier: wasm memory holds the MST, not
+    // the CAR.
     let mut verifier = RepoStreamVerifier::new(options);
-    let len = bytes.length();
-    let mut start = 0;
-    while start < len {
-        let end = len.min(start.saturating_add(VERIFY_CHUNK));
-        let chunk: JsValue = bytes.subarray(start, end).into();
-        with_bytes(&chunk, "car", VERIFY_CHUNK as usize, |input| {
-            verifier.feed(input)
-        })?;
-        start = end;
-    }
+    feed_in_slices(&car, "car", |input| verifier.feed(input).map(|_| ()))?;
     verified_repo_to_js(verifier.finish()?)
 }
 
@@ -243,7 +258,7 @@ pub fn verify_record(
         Code::InvalidRecordKey,
     )?;
     let mut proof = Vec::new();
-    bytes_arg(&proof_car, "proofCar", MAX_CAR_BYTES, &mut proof)?;
+    bytes_arg(&proof_car, "proofCar", MAX_WHOLE_CAR_BYTES, &mut proof)?;
     let out = js_sys::Object::new();
     match repo::verify_record(&proof, &did, &key, &collection, &rkey)? {
         Some(found) => {
@@ -271,7 +286,7 @@ pub fn record_proof(
 ) -> Result<Vec<u8>, JsValue> {
     let collection = string_arg(&collection, "collection", 317, Code::InvalidNsid)?;
     let rkey = string_arg(&rkey, "rkey", 512, Code::InvalidRecordKey)?;
-    Ok(with_bytes(&car, "car", MAX_CAR_BYTES, |input| {
+    Ok(with_bytes(&car, "car", MAX_WHOLE_CAR_BYTES, |input| {
         repo::record_proof_car(input, &collection, &rkey)
     })?)
 }
@@ -307,7 +322,8 @@ impl RepoVerifier {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] chunk: JsValue,
     ) -> Result<JsValue, JsValue> {
         let verifier = self.0.as_mut().ok_or_else(finished)?;
-        let progress = with_bytes(&chunk, "chunk", MAX_CAR_BYTES, |input| verifier.feed(input))?;
+        feed_in_slices(&chunk, "chunk", |input| verifier.feed(input).map(|_| ()))?;
+        let progress = verifier.progress();
         progress_to_js(progress.blocks, progress.bytes)
     }
 
@@ -358,7 +374,7 @@ impl CarReader {
     ) -> Result<js_sys::Array, JsValue> {
         let blocks = js_sys::Array::new();
         let reader = &mut self.0;
-        with_bytes(&chunk, "chunk", MAX_CAR_BYTES, |input| {
+        feed_in_slices(&chunk, "chunk", |input| {
             reader.feed(input, |item| {
                 if let CarItem::Block { cid, data } = item {
                     let block = js_sys::Object::new();

@@ -25,9 +25,13 @@ let memory = null;
 let words = new Uint32Array(0);
 let bytes = new Uint8Array(0);
 
-/** Called once by the wasm side with its WebAssembly.Memory. */
+/**
+ * Called by the wasm side with its WebAssembly.Memory, once per instance: a fresh instance (see
+ * README, "Memory") hands over a new memory, and the views of the old one are dropped.
+ */
 export function setMemory(wasmMemory) {
   memory = wasmMemory;
+  bytes = new Uint8Array(0);
 }
 
 // Copying arguments in: the intrinsic TypedArray methods, which no subclass or user code can change.

@@ -5,6 +5,8 @@ use std::hash::BuildHasher;
 
 use crate::cid::Cid;
 use crate::keyed_hash::{KeyedHashBuilder, KeyedHashMap, KeyedHashSet};
+use crate::memory::out_of_memory;
+use crate::Result;
 
 /// Where verification code finds blocks by CID: a CAR's [`BlockMap`], or any map of owned blocks.
 pub trait BlockSource {
@@ -54,6 +56,16 @@ impl<'a> BlockMap<'a> {
         BlockMap {
             blocks: HashMap::with_capacity_and_hasher(capacity, KeyedHashBuilder::default()),
         }
+    }
+
+    /// [`with_capacity`](Self::with_capacity), or `limit-exceeded` if the memory cannot be had
+    /// (`capacity` comes from the input).
+    pub fn try_with_capacity(capacity: usize) -> Result<Self> {
+        let mut blocks = KeyedHashMap::default();
+        blocks
+            .try_reserve(capacity)
+            .map_err(|_| out_of_memory(capacity.saturating_mul(size_of::<(Cid, &[u8])>())))?;
+        Ok(BlockMap { blocks })
     }
 
     /// Stores `block` under `cid`, keeping the first block if the CID is already present.

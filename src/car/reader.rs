@@ -93,7 +93,7 @@ fn read_whole<'a>(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Res
             break;
         }
     }
-    let mut index = BlockMap::with_capacity(count);
+    let mut index = BlockMap::try_with_capacity(count)?;
     let roots = blocks.roots.clone();
     for block in blocks {
         let (cid, block) = block?;

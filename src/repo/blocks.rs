@@ -7,6 +7,7 @@ use crate::car::BlockSource;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 use crate::keyed_hash::KeyedHashMap;
+use crate::memory;
 use crate::mst::missing_node;
 
 /// A CAR's blocks sorted in one pass, as they are read (and hashed): the commit and every block
@@ -152,46 +153,57 @@ impl<'a> SortedBlocks<'a> {
     }
 
     /// Sorts one hash-checked block of an input that outlives `self` (kept blocks are borrowed).
-    pub(crate) fn add(&mut self, cid: Cid, data: &'a [u8]) {
+    /// Fails only when memory runs out.
+    pub(crate) fn add(&mut self, cid: Cid, data: &'a [u8]) -> Result<()> {
         if !self.is_kept(&cid, data) {
-            self.add_record(cid, data);
+            self.add_record(cid, data)
         } else if !self.index.contains_key(&cid) {
-            self.keep(cid, Kept::Borrowed(data));
+            self.keep(cid, Kept::Borrowed(data))
+        } else {
+            Ok(())
         }
     }
 
-    fn keep(&mut self, cid: Cid, at: Kept<'a>) {
+    fn keep(&mut self, cid: Cid, at: Kept<'a>) -> Result<()> {
         let block = KeptBlock {
             at,
             records_before: self.records.len(),
         };
+        memory::reserve(&mut self.kept, 1)?;
+        self.index
+            .try_reserve(1)
+            .map_err(|_| memory::out_of_memory(size_of::<(Cid, KeptBlock)>()))?;
         self.index.insert(cid, (self.kept.len(), block));
         self.kept.push((cid, block));
+        Ok(())
     }
 
     /// Sorts one hash-checked block whose bytes are about to go (kept blocks are copied).
-    pub(crate) fn add_copied(&mut self, cid: Cid, data: &[u8]) {
+    /// Fails only when memory runs out.
+    pub(crate) fn add_copied(&mut self, cid: Cid, data: &[u8]) -> Result<()> {
         if !self.is_kept(&cid, data) {
-            self.add_record(cid, data);
-            return;
+            return self.add_record(cid, data);
         }
         if self.index.contains_key(&cid) {
-            return;
+            return Ok(());
         }
         let fits = self
             .pages
             .last()
             .is_some_and(|page| page.capacity() - page.len() >= data.len());
         if !fits {
-            self.pages.push(Vec::with_capacity(data.len().max(PAGE)));
+            memory::reserve(&mut self.pages, 1)?;
+            self.pages
+                .push(memory::vec_with_capacity(data.len().max(PAGE))?);
         }
         let page = self.pages.len() - 1;
-        if let Some(copies) = self.pages.last_mut() {
-            let start = copies.len();
-            copies.extend_from_slice(data);
-            let end = copies.len();
-            self.keep(cid, Kept::Copied { page, start, end });
-        }
+        let Some(copies) = self.pages.last_mut() else {
+            return Ok(());
+        };
+        let start = copies.len();
+        copies.extend_from_slice(data);
+        let end = copies.len();
+        self.keep(cid, Kept::Copied { page, start, end })
     }
 
     /// Whether a block is kept: the commit, or shaped like an MST node.
@@ -199,14 +211,21 @@ impl<'a> SortedBlocks<'a> {
         self.commit == Some(*cid) || looks_like_mst_node(data)
     }
 
-    fn add_record(&mut self, cid: Cid, data: &[u8]) {
+    fn add_record(&mut self, cid: Cid, data: &[u8]) -> Result<()> {
         // A block seen twice is checked twice: rarer and cheaper than a lookup for every block.
         match check_record_block(data) {
-            Ok(()) => self.records.push(cid),
+            Ok(()) => {
+                memory::reserve(&mut self.records, 1)?;
+                self.records.push(cid);
+            }
             Err(error) => {
+                self.invalid
+                    .try_reserve(1)
+                    .map_err(|_| memory::out_of_memory(size_of::<(Cid, Code)>()))?;
                 self.invalid.insert(cid, error.code());
             }
         }
+        Ok(())
     }
 
     /// A kept block (the commit or an MST node).
@@ -252,7 +271,8 @@ impl<'a> SortedBlocks<'a> {
                 self.scans.set(self.scans.get() + 1);
                 return self.scan(cid);
             }
-            let index = self.record_index();
+            // Out of memory for the index: not found here; the check of the unfound reports it.
+            let index = self.record_index().ok()?;
             let found = index.binary_search_by(|(r, _)| by_digest(r, cid)).ok()?;
             index
                 .get(found)
@@ -265,9 +285,12 @@ impl<'a> SortedBlocks<'a> {
 
     /// The position of `cid` among the valid records read, by a scan of their first digest words.
     fn scan(&self, cid: &Cid) -> Option<usize> {
-        let words = self
-            .record_words
-            .get_or_init(|| self.records.iter().map(digest_word).collect());
+        if self.record_words.get().is_none() {
+            let mut words = memory::vec_with_capacity(self.records.len()).ok()?;
+            words.extend(self.records.iter().map(digest_word));
+            let _ = self.record_words.set(words);
+        }
+        let words = self.record_words.get()?;
         let word = digest_word(cid);
         for (position, &w) in words.iter().enumerate() {
             if w == word && self.records.get(position) == Some(cid) {
@@ -278,16 +301,19 @@ impl<'a> SortedBlocks<'a> {
     }
 
     /// The valid records read, sorted by digest, with their positions in file order.
-    fn record_index(&self) -> &[(Cid, Position)] {
-        self.record_index.get_or_init(|| {
-            let positions: Vec<(Cid, Position)> = self
-                .records
+    fn record_index(&self) -> Result<&[(Cid, Position)]> {
+        if let Some(index) = self.record_index.get() {
+            return Ok(index);
+        }
+        let mut positions = memory::vec_with_capacity(self.records.len())?;
+        positions.extend(
+            self.records
                 .iter()
                 .zip(0u32..)
-                .map(|(cid, position)| (*cid, position.to_le_bytes()))
-                .collect();
-            sort_by_digest(&positions)
-        })
+                .map(|(cid, position)| (*cid, position.to_le_bytes())),
+        );
+        let sorted = sort_by_digest(&positions)?;
+        Ok(self.record_index.get_or_init(|| sorted))
     }
 
     /// Why the MST node `cid` is not among the kept blocks: absent (`missing-block`), or present
@@ -318,15 +344,13 @@ impl<'a> SortedBlocks<'a> {
         if positions.is_empty() {
             return Ok(());
         }
-        let have = self.record_index();
+        let have = self.record_index()?;
         let cids = records.cids();
-        let want: Vec<(Cid, ())> = positions
-            .iter()
-            .filter_map(|&i| Some((*cids.get(i)?, ())))
-            .collect();
+        let mut want = memory::vec_with_capacity(positions.len())?;
+        want.extend(positions.iter().filter_map(|&i| Some((*cids.get(i)?, ()))));
         let mut have_iter = have.iter().peekable();
         let mut all_valid = true;
-        for (cid, _) in &sort_by_digest(&want) {
+        for (cid, _) in &sort_by_digest(&want)? {
             while have_iter
                 .next_if(|(h, _)| by_digest(h, cid).is_lt())
                 .is_some()
@@ -401,10 +425,11 @@ fn looks_like_mst_node(block: &[u8]) -> bool {
 /// (about one CID per bucket; SHA-256 output is uniform, and the scattered writes do not stall),
 /// then an insertion sort of each bucket (an ordinary sort for a large one: a digest ground into
 /// one bucket only makes that bucket an ordinary sort).
-fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
+fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Result<Vec<(Cid, T)>> {
     let bits = bucket_bits(cids.len());
     // `ends[b]`: first the start of bucket `b`, after the scatter its end.
-    let mut ends = vec![0u32; 1 << bits];
+    let mut ends = memory::vec_with_capacity(1 << bits)?;
+    ends.resize(1 << bits, 0u32);
     for (cid, _) in cids {
         if let Some(count) = ends.get_mut(bucket(cid, bits)) {
             *count += 1;
@@ -416,7 +441,8 @@ fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
         *slot = start;
         start += count;
     }
-    let mut sorted = cids.to_vec();
+    let mut sorted = memory::vec_with_capacity(cids.len())?;
+    sorted.extend_from_slice(cids);
     for item in cids {
         if let Some(at) = ends.get_mut(bucket(&item.0, bits)) {
             if let Some(slot) = sorted.get_mut(*at as usize) {
@@ -447,7 +473,7 @@ fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Vec<(Cid, T)> {
         }
         start = end as usize;
     }
-    sorted
+    Ok(sorted)
 }
 
 /// The first four bytes of a CID's digest.
@@ -508,8 +534,8 @@ mod tests {
         let items: Vec<(Cid, ())> = cids.iter().map(|c| (*c, ())).collect();
         let mut expected = items.clone();
         expected.sort_by(|a, b| by_digest(&a.0, &b.0));
-        assert_eq!(sort_by_digest(&items), expected);
-        assert_eq!(sort_by_digest::<()>(&[]), Vec::new());
+        assert_eq!(sort_by_digest(&items).unwrap(), expected);
+        assert_eq!(sort_by_digest::<()>(&[]).unwrap(), Vec::new());
     }
 
     #[test]
@@ -523,13 +549,13 @@ mod tests {
         let kept = Cid::for_drisl(&record);
         // The commit is kept (copied) even though it is also a valid record.
         blocks.set_commit(Some(kept));
-        blocks.add_copied(kept, &record);
+        blocks.add_copied(kept, &record).unwrap();
         assert_eq!(blocks.kept(&kept), Some(&record[..]));
 
         let list = |paths: &[&str], cids: &[Cid]| {
             let mut list = RecordList::default();
             for (path, cid) in paths.iter().zip(cids) {
-                list.push(path.as_bytes(), *cid);
+                list.push(path.as_bytes(), *cid).unwrap();
             }
             list.finish().unwrap()
         };
@@ -652,7 +678,7 @@ mod tests {
         let cids: Vec<Cid> = nodes.iter().map(|n| Cid::for_drisl(n)).collect();
         let mut blocks = SortedBlocks::default();
         for (cid, node) in cids.iter().zip(&nodes) {
-            blocks.add(*cid, node);
+            blocks.add(*cid, node).unwrap();
         }
         // In file order, backwards, strided, and with layers that do not match any pattern.
         let orders: [Vec<usize>; 3] = [
@@ -689,8 +715,8 @@ mod tests {
             })
             .collect();
         for (cid, block) in &stored {
-            blocks.add_copied(*cid, block);
-            blocks.add_copied(*cid, block); // a duplicate is kept once
+            blocks.add_copied(*cid, block).unwrap();
+            blocks.add_copied(*cid, block).unwrap(); // a duplicate is kept once
         }
         for (cid, block) in &stored {
             assert_eq!(blocks.kept(cid), Some(&block[..]));

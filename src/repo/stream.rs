@@ -59,12 +59,12 @@ impl RepoStreamVerifier {
     /// is spent and returns that error again.
     pub fn feed(&mut self, chunk: &[u8]) -> Result<StreamProgress> {
         let blocks = &mut self.blocks;
-        self.reader.feed(chunk, |item| {
-            match item {
-                CarItem::Header { roots } => blocks.set_commit(roots.first().copied()),
-                CarItem::Block { cid, data } => blocks.add_copied(cid, data),
+        self.reader.feed(chunk, |item| match item {
+            CarItem::Header { roots } => {
+                blocks.set_commit(roots.first().copied());
+                Ok(())
             }
-            Ok(())
+            CarItem::Block { cid, data } => blocks.add_copied(cid, data),
         })?;
         Ok(self.progress())
     }

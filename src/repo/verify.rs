@@ -9,6 +9,7 @@ use crate::cbor::{validate_with_limits, Limits};
 use crate::cid::{Cid, Codec};
 use crate::crypto::PublicKey;
 use crate::error::{Code, Error, Result};
+use crate::memory;
 use crate::mst::{walk_tree, Node, Tree, TreeVisitor};
 
 /// What [`verify_repo`] and [`RepoStreamVerifier`](super::RepoStreamVerifier) should require
@@ -89,11 +90,16 @@ impl RecordList {
         self.cids.len()
     }
 
-    /// Appends a record whose path is checked (so UTF-8: ASCII in fact).
-    pub(crate) fn push(&mut self, path: &[u8], cid: Cid) {
+    /// Appends a record whose path is checked (so UTF-8: ASCII in fact). Fails only when memory
+    /// runs out.
+    pub(crate) fn push(&mut self, path: &[u8], cid: Cid) -> Result<()> {
+        memory::reserve(&mut self.paths, path.len())?;
+        memory::reserve(&mut self.ends, 1)?;
+        memory::reserve(&mut self.cids, 1)?;
         crate::short_copy::extend(&mut self.paths, path);
         self.ends.push(self.paths.len());
         self.cids.push(cid);
+        Ok(())
     }
 
     pub(crate) fn finish(self) -> Result<RepoRecords> {
@@ -204,7 +210,7 @@ pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> 
     sorted.set_commit(roots.first().copied());
     for block in blocks {
         let (cid, data) = block?;
-        sorted.add(cid, data);
+        sorted.add(cid, data)?;
     }
     verify_sorted_blocks(&roots, sorted, options)
 }
@@ -322,10 +328,10 @@ impl TreeVisitor for RecordCollector<'_, '_> {
             None => (0, 0),
         };
         if !self.blocks.find_record(value, layer, hint) {
+            memory::reserve(&mut self.unfound, 1)?;
             self.unfound.push(self.records.len());
         }
-        self.records.push(key, *value);
-        Ok(())
+        self.records.push(key, *value)
     }
 
     fn exit_node(&mut self) -> Result<()> {

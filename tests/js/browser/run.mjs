@@ -1,7 +1,9 @@
-// Runs the package in headless Chromium (Debian's, driven by playwright-core): the browser entry
-// imported by a plain <script type="module">, and an app bundled by Vite. Serves the repository
-// root on 127.0.0.1. Prints "N passed, M failed" per page; exits non-zero on any failure.
+// Runs the package in headless Chromium (Debian's, driven by playwright-core) and headless Firefox
+// (Debian's firefox-esr, driven by geckodriver over WebDriver): the browser entry imported by a
+// plain <script type="module">, and an app bundled by Vite. Serves the repository root on
+// 127.0.0.1. Prints "N passed, M failed" per browser and page; exits non-zero on any failure.
 //   node tests/js/browser/run.mjs   (after scripts/build-pkg.sh; scripts/test.sh does both)
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
@@ -34,28 +36,83 @@ const server = createServer(async (req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-extensions'],
-});
+const PAGES = ['/tests/js/browser/plain.html', '/target/browser-vite/index.html'];
 let failed = 0;
-try {
-  for (const page of ['/tests/js/browser/plain.html', '/target/browser-vite/index.html']) {
-    const tab = await browser.newPage();
-    const errors = [];
-    tab.on('pageerror', (e) => errors.push(String(e)));
-    await tab.goto(base + page);
-    await tab.waitForFunction(() => window.__atproofResult !== undefined, null, { timeout: 60_000 });
-    const result = await tab.evaluate(() => window.__atproofResult);
-    result.failures.push(...errors);
-    for (const f of result.failures) console.error(`FAIL ${page}: ${f}`);
-    console.log(`chromium ${page}: ${result.passed} passed, ${result.failures.length} failed`);
-    if (result.failures.length > 0 || result.passed === 0) failed++;
-    await tab.close();
+function report(browserName, page, result) {
+  for (const f of result.failures) console.error(`FAIL ${browserName} ${page}: ${f}`);
+  console.log(`${browserName} ${page}: ${result.passed} passed, ${result.failures.length} failed`);
+  if (result.failures.length > 0 || result.passed === 0) failed++;
+}
+
+async function inChromium() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-extensions'],
+  });
+  try {
+    for (const page of PAGES) {
+      const tab = await browser.newPage();
+      const errors = [];
+      tab.on('pageerror', (e) => errors.push(String(e)));
+      await tab.goto(base + page);
+      await tab.waitForFunction(() => window.__atproofResult !== undefined, null, { timeout: 60_000 });
+      const result = await tab.evaluate(() => window.__atproofResult);
+      result.failures.push(...errors);
+      report('chromium', page, result);
+      await tab.close();
+    }
+  } finally {
+    await browser.close();
   }
+}
+
+/** The same pages in Firefox, through geckodriver's WebDriver HTTP API (no client library needed). */
+async function inFirefox() {
+  const port = 4400 + Math.floor(Math.random() * 500);
+  const driver = spawn(process.env.GECKODRIVER ?? 'geckodriver', ['--port', String(port), '--host', '127.0.0.1'], { stdio: 'ignore' });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const call = async (method, path, body) => {
+    const response = await fetch(endpoint + path, { method, headers: { 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+    const { value } = await response.json();
+    if (!response.ok) throw new Error(`WebDriver ${method} ${path}: ${value?.message ?? response.status}`);
+    return value;
+  };
+  try {
+    for (let i = 0; ; i++) {
+      try {
+        await call('GET', '/status');
+        break;
+      } catch (e) {
+        if (i > 100) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const { sessionId } = await call('POST', '/session', {
+      capabilities: { alwaysMatch: { 'moz:firefoxOptions': { binary: process.env.FIREFOX ?? '/usr/bin/firefox-esr', args: ['-headless'] } } },
+    });
+    try {
+      for (const page of PAGES) {
+        await call('POST', `/session/${sessionId}/url`, { url: base + page });
+        let result = null;
+        for (let waited = 0; result === null && waited < 60_000; waited += 200) {
+          result = await call('POST', `/session/${sessionId}/execute/sync`, { script: 'return window.__atproofResult ?? null', args: [] });
+          if (result === null) await new Promise((r) => setTimeout(r, 200));
+        }
+        report('firefox', page, result ?? { passed: 0, failures: ['no result within 60 s'] });
+      }
+    } finally {
+      await call('DELETE', `/session/${sessionId}`);
+    }
+  } finally {
+    driver.kill();
+  }
+}
+
+try {
+  await inChromium();
+  await inFirefox();
 } finally {
-  await browser.close();
   server.close();
 }
 process.exit(failed ? 1 : 0);

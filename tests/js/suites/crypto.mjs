@@ -1,7 +1,7 @@
 // Keys and signatures through the package: the interop signature vectors (high-S and DER negatives
 // included) with did:key and legacy multibase keys, sync and async; the W3C did:key vectors;
-// keypairs (determinism, low-S, high-S twins refused, import/export); WebCrypto signing where the
-// runtime has it; DID documents.
+// keypairs (determinism, low-S, high-S twins refused, import/export); WebCrypto signing (every
+// runtime has it); DID documents.
 import { bytesEqual, fromBase58, fromBase64, hex, rejectsCode, throwsCode, toHex } from './util.mjs';
 
 export const CURVE_ORDER = {
@@ -81,6 +81,9 @@ export default async function cryptoSuite(atproof, fixtures, check) {
   check('verifySignature refuses a truncated did:key', throwsCode(atproof, () => verifySignature('did:key:zQ3shqwJEJyMBsBXCWy', message, new Uint8Array(64)), 'unsupported-key-type') === true);
   check('verifySignatureAsync rejects a bad key', (await rejectsCode(atproof, verifySignatureAsync('nope', message, new Uint8Array(64)), 'invalid-multibase')) === true);
 
+  // Every runtime atproof supports has WebCrypto (browsers in a secure context, localhost
+  // included): its absence is a failure, not a reason to skip.
+  check('WebCrypto (crypto.subtle) is available', Boolean(globalThis.crypto?.subtle));
   if (globalThis.crypto?.subtle) {
     const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
     const signer = await atproof.webCryptoSigner(pair);
