@@ -36,3 +36,21 @@ export declare function verifyRepoStream(
   options?: import('./atproof.js').VerifyRepoOptions,
   onProgress?: (progress: import('./atproof.js').StreamProgress) => void,
 ): Promise<import('./atproof.js').VerifiedRepo>;
+
+/**
+ * A new instance of the whole API with a wasm memory of its own, from `module` (a
+ * WebAssembly.Module, or the bytes of atproof_bg.wasm), plus `release()`. WebAssembly memory grows
+ * to the peak of the largest call and never shrinks: run large jobs in an instance of their own and
+ * release it to give the memory back. After `release()` every call on the instance and on the
+ * objects it made throws `instance-released`. Needs the package's files as ES modules (Node, Deno,
+ * Bun, browsers without a bundler).
+ */
+export declare function createInstance(
+  module: WebAssembly.Module | BufferSource,
+): Promise<AtproofInstance>;
+
+/** An instance made by createInstance: the whole API, and release(). */
+export type AtproofInstance = Omit<typeof import('./index.js'), 'init' | 'initSync'> & {
+  /** Drops the instance and its wasm memory; every later call on it throws `instance-released`. */
+  release(): void;
+};

@@ -1,7 +1,7 @@
 // Streaming conveniences over the wasm classes CarReader and RepoVerifier: feed them from a
 // ReadableStream (fetch().body), a Response, or any (async) iterable of Uint8Array chunks, such as
-// a Node.js stream.
-import { CarReader, RepoVerifier } from './atproof.js';
+// a Node.js stream. Made for one instance's classes (core.js: the package's; createInstance: a
+// fresh instance's).
 
 async function* chunks(source) {
   if (source && typeof source.arrayBuffer === 'function' && source.body !== undefined) source = source.body; // Response
@@ -24,41 +24,46 @@ async function* chunks(source) {
   throw new TypeError('expected a ReadableStream, a Response or an iterable of Uint8Array chunks');
 }
 
-/**
- * Reads a CAR as it arrives, yielding `{ cid, bytes }` for each block (hash-checked) without
- * holding the whole file. `onRoots(roots)` is called once the header is read.
- */
-export async function* readCarStream(source, onRoots) {
-  const reader = new CarReader();
-  let rootsSeen = false;
-  try {
-    for await (const chunk of chunks(source)) {
-      const blocks = reader.push(chunk);
-      if (!rootsSeen && reader.roots !== undefined) {
-        rootsSeen = true;
-        onRoots?.(reader.roots);
+/** readCarStream and verifyRepoStream over the given CarReader and RepoVerifier classes. */
+export function makeStreams({ CarReader, RepoVerifier }) {
+  /**
+   * Reads a CAR as it arrives, yielding `{ cid, bytes }` for each block (hash-checked) without
+   * holding the whole file. `onRoots(roots)` is called once the header is read.
+   */
+  async function* readCarStream(source, onRoots) {
+    const reader = new CarReader();
+    let rootsSeen = false;
+    try {
+      for await (const chunk of chunks(source)) {
+        const blocks = reader.push(chunk);
+        if (!rootsSeen && reader.roots !== undefined) {
+          rootsSeen = true;
+          onRoots?.(reader.roots);
+        }
+        yield* blocks;
       }
-      yield* blocks;
+      reader.finish();
+    } finally {
+      reader.free();
     }
-    reader.finish();
-  } finally {
-    reader.free();
   }
-}
 
-/**
- * Verifies a repository CAR as it arrives (see RepoVerifier): calls `onProgress({ blocks, bytes })`
- * after each chunk, and resolves to what verifyRepo returns.
- */
-export async function verifyRepoStream(source, options, onProgress) {
-  const verifier = new RepoVerifier(options);
-  try {
-    for await (const chunk of chunks(source)) {
-      const progress = verifier.push(chunk);
-      onProgress?.(progress);
+  /**
+   * Verifies a repository CAR as it arrives (see RepoVerifier): calls `onProgress({ blocks, bytes })`
+   * after each chunk, and resolves to what verifyRepo returns.
+   */
+  async function verifyRepoStream(source, options, onProgress) {
+    const verifier = new RepoVerifier(options);
+    try {
+      for await (const chunk of chunks(source)) {
+        const progress = verifier.push(chunk);
+        onProgress?.(progress);
+      }
+      return verifier.finish();
+    } finally {
+      verifier.free();
     }
-    return verifier.finish();
-  } finally {
-    verifier.free();
   }
+
+  return { readCarStream, verifyRepoStream };
 }

@@ -16,6 +16,22 @@ wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sig
   pkg/atproof_bg.wasm -o pkg/atproof_bg.opt.wasm
 mv pkg/atproof_bg.opt.wasm pkg/atproof_bg.wasm
 
+# createInstance().release() (pkg-template/core.js) needs to drop a glue's instance: the glue keeps
+# it in module variables, and ES modules are never unloaded. Appended here: the glue has no such call.
+grep -q '^let wasmModule, wasmInstance, wasm;$' pkg/atproof.js \
+  || { echo "build-pkg: the wasm-bindgen glue no longer declares 'let wasmModule, wasmInstance, wasm;'" >&2; exit 1; }
+views=$(sed -nE 's/^let (cached[A-Za-z0-9]*Memory0) = null;$/\1 = null;/p' pkg/atproof.js | tr '\n' ' ')
+cat >> pkg/atproof.js <<JS
+
+// Added by scripts/build-pkg.sh for createInstance().release(): the instance, its memory and the
+// views of it become unreachable; \`standIn\` answers every later call. Under a symbol, not an export.
+initSync[Symbol.for('atproof.release')] = (standIn) => {
+    wasm = standIn;
+    wasmInstance = undefined;
+    ${views}
+};
+JS
+
 cp pkg-template/*.js pkg-template/*.d.ts pkg-template/README.md pkg/
 cp LICENSE-MIT LICENSE-APACHE pkg/
 # The JS classes of src/bindings/ are wasm-bindgen snippets (the glue imports them from a folder

@@ -66,6 +66,9 @@ step "package in Node (node:test)"
 # Files, not a directory: from Node 21 on a directory argument is read as a glob pattern.
 node --test tests/js/*.test.mjs
 
+step "package fuzzed as users call it (tests/js/fuzz.mjs, 20 s)"
+node tests/js/fuzz.mjs
+
 step "package in Deno"
 (cd tests/js && deno run --allow-read smoke.mjs)
 

@@ -67,6 +67,9 @@ codes! {
     /// A JS number that is an integer outside ±(2^53−1): it may already have lost precision (use a
     /// bigint for the full 64-bit range).
     UnsafeInteger => "unsafe-integer",
+    /// A call on an instance made by `createInstance` after its `release()` (raised by the JS
+    /// package, which owns instances).
+    InstanceReleased => "instance-released",
     // --- data model ---
     /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
     /// encoded in a way CBOR does not allow.

@@ -44,9 +44,10 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = "$link")]
     fn link(this: &JsCidLink) -> JsValue;
 
-    #[wasm_bindgen(js_name = setMemory)]
-    fn set_memory(memory: &JsValue);
+    #[wasm_bindgen(js_name = registerInstance)]
+    fn register_instance(memory: &JsValue) -> u32;
     fn materialize(
+        instance: u32,
         ops_address: usize,
         ascii_address: usize,
         ascii_len: usize,
@@ -60,28 +61,30 @@ extern "C" {
     #[wasm_bindgen(js_name = gatherBlocks)]
     fn gather_blocks(blocks: &JsValue, count: u32, max_block: usize, max_total: usize) -> f64;
     #[wasm_bindgen(js_name = copyBlocks)]
-    fn copy_blocks(address: usize, ends_address: usize) -> f64;
+    fn copy_blocks(instance: u32, address: usize, ends_address: usize) -> f64;
 }
 
 thread_local! {
-    /// Whether values.js has been handed the wasm memory yet.
-    static MEMORY_SHARED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This instance's id in values.js, once it has handed over its memory.
+    static INSTANCE: Cell<Option<u32>> = const { Cell::new(None) };
 }
 
-/// Hands values.js the wasm memory, once.
-pub(super) fn share_memory() {
-    if !MEMORY_SHARED.get() {
-        set_memory(&wasm_bindgen::memory());
-        MEMORY_SHARED.set(true);
-    }
+/// This instance's id in values.js, which every call that reads or writes wasm memory passes
+/// (values.js may serve several instances, each with its own memory and intern table).
+pub(super) fn instance() -> u32 {
+    INSTANCE.get().unwrap_or_else(|| {
+        let id = register_instance(&wasm_bindgen::memory());
+        INSTANCE.set(Some(id));
+        id
+    })
 }
 
 /// Builds the JS values of the finished tape: `count` of them, or one when `count` is None.
 /// Errs with the JS exception if JS code run while building (a setter on `Object.prototype`) threw.
 fn build(tape: &Tape, input: &[u8], count: Option<usize>) -> Result<JsValue, JsValue> {
-    share_memory();
     let count = count.map_or(-1, |n| i32::try_from(n).unwrap_or(i32::MAX));
     let value = materialize(
+        instance(),
         tape.ops.as_ptr() as usize,
         tape.ascii.as_ptr() as usize,
         tape.ascii.len(),
@@ -463,7 +466,6 @@ fn decode_many(
     blocks: &js_sys::Array,
     count: usize,
 ) -> Result<JsValue, JsValue> {
-    share_memory();
     let total = gather_blocks(
         blocks,
         count as u32,
@@ -490,7 +492,11 @@ fn decode_many(
     input.clear();
     memory::reserve(input, total)?;
     let mut ends: Vec<u32> = memory::vec_with_capacity(count)?;
-    let changed = copy_blocks(input.as_mut_ptr() as usize, ends.as_mut_ptr() as usize);
+    let changed = copy_blocks(
+        instance(),
+        input.as_mut_ptr() as usize,
+        ends.as_mut_ptr() as usize,
+    );
     if changed >= 0.0 {
         return Err(Error::new(
             Code::InvalidArgument,

@@ -96,6 +96,13 @@ fn type_name(value: &JsValue) -> String {
     }
 }
 
+/// The size of this instance's WebAssembly memory, in bytes: the peak of its largest call so far
+/// (wasm memory grows and never shrinks; `createInstance` makes a fresh instance to drop it).
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    (core::arch::wasm32::memory_size(0) * 65536) as f64
+}
+
 /// Capacity kept between calls; a larger buffer is given back after the call.
 const SCRATCH_KEEP: usize = 1 << 20;
 
@@ -105,11 +112,12 @@ extern "C" {
     /// (js-sys's `JsString::is_valid_utf16` makes one call per character).
     #[wasm_bindgen(js_name = isWellFormed)]
     fn is_well_formed(s: &js_sys::JsString) -> bool;
-    /// Copies the `Uint8Array` `value` to `address` if its length is at most `capacity`; returns
+    /// Copies the `Uint8Array` `value` to `address` in the memory of `instance` (see
+    /// [`data_model::instance`]) if its length is at most `capacity`; returns
     /// the length, or -1 if `value` is not a `Uint8Array`, -2 if its `length` lies (one call
     /// instead of three: `instanceof`, `length`, copy).
     #[wasm_bindgen(js_name = copyBytes)]
-    fn copy_bytes(value: &JsValue, address: usize, capacity: usize) -> f64;
+    fn copy_bytes(instance: u32, value: &JsValue, address: usize, capacity: usize) -> f64;
 }
 
 thread_local! {
@@ -141,12 +149,12 @@ fn with_bytes<T, E: From<Error>>(
 /// Copies a `Uint8Array` argument named `what` into `into` (replacing its contents), refusing
 /// other types and inputs over `max_len` bytes before copying anything.
 fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) -> Result<(), Error> {
-    data_model::share_memory();
+    let instance = data_model::instance();
     into.clear();
     // Copied into the buffer as it is; if it does not fit, once more after growing the buffer.
     for _ in 0..2 {
         let capacity = into.capacity().min(max_len);
-        let len = copy_bytes(value, into.as_mut_ptr() as usize, capacity);
+        let len = copy_bytes(instance, value, into.as_mut_ptr() as usize, capacity);
         if len == -1.0 {
             return Err(Error::new(
                 Code::InvalidArgument,

@@ -4,6 +4,9 @@
 // JS strings, the ASCII ones and the others (each decoded from UTF-8 once).
 // Map keys and other repeated short strings are interned: the wasm side numbers them, and this
 // module keeps the JS strings in `interned`, so each is decoded once per process, not per value.
+// Several wasm instances may share this module (createInstance() in the package makes more): each
+// registers its memory once and passes its id with every call, and the memory, its views and the
+// intern table in use are that instance's (see useInstance).
 
 /** A CID link in a decoded value (DRISL tag 42). `JSON.stringify` gives atproto JSON: {"$link": …}. */
 export class CidLink {
@@ -19,19 +22,48 @@ export class CidLink {
   }
 }
 
-const interned = [];
-
+/** Per wasm instance: its memory (weakly: a dropped instance's memory must be freed) and intern table. */
+const instances = [];
+let current = -1;
+let interned = [];
 let memory = null;
 let words = new Uint32Array(0);
 let bytes = new Uint8Array(0);
 
+/** Called once by each wasm instance with its WebAssembly.Memory; returns the instance's id. */
+export function registerInstance(wasmMemory) {
+  instances.push({ memory: new WeakRef(wasmMemory), interned: [] });
+  return instances.length - 1;
+}
+
 /**
- * Called by the wasm side with its WebAssembly.Memory, once per instance: a fresh instance (see
- * README, "Memory") hands over a new memory, and the views of the old one are dropped.
+ * Forgets a released instance's memory (createInstance().release() in the package): the views of it
+ * and its intern table are dropped, so that nothing here keeps the memory alive.
  */
-export function setMemory(wasmMemory) {
-  memory = wasmMemory;
-  bytes = new Uint8Array(0);
+export function forgetInstance(wasmMemory) {
+  for (const [id, instance] of instances.entries()) {
+    if (instance.memory.deref() === wasmMemory) {
+      instance.interned = [];
+      if (id === current) {
+        current = -1;
+        memory = null;
+        interned = [];
+        bytes = new Uint8Array(0);
+        words = new Uint32Array(0);
+        nodeBytes = null;
+      }
+    }
+  }
+}
+
+/** Makes instance `id`'s memory and intern table the ones in use. */
+function useInstance(id) {
+  if (id === current) return;
+  const instance = instances[id];
+  memory = instance.memory.deref();
+  interned = instance.interned;
+  bytes = new Uint8Array(0); // the views are remade from the new memory (refreshViews)
+  current = id;
 }
 
 // Copying arguments in: the intrinsic TypedArray methods, which no subclass or user code can change.
@@ -90,16 +122,19 @@ export function asciiString(view) {
 }
 
 /**
- * Copies the Uint8Array `value` to wasm memory at `address` if its length is at most `capacity`.
+ * Copies the Uint8Array `value` to the memory of wasm instance `instance` at `address` if its length
+ * is at most `capacity`.
  * Returns its length (copied or not), -1 if it is not a Uint8Array, -2 if its `length` is not its
  * real length. `length` is read as a property, as before: a subclass's getter runs and may throw.
  */
-export function copyBytes(value, address, capacity) {
+export function copyBytes(instance, value, address, capacity) {
   if (!(value instanceof Uint8Array)) return -1;
   const n = value.length;
   if (n !== byteLengthOf(value)) return -2;
   if (n <= capacity) {
-    refreshViews(); // the getter may have run code that grew the memory
+    // The getter may have run code that grew the memory, or called another instance.
+    useInstance(instance);
+    refreshViews();
     setBytes(bytes, value, address);
   }
   return n;
@@ -132,13 +167,15 @@ export function gatherBlocks(blocks, count, maxBlock, maxTotal) {
 }
 
 /**
- * decodeCborMany, second half: copies the gathered blocks one after the other to `address` and
+ * decodeCborMany, second half: copies the gathered blocks one after the other to `address` (in the
+ * memory of wasm instance `instance`) and
  * their end offsets (u32) to `endsAddress`. Returns -1, or the index of a block whose length changed
  * since gatherBlocks (code run by a later block's getter can detach an earlier block's buffer).
  */
-export function copyBlocks(address, endsAddress) {
+export function copyBlocks(instance, address, endsAddress) {
   const { list, lengths } = gathered;
   gathered = null;
+  useInstance(instance);
   refreshViews();
   let at = 0;
   const ends = endsAddress >>> 2;
@@ -159,14 +196,16 @@ const NULL = 0, TRUE = 1, FALSE = 2, INT32 = 3, INT53 = 4, INT64 = 5, STRING = 6
 let failure;
 
 /**
- * Builds `count` values (or one value when `count` is -1) from the tape at byte address
- * `opsAddress`; byte strings are copied out of the input copy at `inputAddress`. Returns undefined
+ * Builds `count` values (or one value when `count` is -1) from the tape at byte address `opsAddress`
+ * in the memory of wasm instance `instance`; byte strings are copied out of the input copy at
+ * `inputAddress`. Returns undefined
  * if JS code run while building (a setter on Object.prototype) threw: the wasm side then takes the
  * exception with takeFailure() and rethrows it after putting its buffers back, so that no exception
  * ever crosses the wasm frames.
  */
-export function materialize(opsAddress, asciiAddress, asciiLength, wideAddress, wideLength, inputAddress, count) {
+export function materialize(instance, opsAddress, asciiAddress, asciiLength, wideAddress, wideLength, inputAddress, count) {
   try {
+    useInstance(instance);
     refreshViews();
     // null: the ASCII strings are cut from wasm memory one by one (see cutsAscii)
     const text = cutsAscii(asciiLength) ? null : asciiLength === 0 ? '' : decodeAscii(asciiAddress, asciiLength);
@@ -192,6 +231,7 @@ export function takeFailure() {
 let ops = words, at = 0, text = '', asciiBase = 0, wide = '', input = 0;
 
 function build(opsAddress, asciiText, asciiAddress, wideText, inputAddress, count) {
+  const savedInstance = current;
   const savedOps = ops, savedAt = at, savedText = text, savedBase = asciiBase, savedWide = wide, savedInput = input;
   ops = words;
   at = opsAddress >>> 2;
@@ -205,7 +245,9 @@ function build(opsAddress, asciiText, asciiAddress, wideText, inputAddress, coun
     for (let i = 0; i < count; i++) values[i] = value();
     return values;
   } finally {
-    // A build run meanwhile may have grown the memory, detaching the views of the outer one.
+    // A build run meanwhile may have been another instance's, or grown the memory, detaching the
+    // views of the outer one.
+    useInstance(savedInstance);
     refreshViews();
     ops = savedOps.length === 0 ? words : savedOps;
     at = savedAt;

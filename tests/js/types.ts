@@ -35,7 +35,8 @@ console.log(wrong);
 import { decodeCbor, decodeCborMany, encodeCbor, cidForCbor, cidForValue, fromJson, toJson, validateCbor, CidLink } from 'atproof';
 import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoSigner, parseDidDocument } from 'atproof';
 import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
-import type { Signer, VerifiedRepo, DidDocumentInfo } from 'atproof';
+import { createInstance, wasmMemoryBytes } from 'atproof';
+import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance } from 'atproof';
 
 async function typed(bytes: Uint8Array, key: string) {
   const value: unknown = decodeCbor(bytes);
@@ -62,6 +63,10 @@ async function typed(bytes: Uint8Array, key: string) {
   verifier.push(bytes);
   const reader = new CarReader();
   const got: { cid: string; bytes: Uint8Array }[] = reader.push(bytes);
-  console.log(value, many, encoded, cids, json, ok, parsed, sig, webSigner, doc, roots, blocks.get('x'), streamed, cid, record, got, verifier.finish());
+  const job: AtproofInstance = await createInstance(bytes);
+  const jobRepo: VerifiedRepo = job.verifyRepo(bytes, {});
+  const size: number = job.wasmMemoryBytes() + wasmMemoryBytes();
+  job.release();
+  console.log(value, many, encoded, cids, json, ok, parsed, sig, webSigner, doc, roots, blocks.get('x'), streamed, cid, record, got, verifier.finish(), jobRepo, size);
 }
 console.log(typed);
