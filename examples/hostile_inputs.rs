@@ -20,7 +20,11 @@ use atproof::syntax::Tid;
 const RECORDS: u32 = 1_000_000;
 
 fn main() {
-    let folder = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "bench/data".into()));
+    let folder = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "bench/data".into()),
+    );
     std::fs::create_dir_all(&folder).unwrap();
 
     let keypair = Keypair::import(Algorithm::Es256k, &[9; 32]).unwrap();
@@ -55,5 +59,8 @@ fn main() {
     }
     let duplicates = writer.into_bytes();
     std::fs::write(folder.join("duplicates-1m.car"), &duplicates).unwrap();
-    println!("duplicates-1m.car: {} bytes, {RECORDS} copies of one block", duplicates.len());
+    println!(
+        "duplicates-1m.car: {} bytes, {RECORDS} copies of one block",
+        duplicates.len()
+    );
 }
