@@ -82,18 +82,7 @@ pub fn read_car_trusted<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarFi
 
 fn read_whole<'a>(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Result<CarFile<'a>> {
     let blocks = CarBlocks::new(bytes, limits, hashes)?;
-    // First pass: framing only, so the index is allocated once at its exact size. A framing
-    // error ends the count; the second pass reports it in file order, after earlier blocks.
-    let mut count = 0usize;
-    let mut pos = blocks.pos;
-    while let Ok(Some((_, next))) = next_frame(bytes, pos, limits) {
-        count += 1;
-        pos = next;
-        if count > limits.max_blocks {
-            break;
-        }
-    }
-    let mut index = BlockMap::try_with_capacity(count)?;
+    let mut index = BlockMap::try_with_capacity(count_sections(bytes, limits))?;
     let roots = blocks.roots.clone();
     for block in blocks {
         let (cid, block) = block?;
@@ -103,6 +92,25 @@ fn read_whole<'a>(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Res
         roots,
         blocks: index,
     })
+}
+
+/// How many sections follow the header of the CAR in `bytes` (at most `limits.max_blocks` + 1),
+/// by its framing alone (nothing is hashed or decoded): for allocating what a reader fills once, at
+/// its exact size. A framing error ends the count; the reader reports it in file order, after the
+/// blocks before it.
+pub fn count_sections(bytes: &[u8], limits: &CarLimits) -> usize {
+    let Ok(Some((_, mut pos))) = next_frame(bytes, 0, limits) else {
+        return 0;
+    };
+    let mut count = 0usize;
+    while let Ok(Some((_, next))) = next_frame(bytes, pos, limits) {
+        count += 1;
+        pos = next;
+        if count > limits.max_blocks {
+            break;
+        }
+    }
+    count
 }
 
 /// The blocks of a CAR held in one buffer, one after the other, hash-checked, borrowed from the
