@@ -325,6 +325,17 @@ const ops = {
     });
     check('readCarStream', input, streamed.ok === ours.ok && (ours.ok ? streamed.value.every((b) => bytesEqual(ours.value.blocks.get(b.cid), b.bytes)) : streamed.error.code === ours.error.code), `readCar ok=${ours.ok} ${ours.error?.code ?? ''}, readCarStream ok=${streamed.ok} ${streamed.error?.code ?? ''}`);
   },
+  async sha256Lanes() {
+    // The 4-lane SHA-256 (wasm only) against node:crypto: raw blocks of random lengths, several per
+    // CAR so that lanes refill at every phase; a byte of one of them altered half the time.
+    const sections = rawSections();
+    const target = sections[below(sections.length)];
+    const altered = chance(0.5) && target.bytes.length > 0;
+    if (altered) target.bytes[below(target.bytes.length)] ^= 1 << below(8);
+    const input = carOf(sections);
+    const ours = await call('sha256Lanes', input, () => atproof.readCar(input));
+    check('sha256Lanes', input, altered ? !ours.ok && ours.error.code === 'cid-mismatch' : ours.ok && ours.value.blocks.size === new Set(sections.map((x) => toHex(x.cidBytes))).size, `altered=${altered}, readCar ok=${ours.ok} ${ours.error?.code ?? ''}`);
+  },
   async verifyRepo() {
     const withKey = chance(0.5);
     const index = below(2);
@@ -364,17 +375,25 @@ const ops = {
   },
 };
 
-/** A CAR of raw blocks of random lengths and contents (the 4-lane SHA-256 fed every shape). */
-function rawBlockCar() {
-  const sections = Array.from({ length: 1 + below(9) }, () => {
+/** Raw blocks of random lengths and contents with their CIDs (hashed by node:crypto). */
+function rawSections() {
+  return Array.from({ length: 1 + below(9) }, () => {
     const bytes = Uint8Array.from({ length: chance(0.5) ? below(130) : below(5000) }, () => below(256));
     return { cidBytes: Uint8Array.from([1, 0x55, 0x12, 0x20, ...sha256(bytes)]), bytes };
   });
+}
+
+/** A CAR of the sections, the first one its root. */
+function carOf(sections) {
   const header = atcute.encode({ roots: [atcute.toCidLink({ bytes: sections[0].cidBytes })], version: 1 });
   const parts = [varint(header.length), header];
   for (const { cidBytes, bytes } of sections) parts.push(varint(36 + bytes.length), cidBytes, bytes);
   return Uint8Array.from(parts.flatMap((p) => Array.from(p)));
 }
+
+/** A CAR of raw blocks of random lengths and contents (the 4-lane SHA-256 fed every shape). */
+const rawBlockCar = () => carOf(rawSections());
+
 function varint(n) {
   const out = [];
   while (n >= 0x80) { out.push((n & 0x7f) | 0x80); n = Math.floor(n / 128); }
