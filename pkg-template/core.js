@@ -1,7 +1,9 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
-import { CarReader, RepoVerifier } from './atproof.js';
+import { CarReader, RepoVerifier, FirehoseState } from './atproof.js';
 import { makeStreams } from './streams.js';
+import { makeFirehose } from './firehose.js';
+import { makeSubscribe } from './subscribe.js';
 import { AtproofError } from '__BINDINGS__/error.js';
 import { CidLink, forgetInstance } from '__BINDINGS__/values.js';
 import { RepoRecords } from '__BINDINGS__/repo.js';
@@ -10,6 +12,8 @@ export * from './atproof.js';
 export { default as init } from './atproof.js';
 export { AtproofError, CidLink, RepoRecords };
 export const { readCarStream, verifyRepoStream } = makeStreams({ CarReader, RepoVerifier });
+export const FirehoseVerifier = makeFirehose({ FirehoseState });
+export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
 
 let instances = 0;
 
@@ -43,5 +47,7 @@ export async function createInstance(module) {
     initSync[Symbol.for('atproof.release')](releasedInstance);
     if (released !== undefined) forgetInstance(released);
   };
-  return Object.freeze({ ...api, ...makeStreams(glue), AtproofError, CidLink, RepoRecords, createInstance, release });
+  const FirehoseVerifier = makeFirehose(glue);
+  const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
+  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, AtproofError, CidLink, RepoRecords, createInstance, release });
 }

@@ -54,3 +54,52 @@ export type AtproofInstance = Omit<typeof import('./index.js'), 'init' | 'initSy
   /** Drops the instance and its wasm memory; every later call on it throws `instance-released`. */
   release(): void;
 };
+
+/**
+ * A whole event stream verified: each account's continuity (last rev and data root, in wasm
+ * memory), signing keys resolved with `resolveKey` and cached, a failed signature retried once
+ * with a freshly resolved key, `#identity` dropping the cached key.
+ */
+export declare class FirehoseVerifier {
+  constructor(options: {
+    /** The account's signing key (did:key), or a promise of it. */
+    resolveKey: (did: string) => string | Promise<string>;
+    /** Accounts tracked at most (the least recently seen are forgotten); default 1,000,000. */
+    maxAccounts?: number;
+    /** How far in the future a rev may be; default 300,000 (5 minutes). */
+    clockDriftMs?: number;
+  });
+  /** The number of accounts whose continuity is tracked. */
+  readonly accounts: number;
+  /** Verifies one frame (the bytes of one WebSocket message) against the stream so far. */
+  process(frame: Uint8Array): Promise<import('./atproof.js').FirehoseEvent>;
+  /** Frees the wasm state now. */
+  free(): void;
+}
+
+/** Options of subscribeRepos. */
+export interface SubscribeReposOptions {
+  /** The account's signing key (did:key), or a promise of it. */
+  resolveKey: (did: string) => string | Promise<string>;
+  /** Start after this seq (the server sends the events after it). */
+  cursor?: number;
+  /** A WebSocket constructor (Node 20 has none: pass the ws package's). */
+  WebSocket?: unknown;
+  /** Ends the iteration. */
+  signal?: AbortSignal;
+  maxAccounts?: number;
+  clockDriftMs?: number;
+  /** Messages waiting unread before the connection is closed and resumed later; default 1,000. */
+  highWaterMark?: number;
+  /** Reconnection backoff; default { initialMs: 250, maxMs: 30000 }. */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/**
+ * com.atproto.sync.subscribeRepos at `url`, every message verified by a FirehoseVerifier: its
+ * results in order, each exactly once, reconnecting from the last processed seq.
+ */
+export declare function subscribeRepos(
+  url: string,
+  options: SubscribeReposOptions,
+): AsyncGenerator<import('./atproof.js').FirehoseEvent, void, undefined>;

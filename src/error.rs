@@ -70,6 +70,32 @@ codes! {
     /// A call on an instance made by `createInstance` after its `release()` (raised by the JS
     /// package, which owns instances).
     InstanceReleased => "instance-released",
+    // --- firehose ---
+    /// An event-stream frame that is not a header map (`op`, and `t` for a message) followed by a
+    /// body map.
+    InvalidFrame => "invalid-frame",
+    /// An event body whose field is missing, of the wrong type or invalid (a bad DID, TID, path,
+    /// datetime, action), or whose ops are malformed (wrong shape, a path twice).
+    InvalidEvent => "invalid-event",
+    /// A `#commit` or `#sync` whose fields (`repo`/`did`, `rev`, `commit`) disagree with the signed
+    /// commit in its blocks.
+    CommitMismatch => "commit-mismatch",
+    /// A `#commit` with `tooBig` set: it cannot be verified.
+    CommitTooBig => "commit-too-big",
+    /// A `#commit` operation that disagrees with the tree: the new tree does not hold its `cid`, or
+    /// undoing it does not remove its `cid` or restore its `prev`.
+    OpMismatch => "op-mismatch",
+    /// A `#commit` whose blocks lack an MST node that verifying or inverting the operations needs.
+    InversionIncomplete => "inversion-incomplete",
+    /// Undoing a `#commit`'s operations does not give its `prevData`.
+    InversionMismatch => "inversion-mismatch",
+    /// A `#commit` whose `since` or `prevData` does not follow the account's last commit (the
+    /// `desync` status of a stream).
+    CommitDesync => "commit-desync",
+    /// A `#commit` or `#sync` whose rev lies in the future beyond the allowed clock drift.
+    RevInFuture => "rev-in-future",
+    /// An error frame from the server (`FutureCursor`, `ConsumerTooSlow`, …).
+    StreamError => "stream-error",
     // --- data model ---
     /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
     /// encoded in a way CBOR does not allow.

@@ -10,6 +10,7 @@
 //! - [`mst`]: the Merkle Search Tree: strict node decoding, verification walk, persistent trees,
 //!   diffs and proofs.
 //! - [`repo`]: commits, full repository verification (whole or streaming), record proofs, export.
+//! - [`firehose`]: event-stream frames, `#commit` verification with sync 1.1 inversion, `#sync`.
 //!
 //! `bindings` (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
@@ -19,6 +20,7 @@ pub mod cbor;
 pub mod cid;
 pub mod crypto;
 pub mod error;
+pub mod firehose;
 pub mod identity;
 pub mod keyed_hash;
 mod memory;

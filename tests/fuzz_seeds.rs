@@ -3,7 +3,7 @@
 //!
 //! Seeds: the small MST-only CARs of mst-test-suite and their node blocks, small signed
 //! repositories built with the tree builder (and their commits), record proofs cut from the
-//! reference repository, and CIDs in both forms.
+//! reference repository, CIDs in both forms, and the first frames of the reference event stream.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -92,6 +92,20 @@ fn write_fuzz_seeds() {
     for (cid, _) in read.blocks().iter().take(16) {
         write("cid", &format!("{cid}.bin"), &cid.to_bytes());
         write("cid", &format!("{cid}.txt"), cid.to_string().as_bytes());
+    }
+    let frames =
+        std::fs::read(root.join("tests/fixtures/generated/repo-1000-s1-k256.frames.bin")).unwrap();
+    let mut at = 0;
+    while at < frames.len() {
+        let len = u32::from_be_bytes(frames[at..at + 4].try_into().unwrap()) as usize;
+        if at < 40_000 {
+            write(
+                "firehose",
+                &format!("frame-{at}"),
+                &frames[at + 4..at + 4 + len],
+            );
+        }
+        at += 4 + len;
     }
     let raw = Cid::for_raw(b"raw");
     write("cid", "raw.bin", &raw.to_bytes());

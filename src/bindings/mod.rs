@@ -19,6 +19,7 @@
 
 pub mod crypto;
 pub mod data_model;
+pub mod firehose;
 pub mod repo;
 pub mod syntax;
 

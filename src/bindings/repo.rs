@@ -9,6 +9,7 @@
 use super::{bytes_arg, crypto::key_arg, set, string_arg, type_name, with_bytes};
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
+use crate::crypto::PublicKey;
 use crate::memory;
 use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
 use crate::{Code, Error};
@@ -65,7 +66,20 @@ export interface StreamProgress {
 }
 "#;
 
-fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
+/// A key argument that names its curve (a did:key or a multikey; not a bare legacy key).
+pub(super) fn one_key(value: &JsValue) -> Result<PublicKey, Error> {
+    let (text, keys) = key_arg(value)?;
+    match keys[..] {
+        [key] => Ok(key),
+        _ => Err(Error::new(
+            Code::UnsupportedKeyType,
+            format!("the key {text} names no curve: pass its did:key"),
+        )),
+    }
+}
+
+/// `options[key]`, or undefined when `options` is undefined or null.
+pub(super) fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
     if options.is_undefined() || options.is_null() {
         return Ok(JsValue::UNDEFINED);
     }
@@ -102,16 +116,7 @@ fn verify_options(options: &JsValue) -> Result<VerifyOptions, Error> {
     let key = if key.is_undefined() {
         None
     } else {
-        let (text, keys) = key_arg(&key)?;
-        match keys[..] {
-            [key] => Some(key),
-            _ => {
-                return Err(Error::new(
-                    Code::UnsupportedKeyType,
-                    format!("the key {text} names no curve: pass its did:key"),
-                ))
-            }
-        }
+        Some(one_key(&key)?)
     };
     Ok(VerifyOptions {
         did,

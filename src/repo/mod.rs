@@ -42,6 +42,7 @@ pub use commit::{Commit, SignedCommit, UnsignedCommit, COMMIT_VERSION, SIGNATURE
 pub use export::{record_proof_car, write_repo_car};
 pub use path::{ensure_valid_repo_path, split_repo_path};
 pub use stream::{RepoStreamVerifier, StreamProgress};
+pub(crate) use verify::check_record_block;
 pub use verify::{
     verify_record, verify_repo, ProvenRecord, RecordEntry, RepoRecords, VerifiedRepo, VerifyOptions,
 };

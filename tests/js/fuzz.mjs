@@ -87,7 +87,7 @@ function parseCar(car) {
   } catch {
     return null;
   }
-  if (at + length > car.length || !Array.isArray(header?.roots) || header.version !== 1) return null;
+  if (at + length > car.length || !Array.isArray(header?.roots) || header.version !== 1 || !header.roots.every(atcute.isCidLink)) return null;
   const roots = header.roots.map((r) => cidString(r.bytes));
   at += length;
   const blocks = [];
@@ -143,6 +143,9 @@ for (const [i, car] of repoCars.entries()) {
   }
   proofs.push({ car: atproof.recordProof(car, 'app.bsky.feed.post', '2222222222222'), collection: 'app.bsky.feed.post', rkey: '2222222222222', did: repoMeta[i].did, key: repoMeta[i].signingKey });
 }
+const streamBin = await fixtures.bytes('generated/repo-1000-s1-k256.frames.bin');
+const streamMeta = await fixtures.json('generated/repo-1000-s1-k256.frames.json');
+const frames = streamMeta.frames.slice(0, 60).map((f) => streamBin.subarray(f.offset, f.offset + f.length));
 const signing = atproof.Keypair.import('k256', new Uint8Array(32).fill(7));
 const didDocument = {
   '@context': ['https://www.w3.org/ns/did/v1'],
@@ -349,6 +352,27 @@ const ops = {
     const car = parseCar(input);
     const byCid = new Map(car?.blocks.map((b) => [b.cid, b.bytes]));
     check('verifyRepo', input, car !== null && byCid.has(whole.value.commit) && [...whole.value.records].every((r) => byCid.has(r.cid)) && whole.value.signatureVerified === withKey, 'a record or the commit is not in the CAR, or the signature flag is wrong');
+  },
+  async firehose() {
+    const source = pick(frames);
+    const input = chance(0.2) ? source : mutate(source, frames);
+    const decoded = await call('decodeFrame', input, () => atproof.decodeFrame(input));
+    if (decoded.ok) {
+      let header, body, rest;
+      try {
+        [header, rest] = atcute.decodeFirst(input);
+        [body, rest] = atcute.decodeFirst(rest);
+      } catch (e) {
+        return check('decodeFrame', input, false, `accepted, but @atcute/cbor cannot read its two objects: ${e}`);
+      }
+      check('decodeFrame', input, rest.length === 0 && header.op === decoded.value.header.op && same(body, decoded.value.body), 'differs from @atcute/cbor');
+    }
+    const verified = await call('verifyCommit', input, () => atproof.verifyCommit(input, { key: streamMeta.signingKey }));
+    if (!verified.ok) return;
+    const v = verified.value;
+    const body = atcute.decodeFirst(atcute.decodeFirst(input)[1])[0];
+    const recordsHash = v.ops.every((op) => op.action === 'delete' ? op.record === undefined : cidString(Uint8Array.from([1, 0x71, 0x12, 0x20, ...sha256(op.record)])) === op.cid);
+    check('verifyCommit', input, decoded.ok && v.repo === body.repo && v.rev === body.rev && v.commit === cidString(body.commit.bytes) && v.ops.length === body.ops.length && recordsHash, 'fields or records differ from the frame');
   },
   async verifyRecord() {
     const proof = pick(proofs);

@@ -35,8 +35,8 @@ console.log(wrong);
 import { decodeCbor, decodeCborMany, encodeCbor, cidForCbor, cidForValue, fromJson, toJson, validateCbor, CidLink } from 'atproof';
 import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoSigner, parseDidDocument } from 'atproof';
 import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
-import { createInstance, wasmMemoryBytes } from 'atproof';
-import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance } from 'atproof';
+import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier } from 'atproof';
+import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent } from 'atproof';
 
 async function typed(bytes: Uint8Array, key: string) {
   const value: unknown = decodeCbor(bytes);
@@ -67,6 +67,15 @@ async function typed(bytes: Uint8Array, key: string) {
   const jobRepo: VerifiedRepo = job.verifyRepo(bytes, {});
   const size: number = job.wasmMemoryBytes() + wasmMemoryBytes();
   job.release();
+  const frame: DecodedFrame = decodeFrame(bytes);
+  const verifiedCommit: VerifiedCommit = verifyCommit(bytes, { key, prevData: 'bafy', decodeRecords: true });
+  const firstOp: CommitOp | undefined = verifiedCommit.ops[0];
+  const synced: { did: string; data: string } = verifySync(bytes, { key });
+  const firehose = new FirehoseVerifier({ resolveKey: async (did: string) => did, maxAccounts: 10, clockDriftMs: 1000 });
+  const event: FirehoseEvent = await firehose.process(bytes);
+  const status: 'valid' | 'invalid' | 'desync' | 'ignored' = event.status;
+  firehose.free();
+  console.log(frame.header.op, frame.header.t, frame.unknown, verifiedCommit.inverted, firstOp?.action, synced.did, status, event.error?.code, firehose.accounts);
   console.log(value, many, encoded, cids, json, ok, parsed, sig, webSigner, doc, roots, blocks.get('x'), streamed, cid, record, got, verifier.finish(), jobRepo, size);
 }
 console.log(typed);

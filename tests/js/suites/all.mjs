@@ -4,5 +4,6 @@ import dataModel from './data-model.mjs';
 import crypto from './crypto.mjs';
 import repo from './repo.mjs';
 import state from './state.mjs';
+import firehose from './firehose.mjs';
 
-export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state };
+export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state, firehose };

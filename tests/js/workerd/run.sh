@@ -20,6 +20,8 @@ const mainWorker :Workerd.Worker = (
     (name = "core.js", esModule = embed "pkg/core.js"),
     (name = "atproof.js", esModule = embed "pkg/atproof.js"),
     (name = "streams.js", esModule = embed "pkg/streams.js"),
+    (name = "firehose.js", esModule = embed "pkg/firehose.js"),
+    (name = "subscribe.js", esModule = embed "pkg/subscribe.js"),
 $snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
   ],

@@ -1,0 +1,309 @@
+//! The event stream for JavaScript: `decodeFrame`, `verifyCommit`, `verifySync`.
+
+use super::data_model::decode_to_js;
+use super::repo::{get, one_key};
+use super::{set, string_arg, with_bytes};
+use crate::cbor::Limits;
+use crate::cid::Cid;
+use crate::firehose::{self, Event, StreamVerifier, VerifiedCommit, MAX_FRAME_SIZE};
+use crate::{Code, Error};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r##"
+/** A decoded event-stream frame. */
+export interface DecodedFrame {
+  /** The header: `op` 1 for a message (with its type `t`, e.g. "#commit"), -1 for an error. */
+  header: { op: number; t?: string };
+  /** The body, decoded (blocks as Uint8Array, CIDs as CidLink). */
+  body: Record<string, unknown>;
+  /** True for an unknown `op` or `t`: the spec says to ignore such frames. */
+  unknown: boolean;
+}
+/** A record operation of a verified #commit. */
+export interface CommitOp {
+  action: 'create' | 'update' | 'delete';
+  /** "collection/rkey". */
+  path: string;
+  /** The new record's CID, null for a delete. */
+  cid: string | null;
+  /** The previous record's CID (updates and deletes), or null. */
+  prev: string | null;
+  /** The record (create, update): its bytes, or its value with `{ decodeRecords: true }`. */
+  record?: unknown;
+}
+/** A verified #commit. */
+export interface VerifiedCommit {
+  repo: string;
+  rev: string;
+  since: string | null;
+  commit: string;
+  data: string;
+  /** The MST root the ops were inverted back to, or null (a pre-sync-1.1 event without prevData). */
+  prevData: string | null;
+  ops: CommitOp[];
+  /** Whether the ops were inverted back to prevData: false only for a frame without prevData. */
+  inverted: boolean;
+}
+/** What FirehoseVerifier.process (and FirehoseState.process) says of one frame. */
+export interface FirehoseEvent {
+  /** The event's sequence number (undefined for #info, error and unknown frames). */
+  seq?: number;
+  /** "#commit", "#sync", "#identity", "#account", "#info", "error" or "unknown". */
+  type: string;
+  /** The account the event is about, if any. */
+  did?: string;
+  /** valid; invalid (drop it); desync (continuity broken: resync the account); ignored (stale, #info, unknown). */
+  status: 'valid' | 'invalid' | 'desync' | 'ignored';
+  /** Why it is invalid or desync. */
+  error?: Error & { code: string };
+  /** A verified #commit (ops without records). */
+  commit?: VerifiedCommit;
+  /** Whether the commit was checked against the account's previous one (false the first time). */
+  continuity: boolean;
+  /** Whether the seq was not above the last valid event's. */
+  seqRegression: boolean;
+}
+/** Options of verifyCommit. */
+export interface VerifyCommitOptions {
+  /** The account's signing key (did:key). */
+  key: string;
+  /** The MST root the commit must follow (the previous commit's data), instead of the frame's prevData. */
+  prevData?: string;
+  /** Give each op's record decoded instead of as bytes. */
+  decodeRecords?: boolean;
+}
+"##;
+
+fn js_cid(cid: Option<Cid>) -> JsValue {
+    cid.map_or(JsValue::NULL, |cid| cid.to_string().into())
+}
+
+/// Decodes one event-stream frame (the bytes of one WebSocket message): `{ header, body, unknown }`.
+/// The body's fields are checked for the type the header names (`#commit`, `#sync`, `#identity`,
+/// `#account`, `#info`, error frames); an unknown `op` or `t` is decoded and flagged.
+#[wasm_bindgen(js_name = decodeFrame, unchecked_return_type = "DecodedFrame")]
+pub fn decode_frame(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+) -> Result<JsValue, JsValue> {
+    with_bytes(&bytes, "frame", MAX_FRAME_SIZE, |input| {
+        let frame = firehose::decode_frame(input)?;
+        let header = js_sys::Object::new();
+        set(&header, "op", &(frame.op as f64).into())?;
+        if let Some(t) = frame.t {
+            set(&header, "t", &t.into())?;
+        }
+        let out = js_sys::Object::new();
+        set(&out, "header", &header)?;
+        set(&out, "body", &decode_to_js(frame.body, Limits::DEFAULT)?)?;
+        set(
+            &out,
+            "unknown",
+            &matches!(frame.event, Event::Unknown).into(),
+        )?;
+        Ok(out.into())
+    })
+}
+
+/// The frame argument of verifyCommit and verifySync, decoded.
+fn with_frame<T>(
+    frame: &JsValue,
+    f: impl FnOnce(firehose::Frame<'_>) -> Result<T, JsValue>,
+) -> Result<T, JsValue> {
+    with_bytes(frame, "frame", MAX_FRAME_SIZE, |input| {
+        f(firehose::decode_frame(input)?)
+    })
+}
+
+fn wrong_type(expected: &str) -> JsValue {
+    Error::new(
+        Code::InvalidArgument,
+        format!("the frame is not a {expected} event"),
+    )
+    .into()
+}
+
+/// Verifies a `#commit` frame on its own: every block hash, the signature with `key`, the
+/// commit's fields against the body, the ops against the new tree, and sync 1.1 inversion back to
+/// `prevData` (the option's, else the frame's).
+#[wasm_bindgen(js_name = verifyCommit, unchecked_return_type = "VerifiedCommit")]
+pub fn verify_commit(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] frame: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "VerifyCommitOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let key = one_key(&get(&options, "key")?)?;
+    let prev_data = get(&options, "prevData")?;
+    let prev_data = if prev_data.is_undefined() {
+        None
+    } else {
+        Some(Cid::parse(&string_arg(
+            &prev_data,
+            "options.prevData",
+            256,
+            Code::InvalidCid,
+        )?)?)
+    };
+    let decode_records = get(&options, "decodeRecords")?.is_truthy();
+    with_frame(&frame, |frame| {
+        let Event::Commit(event) = &frame.event else {
+            return Err(wrong_type("#commit"));
+        };
+        let verified = firehose::verify_commit(event, &key, prev_data)?;
+        commit_to_js(&verified, Some(decode_records))
+    })
+}
+
+/// The JS object of a verified commit; with `records` (whether to decode them), each op's record.
+fn commit_to_js(verified: &VerifiedCommit<'_>, records: Option<bool>) -> Result<JsValue, JsValue> {
+    let ops = js_sys::Array::new();
+    for (op, record) in verified.ops.iter().zip(&verified.records) {
+        let out = js_sys::Object::new();
+        set(&out, "action", &op.action.as_str().into())?;
+        set(&out, "path", &op.path.into())?;
+        set(&out, "cid", &js_cid(op.cid))?;
+        set(&out, "prev", &js_cid(op.prev))?;
+        if let (Some(record), Some(decode)) = (record, records) {
+            let value = if decode {
+                decode_to_js(record, Limits::RECORD)?
+            } else {
+                js_sys::Uint8Array::from(*record).into()
+            };
+            set(&out, "record", &value)?;
+        }
+        ops.push(&out);
+    }
+    let out = js_sys::Object::new();
+    set(&out, "repo", &verified.repo.into())?;
+    set(&out, "rev", &verified.rev.into())?;
+    set(
+        &out,
+        "since",
+        &verified.since.map_or(JsValue::NULL, Into::into),
+    )?;
+    set(&out, "commit", &verified.commit.to_string().into())?;
+    set(&out, "data", &verified.data.to_string().into())?;
+    set(&out, "prevData", &js_cid(verified.prev_data))?;
+    set(&out, "ops", &ops)?;
+    set(&out, "inverted", &verified.inverted.into())?;
+    Ok(out.into())
+}
+
+/// Verifies a `#sync` frame: its CAR's first root is a valid commit signed by `key`, for the
+/// frame's `did` and `rev`. Returns `{ did, rev, commit, data }`.
+#[wasm_bindgen(js_name = verifySync, unchecked_return_type = "{ did: string; rev: string; commit: string; data: string }")]
+pub fn verify_sync(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] frame: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ key: string }")] options: JsValue,
+) -> Result<JsValue, JsValue> {
+    let key = one_key(&get(&options, "key")?)?;
+    with_frame(&frame, |frame| {
+        let Event::Sync(event) = &frame.event else {
+            return Err(wrong_type("#sync"));
+        };
+        let verified = firehose::verify_sync(event, &key)?;
+        let out = js_sys::Object::new();
+        set(&out, "did", &verified.did.into())?;
+        set(&out, "rev", &verified.rev.into())?;
+        set(&out, "commit", &verified.commit.to_string().into())?;
+        set(&out, "data", &verified.data.to_string().into())?;
+        Ok(out.into())
+    })
+}
+
+/// The state underneath `FirehoseVerifier`: each account's continuity (last rev and data root) in
+/// wasm memory. `FirehoseVerifier` resolves keys and calls it; use it directly to manage keys
+/// yourself.
+#[wasm_bindgen]
+pub struct FirehoseState(StreamVerifier);
+
+#[wasm_bindgen]
+impl FirehoseState {
+    /// Tracks at most `maxAccounts` accounts (the least recently seen are forgotten) and refuses
+    /// revs more than `clockDriftMs` in the future.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(js_name = maxAccounts)] max_accounts: JsValue,
+        #[wasm_bindgen(js_name = clockDriftMs)] clock_drift_ms: JsValue,
+    ) -> Result<FirehoseState, JsValue> {
+        let number = |value: &JsValue, what: &str| match value.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Ok(n),
+            _ => Err(Error::new(
+                Code::InvalidArgument,
+                format!("{what} must be a non-negative integer"),
+            )),
+        };
+        let max_accounts = number(&max_accounts, "maxAccounts")?;
+        let clock_drift_ms = number(&clock_drift_ms, "clockDriftMs")?;
+        Ok(FirehoseState(StreamVerifier::new(
+            max_accounts.min(u32::MAX as f64) as usize,
+            (clock_drift_ms * 1000.0).min(u64::MAX as f64) as u64,
+        )))
+    }
+
+    /// The number of accounts tracked.
+    #[wasm_bindgen(getter)]
+    pub fn accounts(&self) -> f64 {
+        self.0.accounts() as f64
+    }
+
+    /// The DID whose key `frame` needs (a `#commit` or `#sync`), or undefined; throws if the frame
+    /// does not decode.
+    #[wasm_bindgen(js_name = accountOf, unchecked_return_type = "string | undefined")]
+    pub fn account_of(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] frame: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        with_bytes(&frame, "frame", MAX_FRAME_SIZE, |input| {
+            Ok(StreamVerifier::needs_key(input)?.map_or(JsValue::UNDEFINED, JsValue::from))
+        })
+    }
+
+    /// Processes one frame with the account's key (a did:key; needed for `#commit` and `#sync`)
+    /// at `nowMs`: `{ seq, type, did, status, error?, commit?, continuity, seqRegression }`.
+    #[wasm_bindgen(unchecked_return_type = "FirehoseEvent")]
+    pub fn process(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] frame: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] key: JsValue,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let key = if key.is_undefined() || key.is_null() {
+            None
+        } else {
+            Some(one_key(&key)?)
+        };
+        let now_micros = if now_ms.is_finite() && now_ms > 0.0 {
+            (now_ms * 1000.0) as u64
+        } else {
+            0
+        };
+        let state = &mut self.0;
+        with_bytes(&frame, "frame", MAX_FRAME_SIZE, |input| {
+            let processed = state.process(input, key.as_ref(), now_micros)?;
+            let out = js_sys::Object::new();
+            set(
+                &out,
+                "seq",
+                &processed
+                    .seq
+                    .map_or(JsValue::UNDEFINED, |s| (s as f64).into()),
+            )?;
+            set(&out, "type", &processed.kind.into())?;
+            set(
+                &out,
+                "did",
+                &processed.did.map_or(JsValue::UNDEFINED, JsValue::from),
+            )?;
+            set(&out, "status", &processed.status.as_str().into())?;
+            if let Some(error) = processed.error {
+                set(&out, "error", &error.into())?;
+            }
+            if let Some(commit) = processed.commit {
+                set(&out, "commit", &commit_to_js(&commit, None)?)?;
+            }
+            set(&out, "continuity", &processed.continuity.into())?;
+            set(&out, "seqRegression", &processed.seq_regression.into())?;
+            Ok(out.into())
+        })
+    }
+}

@@ -1,0 +1,332 @@
+//! A whole event stream: per-account continuity on top of the stateless checks.
+
+use super::frame::{decode_frame, Event};
+use super::verify::{verify_commit, verify_sync, VerifiedCommit};
+use crate::cid::{sha256, Cid};
+use crate::crypto::PublicKey;
+use crate::error::{Code, Error, Result};
+use crate::keyed_hash::KeyedHashMap;
+use crate::syntax::Tid;
+
+/// What a consumer should do with an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Verified, and (for a commit) following the account's last one.
+    Valid,
+    /// Failed a check: drop it.
+    Invalid,
+    /// Verified, but `since` or `prevData` do not follow the account's last commit: the consumer
+    /// missed something and should resynchronize the account (the state follows the new commit).
+    Desync,
+    /// Nothing to verify or stale: an `#info`, an unknown type, a commit or sync whose rev is not
+    /// above the account's last.
+    Ignored,
+}
+
+impl Status {
+    /// `valid`, `invalid`, `desync` or `ignored`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Desync => "desync",
+            Status::Ignored => "ignored",
+        }
+    }
+}
+
+/// The continuity state kept per account: 48 bytes, plus the table's own (see README).
+#[derive(Clone, Copy, Debug)]
+struct Account {
+    /// The last accepted commit's rev.
+    rev: Tid,
+    /// The last accepted commit's MST root digest (always a DRISL CID).
+    data: [u8; 32],
+    /// When the account was last seen, in events processed, for forgetting the least recent.
+    seen: u64,
+}
+
+/// The outcome of one event.
+#[derive(Clone, Debug)]
+pub struct Processed<'a> {
+    /// The event's sequence number, if it has one.
+    pub seq: Option<i64>,
+    /// `#commit`, `#sync`, … (`error` for an error frame, `unknown` for an unknown one).
+    pub kind: &'a str,
+    /// The account, if the event names one.
+    pub did: Option<&'a str>,
+    /// What to do with it.
+    pub status: Status,
+    /// Why it is invalid or desynchronized.
+    pub error: Option<Error>,
+    /// For a `#commit` that verified: what it holds.
+    pub commit: Option<VerifiedCommit<'a>>,
+    /// Whether the commit was checked against the account's previous one (false the first time
+    /// an account is seen, or after it was forgotten).
+    pub continuity: bool,
+    /// Whether the sequence number was not above the previous event's.
+    pub seq_regression: bool,
+}
+
+/// Per-account continuity over a stream of frames: the state a relay or an app view keeps.
+///
+/// Keys are not resolved here: [`StreamVerifier::process`] takes the account's key when the event
+/// needs one, and [`StreamVerifier::needs_key`] tells which account's.
+#[derive(Debug)]
+pub struct StreamVerifier {
+    accounts: KeyedHashMap<[u8; 32], Account>,
+    max_accounts: usize,
+    clock_drift_micros: u64,
+    events: u64,
+    last_seq: Option<i64>,
+}
+
+/// The table key of an account: SHA-256 of its DID (fixed size whatever the DID's length).
+fn account_key(did: &str) -> [u8; 32] {
+    sha256(did.as_bytes())
+}
+
+impl StreamVerifier {
+    /// A verifier that tracks at most `max_accounts` accounts (the least recently seen are
+    /// forgotten) and refuses revs more than `clock_drift_micros` in the future.
+    pub fn new(max_accounts: usize, clock_drift_micros: u64) -> StreamVerifier {
+        StreamVerifier {
+            accounts: KeyedHashMap::default(),
+            max_accounts: max_accounts.max(1),
+            clock_drift_micros,
+            events: 0,
+            last_seq: None,
+        }
+    }
+
+    /// The number of accounts tracked.
+    pub fn accounts(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// The account whose key `frame` needs to be verified (a `#commit` or `#sync`), if any;
+    /// errors if the frame does not decode.
+    pub fn needs_key(frame: &[u8]) -> Result<Option<String>> {
+        Ok(match decode_frame(frame)?.event {
+            Event::Commit(e) => Some(e.repo.to_owned()),
+            Event::Sync(e) => Some(e.did.to_owned()),
+            _ => None,
+        })
+    }
+
+    /// Processes one frame at time `now_micros` (since the UNIX epoch) with the account's `key`
+    /// (needed for `#commit` and `#sync`: without it they are invalid). The state changes only
+    /// for a verified commit or sync, so a frame whose signature failed can be processed again
+    /// with a fresh key.
+    pub fn process<'a>(
+        &mut self,
+        frame: &'a [u8],
+        key: Option<&PublicKey>,
+        now_micros: u64,
+    ) -> Result<Processed<'a>> {
+        let processed = self.process_frame(frame, key, now_micros)?;
+        // An invalid event does not move the sequence on: the same frame may come again (with a
+        // fresh key) without being reported as a regression.
+        if let (Some(seq), false) = (processed.seq, processed.status == Status::Invalid) {
+            self.last_seq = Some(self.last_seq.map_or(seq, |last| last.max(seq)));
+        }
+        Ok(processed)
+    }
+
+    fn process_frame<'a>(
+        &mut self,
+        frame: &'a [u8],
+        key: Option<&PublicKey>,
+        now_micros: u64,
+    ) -> Result<Processed<'a>> {
+        let frame = decode_frame(frame)?;
+        self.events += 1;
+        let seq = frame.event.seq();
+        let seq_regression = match (seq, self.last_seq) {
+            (Some(seq), Some(last)) => seq <= last,
+            _ => false,
+        };
+        let mut out = Processed {
+            seq,
+            kind: match (frame.op, &frame.event) {
+                (-1, _) => "error",
+                (_, Event::Unknown) => "unknown",
+                _ => frame.t.unwrap_or("unknown"),
+            },
+            did: frame.event.did(),
+            status: Status::Valid,
+            error: None,
+            commit: None,
+            continuity: false,
+            seq_regression,
+        };
+        let missing_key = || Error::new(Code::InvalidArgument, "no key for the account");
+        if let Some(did) = frame.event.did() {
+            self.touch(did);
+        }
+        match frame.event {
+            Event::Commit(event) => {
+                let id = account_key(event.repo);
+                let last = self.accounts.get(&id).copied();
+                if let Some(last) = last {
+                    if event.rev <= last.rev {
+                        out.status = Status::Ignored;
+                        return Ok(out);
+                    }
+                }
+                if let Err(error) = self.check_clock(event.rev, now_micros) {
+                    return Ok(invalid(out, error));
+                }
+                let Some(key) = key else {
+                    return Ok(invalid(out, missing_key()));
+                };
+                let verified = match verify_commit(&event, key, None) {
+                    Ok(verified) => verified,
+                    Err(error) => return Ok(invalid(out, error)),
+                };
+                if let Some(last) = last {
+                    out.continuity = true;
+                    let since_follows =
+                        event.since.and_then(|since| Tid::parse(since).ok()) == Some(last.rev);
+                    let data_follows = verified.prev_data.map(|c| *c.digest()) == Some(last.data);
+                    if !since_follows || !data_follows {
+                        out.status = Status::Desync;
+                        out.error = Some(Error::new(
+                            Code::CommitDesync,
+                            format!(
+                                "#commit of {} rev {}: {} does not follow the last commit (rev {})",
+                                event.repo,
+                                event.rev_text,
+                                if since_follows { "prevData" } else { "since" },
+                                last.rev
+                            ),
+                        ));
+                    }
+                }
+                self.remember(id, event.rev, verified.data);
+                out.commit = Some(verified);
+            }
+            Event::Sync(event) => {
+                let id = account_key(event.did);
+                if self
+                    .accounts
+                    .get(&id)
+                    .is_some_and(|last| event.rev <= last.rev)
+                {
+                    out.status = Status::Ignored;
+                    return Ok(out);
+                }
+                if let Err(error) = self.check_clock(event.rev, now_micros) {
+                    return Ok(invalid(out, error));
+                }
+                let Some(key) = key else {
+                    return Ok(invalid(out, missing_key()));
+                };
+                match verify_sync(&event, key) {
+                    Ok(verified) => self.remember(id, event.rev, verified.data),
+                    Err(error) => return Ok(invalid(out, error)),
+                }
+            }
+            Event::Identity(_) | Event::Account(_) => {}
+            Event::Info(_) | Event::Unknown => out.status = Status::Ignored,
+            Event::Error { error, message } => {
+                out.status = Status::Invalid;
+                out.error = Some(Error::new(
+                    Code::StreamError,
+                    format!(
+                        "the server sent {error}{}",
+                        message.map(|m| format!(": {m}")).unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    fn check_clock(&self, rev: Tid, now_micros: u64) -> Result<()> {
+        if rev.micros() > now_micros.saturating_add(self.clock_drift_micros) {
+            return Err(Error::new(
+                Code::RevInFuture,
+                format!(
+                    "rev {rev} is {} s in the future, beyond the allowed clock drift",
+                    (rev.micros() - now_micros) / 1_000_000
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Records an account's new last commit. When the table is full, the least recently seen
+    /// eighth of it is forgotten at once: one pass for many insertions, not one per insertion.
+    fn remember(&mut self, id: [u8; 32], rev: Tid, data: Cid) {
+        if !self.accounts.contains_key(&id) && self.accounts.len() >= self.max_accounts {
+            let mut seen: Vec<u64> = self.accounts.values().map(|a| a.seen).collect();
+            let forget = (self.max_accounts / 8).clamp(1, seen.len());
+            let (_, threshold, _) = seen.select_nth_unstable(forget - 1);
+            let threshold = *threshold;
+            self.accounts.retain(|_, account| account.seen > threshold);
+        }
+        self.accounts.insert(
+            id,
+            Account {
+                rev,
+                data: *data.digest(),
+                seen: self.events,
+            },
+        );
+    }
+
+    /// Marks an account as seen now (an event about it arrived).
+    fn touch(&mut self, did: &str) {
+        let events = self.events;
+        if let Some(account) = self.accounts.get_mut(&account_key(did)) {
+            account.seen = events;
+        }
+    }
+}
+
+fn invalid(mut out: Processed<'_>, error: Error) -> Processed<'_> {
+    out.status = Status::Invalid;
+    out.error = Some(error);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_full_table_forgets_the_least_recently_seen_eighth() {
+        let mut verifier = StreamVerifier::new(16, 0);
+        let rev = Tid::from_time(1, 0).unwrap();
+        let data = Cid::for_drisl(&[0xa0]);
+        for i in 0..16u8 {
+            verifier.events += 1;
+            verifier.remember([i; 32], rev, data);
+        }
+        assert_eq!(verifier.accounts(), 16);
+        verifier.events += 1;
+        verifier.remember([99; 32], rev, data);
+        // 16 / 8 = 2 forgotten (the two seen first, and whatever shares their time), one added.
+        assert_eq!(verifier.accounts(), 15);
+        assert!(
+            !verifier.accounts.contains_key(&[0; 32]) && !verifier.accounts.contains_key(&[1; 32])
+        );
+        assert!(
+            verifier.accounts.contains_key(&[2; 32]) && verifier.accounts.contains_key(&[99; 32])
+        );
+        // An account the table already holds replaces its entry, forgetting nothing.
+        verifier.remember([5; 32], rev, data);
+        assert_eq!(verifier.accounts(), 15);
+    }
+
+    #[test]
+    fn an_account_takes_well_under_128_bytes() {
+        // The entry (key and state) and hashbrown's control byte, at its lowest load (7/8 of a
+        // power of two, so up to twice this right after the table grows).
+        let entry = size_of::<([u8; 32], Account)>() + 1;
+        assert!(entry <= 96, "{entry}");
+    }
+}
