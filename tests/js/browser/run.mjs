@@ -1,6 +1,7 @@
 // Runs the package in headless Chromium (Debian's, driven by playwright-core) and headless Firefox
 // (Debian's firefox-esr, driven by geckodriver over WebDriver): the browser entry imported by a
-// plain <script type="module">, and an app bundled by Vite. Serves the repository root on
+// plain <script type="module">, an app bundled by Vite, and subscribeRepos with the browser's own
+// WebSocket against relays on loopback (tests/js/relay.mjs). Serves the repository root on
 // 127.0.0.1. Prints "N passed, M failed" per browser and page; exits non-zero on any failure.
 //   node tests/js/browser/run.mjs   (after scripts/build-pkg.sh; scripts/test.sh does both)
 import { spawn } from 'node:child_process';
@@ -36,7 +37,16 @@ const server = createServer(async (req, res) => {
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 
-const PAGES = ['/tests/js/browser/plain.html', '/target/browser-vite/index.html'];
+// Relays on loopback for the subscribeRepos page (the ws package, from tests/js/node_modules).
+const { relay, seqs } = await import(join(root, 'tests/js/relay.mjs'));
+const relays = {
+  plain: await relay(),
+  drops: await relay({ dropAfter: 37, drops: 3 }),
+  slow: await relay(),
+  error: await relay({ errorAt: seqs[10] }),
+};
+const subscribePage = `/tests/js/browser/subscribe.html?${new URLSearchParams(Object.entries(relays).map(([name, r]) => [name, r.url]))}`;
+const PAGES = ['/tests/js/browser/plain.html', '/target/browser-vite/index.html', subscribePage];
 let failed = 0;
 function report(browserName, page, result) {
   for (const f of result.failures) console.error(`FAIL ${browserName} ${page}: ${f}`);
@@ -59,7 +69,7 @@ async function inChromium() {
       await tab.waitForFunction(() => window.__atproofResult !== undefined, null, { timeout: 60_000 });
       const result = await tab.evaluate(() => window.__atproofResult);
       result.failures.push(...errors);
-      report('chromium', page, result);
+      report('chromium', page.split('?')[0], result);
       await tab.close();
     }
   } finally {
@@ -99,7 +109,7 @@ async function inFirefox() {
           result = await call('POST', `/session/${sessionId}/execute/sync`, { script: 'return window.__atproofResult ?? null', args: [] });
           if (result === null) await new Promise((r) => setTimeout(r, 200));
         }
-        report('firefox', page, result ?? { passed: 0, failures: ['no result within 60 s'] });
+        report('firefox', page.split('?')[0], result ?? { passed: 0, failures: ['no result within 60 s'] });
       }
     } finally {
       await call('DELETE', `/session/${sessionId}`);
@@ -114,5 +124,6 @@ try {
   await inFirefox();
 } finally {
   server.close();
+  await Promise.all(Object.values(relays).map((r) => r.close()));
 }
 process.exit(failed ? 1 : 0);

@@ -1,0 +1,104 @@
+// subscribeRepos: com.atproto.sync.subscribeRepos over a WebSocket, every message verified by a
+// FirehoseVerifier, as an async iterator. Made for one instance's FirehoseVerifier and error class.
+//
+// Backpressure: a WebSocket in the browser cannot be paused, so when the consumer falls
+// `highWaterMark` messages behind, the connection is closed and opened again from the last
+// processed seq once the consumer has caught up (a relay keeps a window of past events for
+// exactly this; one that cannot serve the cursor any more says so with #info OutdatedCursor).
+
+const SUBSCRIBE_PATH = '/xrpc/com.atproto.sync.subscribeRepos';
+
+/** The subscribeRepos function over the given FirehoseVerifier and AtproofError classes. */
+export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
+  /**
+   * Opens the stream at `url` (a relay or PDS: wss://host, with or without the XRPC path) and
+   * yields what FirehoseVerifier.process says of each message, in order, each exactly once;
+   * reconnects with exponential backoff from the last processed seq when the connection drops; ends
+   * when `signal` aborts. An error frame from the server (FutureCursor, ConsumerTooSlow, …) ends
+   * the iteration with an AtproofError (`stream-error`; `serverError` holds the name).
+   */
+  return async function* subscribeRepos(url, options = {}) {
+    const {
+      cursor,
+      resolveKey,
+      WebSocket: Socket = globalThis.WebSocket,
+      signal,
+      maxAccounts,
+      clockDriftMs,
+      highWaterMark = 1000,
+      backoff = { initialMs: 250, maxMs: 30_000 },
+    } = options;
+    if (typeof Socket !== 'function') {
+      throw new TypeError('no WebSocket in this runtime: pass one as options.WebSocket (for example the ws package\'s)');
+    }
+    const verifier = new FirehoseVerifier({ resolveKey, maxAccounts, clockDriftMs });
+    let lastSeq = cursor;
+    let failures = 0;
+    try {
+      while (!signal?.aborted) {
+        const queue = [];
+        let wake = null;
+        let closed = false;
+        let overflowed = false;
+        const notify = () => {
+          const w = wake;
+          wake = null;
+          w?.();
+        };
+        const target = new URL(url);
+        if (!target.pathname.endsWith(SUBSCRIBE_PATH)) target.pathname = target.pathname.replace(/\/$/, '') + SUBSCRIBE_PATH;
+        if (lastSeq !== undefined) target.searchParams.set('cursor', String(lastSeq));
+        const socket = new Socket(target.href);
+        socket.binaryType = 'arraybuffer';
+        socket.onopen = () => { failures = 0; };
+        socket.onmessage = (message) => {
+          if (overflowed) return;
+          queue.push(new Uint8Array(message.data));
+          if (queue.length >= highWaterMark) {
+            // Stop reading: drop this connection, keep what arrived, reconnect from it later.
+            overflowed = true;
+            socket.close();
+          }
+          notify();
+        };
+        socket.onclose = () => { closed = true; notify(); };
+        socket.onerror = () => {};
+        const onAbort = () => socket.close();
+        signal?.addEventListener('abort', onAbort);
+        try {
+          for (;;) {
+            if (queue.length === 0) {
+              if (closed || signal?.aborted) break;
+              await new Promise((resolve) => { wake = resolve; });
+              continue;
+            }
+            const result = await verifier.process(queue.shift());
+            if (result.type === 'error') {
+              const error = new AtproofError('stream-error', result.error?.message ?? 'the server sent an error');
+              error.serverError = /sent (\w+)/.exec(result.error?.message ?? '')?.[1];
+              throw error;
+            }
+            if (result.seq !== undefined) lastSeq = result.seq;
+            yield result;
+            if (signal?.aborted) break;
+          }
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+          socket.onmessage = socket.onclose = socket.onopen = null;
+          if (socket.readyState <= 1) socket.close();
+        }
+        if (signal?.aborted) break;
+        if (!overflowed) {
+          // Dropped: back off before reconnecting (reset once a connection opens).
+          const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures++);
+          await new Promise((resolve) => {
+            const timer = setTimeout(resolve, delay);
+            signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+          });
+        }
+      }
+    } finally {
+      verifier.free();
+    }
+  };
+}
