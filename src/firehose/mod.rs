@@ -33,4 +33,4 @@ pub use frame::{
     MAX_SYNC_BLOCKS,
 };
 pub use stream::{Processed, Status, StreamVerifier};
-pub use verify::{verify_commit, verify_sync, VerifiedCommit, VerifiedSync};
+pub use verify::{invert, verify_commit, verify_sync, VerifiedCommit, VerifiedSync};

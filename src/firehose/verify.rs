@@ -186,10 +186,7 @@ pub fn verify_commit<'a>(
     let inverted = match prev_data {
         None => false,
         Some(expected) => {
-            for op in event.ops.iter().rev() {
-                undo(&mut tree, op)?;
-            }
-            let root = tree.root_cid();
+            let root = invert(&mut tree, &event.ops)?;
             if root != expected {
                 return Err(Error::new(
                     Code::InversionMismatch,
@@ -244,6 +241,16 @@ fn check_op_shapes(ops: &[RepoOp<'_>]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Undoes `ops` on `tree` (the tree after them, possibly partial), last first, checking what each
+/// removes and restores; returns the root before them. `inversion-incomplete` when the tree lacks
+/// a node an undo needs, `op-mismatch` when an undo removes something else than the op's `cid`.
+pub fn invert(tree: &mut Tree, ops: &[RepoOp<'_>]) -> Result<Cid> {
+    for op in ops.iter().rev() {
+        undo(tree, op)?;
+    }
+    Ok(tree.root_cid())
 }
 
 /// Undoes one operation on the tree, checking what it removes and restores.

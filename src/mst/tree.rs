@@ -338,7 +338,7 @@ impl Tree {
         let Some((root, removed)) = delete_from(link.node()?, key, key_depth(key))? else {
             return Ok(None);
         };
-        self.root = trim(root);
+        self.root = trim(root)?;
         Ok(Some(removed))
     }
 
@@ -557,14 +557,19 @@ fn merge(before: Option<&Link>, after: Option<&Link>) -> Result<Option<Link>> {
 }
 
 /// Removes empty nodes from the top of a tree (a root with no entries is replaced by its subtree).
-fn trim(mut root: Option<Link>) -> Option<Link> {
+fn trim(mut root: Option<Link>) -> Result<Option<Link>> {
     while let Some(Link::Node(node)) = &root {
         if !node.entries.is_empty() {
             break;
         }
+        // The subtree that becomes the root may itself be entry-less and need trimming: a subtree
+        // known only by CID must be loaded to tell (a partial tree cannot guess).
+        if let Some(Link::Stub(cid)) = &node.left {
+            return Err(missing_node(cid));
+        }
         root = node.left.clone();
     }
-    root
+    Ok(root)
 }
 
 /// Builds the canonical subtree of `items` (sorted, with their depths) on `layer`.
