@@ -21,6 +21,22 @@ export const CASES = [
     let value = 1;
     for (let i = 0; i < 1e6; i++) value = [value];
     try { atproof.encodeCbor(value); return 'accepted'; } catch (e) { return e.code; }`],
+  ['hash flooding: a map of 16,384 keys sharing their first four bytes (the low half of their word), decodeCbor', `
+    const letter = (n) => String.fromCharCode(97 + (n % 26));
+    const map = {};
+    for (let i = 0; i < 16384; i++) map['$typ' + [0, 1, 2, 3].map((d) => letter(Math.floor(i / 26 ** d))).join('')] = i;
+    const bytes = atproof.encodeCbor(map);
+    const start = performance.now();
+    const n = Object.keys(atproof.decodeCbor(bytes)).length;
+    return n + ' keys, first decode (interning every key) ' + (performance.now() - start).toFixed(1) + ' ms';`],
+  ['… the same with 16,384 random 8-character keys, for comparison', `
+    const keys = new Set();
+    while (keys.size < 16384) keys.add(Math.random().toString(36).slice(2, 10).padEnd(8, 'x'));
+    const map = Object.fromEntries([...keys].map((key, i) => [key, i]));
+    const bytes = atproof.encodeCbor(map);
+    const start = performance.now();
+    const n = Object.keys(atproof.decodeCbor(bytes)).length;
+    return n + ' keys, first decode (interning every key) ' + (performance.now() - start).toFixed(1) + ' ms';`],
   ['huge claimed lengths: arrays, maps, strings, bytes of 2^32 and 2^63 items (decodeCbor, 1,000 of each)', `
     const claims = ['9b0000000100000000', 'bb7fffffffffffffff', '7b7fffffffffffffff', '5b0000000100000000', 'a1617a9b0000000100000000'];
     const codes = new Set();
