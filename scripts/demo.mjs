@@ -124,9 +124,30 @@ for (const curve of ['k256', 'p256']) {
   if (result.status !== 'invalid') streamFailures++;
 }
 
+console.log('\nDID logs (did:plc audit logs, go-didplc\'s test data):');
+let plcFailures = 0;
+const plcDir = new URL('tests/fixtures/plc/', root);
+const plcExpected = JSON.parse(readFileSync(new URL('expected.json', plcDir), 'utf8'));
+for (const name of [...plcExpected.valid, ...plcExpected.invalid]) {
+  const text = readFileSync(new URL(name, plcDir), 'utf8');
+  const did = JSON.parse(text)[0].did;
+  const shouldPass = plcExpected.valid.includes(name);
+  try {
+    const log = atproof.verifyPlcLog(did, text);
+    const nullified = log.operations.filter((op) => op.nullified).length;
+    const handle = log.state?.alsoKnownAs[0] ?? '(deactivated)';
+    console.log(`  ${name}: valid — ${log.operations.length} operations, ${nullified} nullified, ${handle}`);
+    if (!shouldPass) plcFailures++;
+  } catch (e) {
+    console.log(`  ${name}: refused [${e.code}] ${e.message}`);
+    if (shouldPass) plcFailures++;
+  }
+}
+console.log('  checked: operation shapes, CIDs, the DID from the genesis, strict signatures by the allowed rotation keys, the chain, 72-hour nullification by a stronger key, the nullified flags');
+
 try {
   atproof.ensureValidDatetime('1985-04-12T25:20:50.123Z');
 } catch (e) {
   console.log(`\nErrors carry codes: ${e.name} [${e.code}] ${e.message}`);
 }
-if (wrong > 0 || !increasing || repoFailures > 0 || streamFailures > 0) process.exit(1);
+if (wrong > 0 || !increasing || repoFailures > 0 || streamFailures > 0 || plcFailures > 0) process.exit(1);

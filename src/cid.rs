@@ -326,7 +326,7 @@ const BASE32_VALUES: [u8; 256] = {
 
 /// Writes the unpadded lower-case base32 of `bytes` into `out`, which must hold exactly
 /// `ceil(8 * bytes.len() / 5)` bytes.
-fn base32_encode(bytes: &[u8], out: &mut [u8]) {
+pub(crate) fn base32_encode(bytes: &[u8], out: &mut [u8]) {
     // Five bytes make eight characters: whole groups go through one u64, the tail bit by bit.
     let char_of = |index: u64| {
         BASE32_ALPHABET

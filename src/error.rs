@@ -96,6 +96,17 @@ codes! {
     RevInFuture => "rev-in-future",
     /// An error frame from the server (`FutureCursor`, `ConsumerTooSlow`, …).
     StreamError => "stream-error",
+    // --- did:plc ---
+    /// A did:plc audit log or entry that is malformed, or whose chain is broken: `prev` naming no
+    /// earlier operation, a nullified one or a tombstone; `createdAt` not increasing.
+    InvalidPlcLog => "invalid-plc-log",
+    /// A did:plc operation of the wrong shape: an unknown type or field, a missing or mistyped
+    /// field, a rotation key that is not a k256 or p256 did:key, more than 10 entries.
+    InvalidPlcOperation => "invalid-plc-operation",
+    /// A did:plc fork that nullifies an operation made more than 72 hours before it.
+    PlcLateRecovery => "plc-late-recovery",
+    /// A did:plc audit log whose `nullified` flags are not the ones its operations imply.
+    PlcNullifiedMismatch => "plc-nullified-mismatch",
     // --- data model ---
     /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
     /// encoded in a way CBOR does not allow.

@@ -20,6 +20,7 @@
 pub mod crypto;
 pub mod data_model;
 pub mod firehose;
+pub mod identity;
 pub mod repo;
 pub mod syntax;
 

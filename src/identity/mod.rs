@@ -1,4 +1,5 @@
-//! Identity: the atproto facts of a DID document.
+//! Identity: the atproto facts of a DID document, and did:plc audit logs verified (see `plc.rs`:
+//! [`verify_plc_log`]).
 //!
 //! [`parse_did_document`] takes a resolved `did:plc` or `did:web` document (the parsing does not depend
 //! on the method) and returns its [`DidDocumentInfo`]: the DID, the declared handle, the signing key and
@@ -31,8 +32,12 @@
 //!   returned exactly as written.
 
 mod did_document;
+mod plc;
 
 pub use did_document::{parse_did_document, parse_did_document_value, DidDocumentInfo};
+pub use plc::{
+    plc_did_document, verify_plc_log, PlcOperation, PlcState, VerifiedPlcLog, MAX_AUDIT_LOG_BYTES,
+};
 
 #[cfg(doc)]
 use crate::crypto::PublicKey;

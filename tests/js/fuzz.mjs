@@ -146,6 +146,7 @@ for (const [i, car] of repoCars.entries()) {
 const streamBin = await fixtures.bytes('generated/repo-1000-s1-k256.frames.bin');
 const streamMeta = await fixtures.json('generated/repo-1000-s1-k256.frames.json');
 const frames = streamMeta.frames.slice(0, 60).map((f) => streamBin.subarray(f.offset, f.offset + f.length));
+const plcLogs = await Promise.all(['log_bskyapp.json', 'log_nullification.json', 'log_nullification_nontrivial.json', 'log_tombstone.json'].map((n) => fixtures.text(`plc/${n}`)));
 const signing = atproof.Keypair.import('k256', new Uint8Array(32).fill(7));
 const didDocument = {
   '@context': ['https://www.w3.org/ns/did/v1'],
@@ -373,6 +374,20 @@ const ops = {
     const body = atcute.decodeFirst(atcute.decodeFirst(input)[1])[0];
     const recordsHash = v.ops.every((op) => op.action === 'delete' ? op.record === undefined : cidString(Uint8Array.from([1, 0x71, 0x12, 0x20, ...sha256(op.record)])) === op.cid);
     check('verifyCommit', input, decoded.ok && v.repo === body.repo && v.rev === body.rev && v.commit === cidString(body.commit.bytes) && v.ops.length === body.ops.length && recordsHash, 'fields or records differ from the frame');
+  },
+  async verifyPlcLog() {
+    const source = pick(plcLogs);
+    const did = JSON.parse(source)[0].did;
+    const input = chance(0.2) ? source : new TextDecoder().decode(mutate(new TextEncoder().encode(source), plcLogs.map((l) => new TextEncoder().encode(l))));
+    const ours = await call('verifyPlcLog', input, () => atproof.verifyPlcLog(did, input));
+    if (!ours.ok) return;
+    let entries;
+    try {
+      entries = JSON.parse(input);
+    } catch {
+      return check('verifyPlcLog', input, false, 'accepted text that is not JSON');
+    }
+    check('verifyPlcLog', input, ours.value.operations.length === entries.length && ours.value.operations.every((op, i) => op.cid === entries[i].cid && op.nullified === entries[i].nullified), 'operations differ from the log');
   },
   async verifyRecord() {
     const proof = pick(proofs);

@@ -5,5 +5,6 @@ import crypto from './crypto.mjs';
 import repo from './repo.mjs';
 import state from './state.mjs';
 import firehose from './firehose.mjs';
+import identity from './identity.mjs';
 
-export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state, firehose };
+export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state, firehose, identity };

@@ -1,0 +1,778 @@
+//! did:plc audit logs (`/<did>/log/audit`) verified operation by operation.
+//!
+//! Rules (the did:plc specification v0.3.0, with go-didplc's strict semantics where the two
+//! differ): each operation strictly typed (`plc_operation`, `plc_tombstone`, the legacy genesis
+//! `create`), unknown fields refused; its CID recomputed from its DRISL bytes; its signature
+//! (base64url without padding, zero padding bits, no line breaks; 64-byte compact, low-S) verified
+//! over the operation without `sig` by a key that the operation its `prev` names allows; the DID
+//! the first 24 base32 characters of SHA-256 of the signed genesis; `createdAt` strictly
+//! increasing; nothing after a tombstone; a fork (an operation whose `prev` already has a child)
+//! nullifies that child and its descendants, only within 72 hours (inclusive) of the first of
+//! them and only with a key of strictly higher priority (lower index) than the one that signed it;
+//! the `nullified` flags the log claims equal to the ones these rules give.
+//!
+//! Tricky bits:
+//! - **Allowed keys shrink.** Like go-didplc's op store, each operation keeps the keys that may
+//!   still sign a child of it: all its rotation keys at first, then, once a child signed by key
+//!   `i` is accepted, only the keys before `i`. So a second fork from the same operation needs a
+//!   strictly stronger key than the first.
+//! - **Where the directory and the specification disagree, the directory's history wins**, as
+//!   go-didplc's test data marks it: duplicate rotation keys and an empty `rotationKeys` are
+//!   accepted (the latter freezes the DID).
+//! - `createdAt` is the directory's claim: it cannot be verified, only checked for consistency.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value as Json;
+
+use crate::cbor::{self, Value};
+use crate::cid::{base32_encode, sha256, Cid, Codec};
+use crate::crypto::{verify_signature_strict, Algorithm, PublicKey};
+use crate::error::{Code, Error, Result};
+
+/// The most rotation keys, verification methods, services and `alsoKnownAs` entries (the
+/// directory's limits).
+const MAX_ITEMS: usize = 10;
+/// The most operations a log may hold (a real log has a handful).
+const MAX_OPERATIONS: usize = 10_000;
+/// The largest log accepted, in bytes of JSON.
+pub const MAX_AUDIT_LOG_BYTES: usize = 16 << 20;
+/// 72 hours, in microseconds: how late a fork may nullify.
+const RECOVERY_WINDOW_MICROS: i64 = 72 * 3600 * 1_000_000;
+
+/// The state an operation sets: what the DID document is made from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlcState {
+    /// Keys that may sign the next operation, strongest first (did:key).
+    pub rotation_keys: Vec<String>,
+    /// Named verification methods (did:key), `atproto` the signing key.
+    pub verification_methods: BTreeMap<String, String>,
+    /// `at://` handles and other URIs.
+    pub also_known_as: Vec<String>,
+    /// Named services: `(type, endpoint)`.
+    pub services: BTreeMap<String, (String, String)>,
+}
+
+/// One operation of a verified log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlcOperation {
+    /// Its CID.
+    pub cid: String,
+    /// `plc_operation`, `plc_tombstone` or `create`.
+    pub kind: String,
+    /// When the directory says it was made.
+    pub created_at: String,
+    /// Whether a later fork nullified it.
+    pub nullified: bool,
+    /// The index, in the rotation keys that allowed it, of the key that signed it.
+    pub signed_by: usize,
+}
+
+/// A verified audit log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedPlcLog {
+    /// The DID.
+    pub did: String,
+    /// The state after the last operation not nullified; `None` when it is a tombstone (the DID is
+    /// deactivated).
+    pub state: Option<PlcState>,
+    /// Every operation, in the log's order.
+    pub operations: Vec<PlcOperation>,
+}
+
+/// An operation as parsed, with what the chain rules need.
+struct Parsed {
+    kind: &'static str,
+    prev: Option<Cid>,
+    signature: [u8; 64],
+    unsigned: Vec<u8>,
+    signed: Vec<u8>,
+    /// `None` for a tombstone.
+    state: Option<PlcState>,
+    /// The rotation keys as keys (empty for a tombstone).
+    rotation_keys: Vec<PublicKey>,
+}
+
+/// Where an operation stands in the chain while the log is read.
+struct Node {
+    cid: Cid,
+    rotation_keys: Vec<PublicKey>,
+    allowed: usize,
+    last_child: Option<usize>,
+    nullified: bool,
+    created_at: i64,
+    tombstone: bool,
+}
+
+fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -> Error {
+    Error::new(code, format!("operation {index} ({cid}): {why}"))
+}
+
+/// Verifies the audit log of `did` (the JSON text of `/<did>/log/audit`) under every rule of
+/// the module documentation. Errors name the first operation that fails, its index and CID.
+pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
+    if audit_log.len() > MAX_AUDIT_LOG_BYTES {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "an audit log of {} bytes exceeds the limit of {MAX_AUDIT_LOG_BYTES}",
+                audit_log.len()
+            ),
+        ));
+    }
+    let log: Json = serde_json::from_str(audit_log)
+        .map_err(|e| Error::new(Code::InvalidJson, format!("audit log: {e}")))?;
+    let entries = log
+        .as_array()
+        .ok_or_else(|| Error::new(Code::InvalidPlcLog, "the audit log is not a JSON array"))?;
+    if entries.is_empty() {
+        return Err(Error::new(Code::InvalidPlcLog, "the audit log is empty"));
+    }
+    if entries.len() > MAX_OPERATIONS {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "{} operations exceed the limit of {MAX_OPERATIONS}",
+                entries.len()
+            ),
+        ));
+    }
+    let mut nodes: Vec<Node> = Vec::with_capacity(entries.len());
+    let mut states: Vec<Option<PlcState>> = Vec::with_capacity(entries.len());
+    let mut operations = Vec::with_capacity(entries.len());
+    let mut claimed = Vec::with_capacity(entries.len());
+    for (index, entry) in entries.iter().enumerate() {
+        let cid_text = entry.get("cid").and_then(Json::as_str).unwrap_or("?");
+        let fail = |code: Code, why: &dyn std::fmt::Display| plc_error(code, index, cid_text, why);
+        let fields = entry
+            .as_object()
+            .ok_or_else(|| fail(Code::InvalidPlcLog, &"the entry is not an object"))?;
+        let text = |key: &str| fields.get(key).and_then(Json::as_str);
+        if text("did") != Some(did) {
+            return Err(fail(
+                Code::DidMismatch,
+                &format_args!("the entry is for {:?}, not {did}", fields.get("did")),
+            ));
+        }
+        let nullified_claim = fields
+            .get("nullified")
+            .and_then(Json::as_bool)
+            .ok_or_else(|| fail(Code::InvalidPlcLog, &"`nullified` is not a boolean"))?;
+        let created_text = text("createdAt")
+            .ok_or_else(|| fail(Code::InvalidPlcLog, &"`createdAt` is not a string"))?;
+        let created_at = parse_timestamp(created_text).ok_or_else(|| {
+            fail(
+                Code::InvalidPlcLog,
+                &format_args!("`createdAt` {created_text:?} is not a UTC timestamp"),
+            )
+        })?;
+        let operation = fields
+            .get("operation")
+            .ok_or_else(|| fail(Code::InvalidPlcLog, &"no `operation`"))?;
+        let parsed =
+            parse_operation(operation, index == 0).map_err(|e| fail(e.code(), &e.message()))?;
+        let cid = Cid::for_drisl(&parsed.signed);
+        if cid.to_string() != cid_text {
+            return Err(fail(
+                Code::CidMismatch,
+                &format_args!("the operation's CID is {cid}"),
+            ));
+        }
+
+        // Who may sign it, and what it does to the chain.
+        let (signer_keys, parent) = match (index, parsed.prev) {
+            (0, None) => (parsed.rotation_keys.clone(), None),
+            (0, Some(_)) => {
+                return Err(fail(
+                    Code::InvalidPlcLog,
+                    &"the genesis operation has a `prev`",
+                ))
+            }
+            (_, None) => {
+                return Err(fail(
+                    Code::InvalidPlcLog,
+                    &"only the genesis operation may have `prev: null`",
+                ))
+            }
+            (_, Some(prev)) => {
+                let parent = nodes.iter().position(|n| n.cid == prev).ok_or_else(|| {
+                    fail(
+                        Code::InvalidPlcLog,
+                        &format_args!("`prev` {prev} is no earlier operation"),
+                    )
+                })?;
+                let node = nodes
+                    .get(parent)
+                    .ok_or_else(|| fail(Code::InvalidPlcLog, &"no parent"))?;
+                if node.nullified {
+                    return Err(fail(
+                        Code::InvalidPlcLog,
+                        &format_args!("`prev` {prev} is a nullified operation"),
+                    ));
+                }
+                if node.tombstone {
+                    return Err(fail(
+                        Code::InvalidPlcLog,
+                        &format_args!("`prev` {prev} is a tombstone: nothing may follow it"),
+                    ));
+                }
+                let allowed = node
+                    .rotation_keys
+                    .get(..node.allowed)
+                    .unwrap_or_default()
+                    .to_vec();
+                (allowed, Some(parent))
+            }
+        };
+        // After the chain checks, so that an operation breaking both is refused for its chain.
+        if let Some(previous) = nodes.last() {
+            if created_at <= previous.created_at {
+                return Err(fail(
+                    Code::InvalidPlcLog,
+                    &"`createdAt` is not after the previous entry's",
+                ));
+            }
+        }
+        let mut high_s = false;
+        let signed_by = signer_keys
+            .iter()
+            .position(|key| match verify_signature_strict(key, &parsed.unsigned, &parsed.signature) {
+                Ok(()) => true,
+                Err(e) => {
+                    high_s |= e.code() == Code::HighSSignature;
+                    false
+                }
+            })
+            .ok_or_else(|| {
+                if high_s {
+                    fail(Code::HighSSignature, &"the signature is high-S (only low-S is valid)")
+                } else if is_der(&parsed.signature) {
+                    fail(
+                        Code::InvalidSignatureFormat,
+                        &"the signature is DER-encoded (only 64-byte compact r‖s is valid)",
+                    )
+                } else {
+                    fail(
+                        Code::BadSignature,
+                        &format_args!("no key the previous operation allows ({} of them) verifies the signature", signer_keys.len()),
+                    )
+                }
+            })?;
+        if index == 0 {
+            // 24 base32 characters are exactly the first 15 bytes of the hash.
+            let genesis = sha256(&parsed.signed);
+            let mut identifier = [0u8; 24];
+            base32_encode(genesis.get(..15).unwrap_or_default(), &mut identifier);
+            let derived = format!("did:plc:{}", String::from_utf8_lossy(&identifier));
+            if derived != did {
+                return Err(fail(
+                    Code::DidMismatch,
+                    &format_args!("the genesis operation makes {derived}, not {did}"),
+                ));
+            }
+        }
+        if let Some(parent) = parent {
+            // A fork: the parent already has a child, which this one nullifies with its descendants.
+            if let Some(first) = nodes.get(parent).and_then(|n| n.last_child) {
+                let first_at = nodes.get(first).map_or(i64::MAX, |n| n.created_at);
+                if created_at - first_at > RECOVERY_WINDOW_MICROS {
+                    return Err(fail(
+                        Code::PlcLateRecovery,
+                        &"it nullifies an operation made more than 72 hours before it",
+                    ));
+                }
+                let mut next = Some(first);
+                while let Some(at) = next {
+                    let Some(node) = nodes.get_mut(at) else { break };
+                    node.nullified = true;
+                    next = node.last_child;
+                }
+            }
+            if let Some(node) = nodes.get_mut(parent) {
+                node.last_child = Some(index);
+                node.allowed = signed_by;
+            }
+        }
+        nodes.push(Node {
+            cid,
+            allowed: parsed.rotation_keys.len(),
+            rotation_keys: parsed.rotation_keys,
+            last_child: None,
+            nullified: false,
+            created_at,
+            tombstone: parsed.state.is_none(),
+        });
+        states.push(parsed.state);
+        claimed.push(nullified_claim);
+        operations.push(PlcOperation {
+            cid: cid_text.to_owned(),
+            kind: parsed.kind.to_owned(),
+            created_at: created_text.to_owned(),
+            nullified: false,
+            signed_by,
+        });
+    }
+    for (index, ((node, claim), operation)) in
+        nodes.iter().zip(&claimed).zip(&mut operations).enumerate()
+    {
+        if node.nullified != *claim {
+            return Err(plc_error(
+                Code::PlcNullifiedMismatch,
+                index,
+                &operation.cid,
+                format_args!(
+                    "the log says nullified: {claim}, the rules give {}",
+                    node.nullified
+                ),
+            ));
+        }
+        operation.nullified = node.nullified;
+    }
+    let last = nodes.iter().rposition(|n| !n.nullified).unwrap_or(0);
+    Ok(VerifiedPlcLog {
+        did: did.to_owned(),
+        state: states.into_iter().nth(last).flatten(),
+        operations,
+    })
+}
+
+/// The DID document the directory serves for `did` in `state` (the reference's `formatDidDoc`):
+/// `@context` with the suite of each verification method's curve, `Multikey` methods with
+/// absolute ids, services with relative ids.
+pub fn plc_did_document(did: &str, state: &PlcState) -> Json {
+    let mut context = vec![
+        Json::from("https://www.w3.org/ns/did/v1"),
+        Json::from("https://w3id.org/security/multikey/v1"),
+    ];
+    let mut methods = Vec::new();
+    for (name, key) in &state.verification_methods {
+        let suite = match PublicKey::from_did_key(key).map(|k| k.algorithm()) {
+            Ok(Algorithm::Es256) => Some("https://w3id.org/security/suites/ecdsa-2019/v1"),
+            Ok(Algorithm::Es256k) => Some("https://w3id.org/security/suites/secp256k1-2019/v1"),
+            Err(_) => None,
+        };
+        if let Some(suite) = suite {
+            if !context.iter().any(|c| c == suite) {
+                context.push(Json::from(suite));
+            }
+        }
+        methods.push(serde_json::json!({
+            "id": format!("{did}#{name}"),
+            "type": "Multikey",
+            "controller": did,
+            "publicKeyMultibase": key.strip_prefix("did:key:").unwrap_or(key),
+        }));
+    }
+    let services: Vec<Json> = state
+        .services
+        .iter()
+        .map(|(name, (kind, endpoint))| {
+            serde_json::json!({ "id": format!("#{name}"), "type": kind, "serviceEndpoint": endpoint })
+        })
+        .collect();
+    serde_json::json!({
+        "@context": context,
+        "id": did,
+        "alsoKnownAs": state.also_known_as,
+        "verificationMethod": methods,
+        "service": services,
+    })
+}
+
+fn invalid(why: impl std::fmt::Display) -> Error {
+    Error::new(Code::InvalidPlcOperation, why.to_string())
+}
+
+/// Parses and checks one operation's shape; its DRISL bytes with and without `sig`.
+fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
+    let object = json
+        .as_object()
+        .ok_or_else(|| invalid("the operation is not an object"))?;
+    let kind = match object.get("type").and_then(Json::as_str) {
+        Some("plc_operation") => "plc_operation",
+        Some("plc_tombstone") => "plc_tombstone",
+        Some("create") if genesis => "create",
+        Some("create") => {
+            return Err(invalid(
+                "a legacy `create` is only allowed as the genesis operation",
+            ))
+        }
+        other => return Err(invalid(format_args!("unknown operation type {other:?}"))),
+    };
+    let expected: &[&str] = match kind {
+        "plc_operation" => &[
+            "type",
+            "rotationKeys",
+            "verificationMethods",
+            "alsoKnownAs",
+            "services",
+            "prev",
+            "sig",
+        ],
+        "plc_tombstone" => &["type", "prev", "sig"],
+        _ => &[
+            "type",
+            "signingKey",
+            "recoveryKey",
+            "handle",
+            "service",
+            "prev",
+            "sig",
+        ],
+    };
+    for key in object.keys() {
+        if !expected.contains(&key.as_str()) {
+            return Err(invalid(format_args!("unknown field {key:?} in a {kind}")));
+        }
+    }
+    for key in expected {
+        if !object.contains_key(*key) {
+            return Err(invalid(format_args!("a {kind} has no `{key}`")));
+        }
+    }
+    let string = |key: &str| {
+        object
+            .get(key)
+            .and_then(Json::as_str)
+            .ok_or_else(|| invalid(format_args!("`{key}` is not a string")))
+    };
+    let prev = match object.get("prev") {
+        Some(Json::Null) if kind != "plc_tombstone" => None,
+        Some(Json::String(text)) => {
+            let cid =
+                Cid::parse(text).map_err(|e| invalid(format_args!("`prev`: {}", e.message())))?;
+            if cid.codec() != Codec::Drisl {
+                return Err(invalid("`prev` is not a DRISL CID"));
+            }
+            Some(cid)
+        }
+        _ => {
+            return Err(invalid(
+                "`prev` is neither a CID string nor (genesis only) null",
+            ))
+        }
+    };
+    let signature = decode_signature(string("sig")?)?;
+    let (state, rotation_keys) = match kind {
+        "plc_tombstone" => (None, Vec::new()),
+        "plc_operation" => {
+            let rotation = string_array(object.get("rotationKeys"), "rotationKeys")?;
+            let keys = rotation_keys(&rotation)?;
+            let methods = string_map(object.get("verificationMethods"), "verificationMethods")?;
+            for (name, key) in &methods {
+                if !key.starts_with("did:key:z") {
+                    return Err(invalid(format_args!(
+                        "verification method {name:?} is not a did:key"
+                    )));
+                }
+            }
+            let also_known_as = string_array(object.get("alsoKnownAs"), "alsoKnownAs")?;
+            let services = services(object.get("services"))?;
+            let state = PlcState {
+                rotation_keys: rotation,
+                verification_methods: methods,
+                also_known_as,
+                services,
+            };
+            (Some(state), keys)
+        }
+        _ => {
+            // The legacy genesis, normalized as the reference does.
+            let signing = string("signingKey")?.to_owned();
+            let recovery = string("recoveryKey")?.to_owned();
+            let rotation = vec![recovery, signing.clone()];
+            let keys = rotation_keys(&rotation)?;
+            let mut service = string("service")?.to_owned();
+            if !service.starts_with("http://") && !service.starts_with("https://") {
+                service = format!("https://{service}");
+            }
+            let handle = string("handle")?;
+            let handle = handle
+                .strip_prefix("https://")
+                .or_else(|| handle.strip_prefix("http://"))
+                .unwrap_or(handle);
+            let state = PlcState {
+                rotation_keys: rotation,
+                verification_methods: BTreeMap::from([("atproto".to_owned(), signing)]),
+                also_known_as: vec![format!("at://{handle}")],
+                services: BTreeMap::from([(
+                    "atproto_pds".to_owned(),
+                    ("AtprotoPersonalDataServer".to_owned(), service),
+                )]),
+            };
+            (Some(state), keys)
+        }
+    };
+    let signed_value = json_to_value(json, 0)?;
+    let signed = cbor::encode(&signed_value)?;
+    let Value::Map(mut entries) = signed_value else {
+        return Err(invalid("the operation is not an object"));
+    };
+    entries.retain(|(key, _)| key != "sig");
+    let unsigned = cbor::encode(&Value::Map(entries))?;
+    Ok(Parsed {
+        kind,
+        prev,
+        signature,
+        unsigned,
+        signed,
+        state,
+        rotation_keys,
+    })
+}
+
+fn string_array(json: Option<&Json>, field: &str) -> Result<Vec<String>> {
+    let items = json
+        .and_then(Json::as_array)
+        .ok_or_else(|| invalid(format_args!("`{field}` is not an array")))?;
+    if items.len() > MAX_ITEMS {
+        return Err(invalid(format_args!(
+            "`{field}` has {} entries, more than {MAX_ITEMS}",
+            items.len()
+        )));
+    }
+    items
+        .iter()
+        .map(|item| {
+            item.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| invalid(format_args!("`{field}` holds a non-string")))
+        })
+        .collect()
+}
+
+fn string_map(json: Option<&Json>, field: &str) -> Result<BTreeMap<String, String>> {
+    let object = json
+        .and_then(Json::as_object)
+        .ok_or_else(|| invalid(format_args!("`{field}` is not an object")))?;
+    if object.len() > MAX_ITEMS {
+        return Err(invalid(format_args!(
+            "`{field}` has {} entries, more than {MAX_ITEMS}",
+            object.len()
+        )));
+    }
+    object
+        .iter()
+        .map(|(k, v)| {
+            v.as_str()
+                .map(|v| (k.clone(), v.to_owned()))
+                .ok_or_else(|| invalid(format_args!("`{field}.{k}` is not a string")))
+        })
+        .collect()
+}
+
+fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
+    let object = json
+        .and_then(Json::as_object)
+        .ok_or_else(|| invalid("`services` is not an object"))?;
+    if object.len() > MAX_ITEMS {
+        return Err(invalid(format_args!(
+            "`services` has {} entries, more than {MAX_ITEMS}",
+            object.len()
+        )));
+    }
+    let mut out = BTreeMap::new();
+    for (name, service) in object {
+        let fields = service
+            .as_object()
+            .filter(|f| f.len() == 2)
+            .ok_or_else(|| invalid(format_args!("service {name:?} is not {{type, endpoint}}")))?;
+        let get = |key: &str| {
+            fields
+                .get(key)
+                .and_then(Json::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| invalid(format_args!("service {name:?} has no string `{key}`")))
+        };
+        out.insert(name.clone(), (get("type")?, get("endpoint")?));
+    }
+    Ok(out)
+}
+
+/// Rotation keys: did:keys on k256 or p256 (duplicates allowed, as the directory holds them).
+fn rotation_keys(keys: &[String]) -> Result<Vec<PublicKey>> {
+    keys.iter()
+        .map(|text| {
+            let key = PublicKey::from_did_key(text)
+                .map_err(|e| invalid(format_args!("rotation key {text}: {}", e.message())))?;
+            match key.algorithm() {
+                Algorithm::Es256k | Algorithm::Es256 => Ok(key),
+            }
+        })
+        .collect()
+}
+
+/// The operation's JSON as a DRISL value: strings, null, arrays and maps only.
+fn json_to_value(json: &Json, depth: usize) -> Result<Value<'static>> {
+    if depth > 8 {
+        return Err(invalid("nested too deeply"));
+    }
+    Ok(match json {
+        Json::Null => Value::Null,
+        Json::String(s) => Value::String(s.clone().into()),
+        Json::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| json_to_value(item, depth + 1))
+                .collect::<Result<_>>()?,
+        ),
+        Json::Object(fields) => Value::Map(
+            fields
+                .iter()
+                .map(|(k, v)| Ok((k.clone().into(), json_to_value(v, depth + 1)?)))
+                .collect::<Result<_>>()?,
+        ),
+        Json::Bool(_) | Json::Number(_) => {
+            return Err(invalid(
+                "an operation holds only strings, null, arrays and objects",
+            ))
+        }
+    })
+}
+
+/// A signature in unpadded base64url (RFC 4648 §5), strictly: no `=`, no line breaks or other
+/// characters, zero padding bits; 64 bytes.
+fn decode_signature(text: &str) -> Result<[u8; 64]> {
+    let format = |why: &str| Error::new(Code::InvalidSignatureFormat, format!("`sig`: {why}"));
+    let mut out = [0u8; 64];
+    // 64 bytes are 86 characters, the last carrying 2 bits of data and 4 of padding.
+    if text.len() != 86 {
+        return Err(format("not 86 characters of unpadded base64url (64 bytes)"));
+    }
+    let (mut bits, mut value, mut at) = (0u32, 0u32, 0usize);
+    for c in text.bytes() {
+        let sextet = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            _ => return Err(format("a character outside the base64url alphabet")),
+        };
+        value = (value << 6) | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            if let Some(slot) = out.get_mut(at) {
+                *slot = (value >> bits) as u8;
+            }
+            at += 1;
+            value &= (1 << bits) - 1;
+        }
+    }
+    if value != 0 {
+        return Err(format("the padding bits are not zero"));
+    }
+    Ok(out)
+}
+
+/// Whether 64 bytes are a whole DER `SEQUENCE { INTEGER r, INTEGER s }` (asked only of a
+/// signature that did not verify as compact `r‖s`, to name the rule it breaks).
+fn is_der(signature: &[u8; 64]) -> bool {
+    let integer = |at: usize| -> Option<usize> {
+        let len = usize::from(*signature.get(at + 1)?);
+        (signature.get(at) == Some(&0x02) && len > 0).then_some(at + 2 + len)
+    };
+    signature[..2] == [0x30, 62] && integer(2).and_then(integer) == Some(64)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z` as microseconds since the UNIX epoch.
+fn parse_timestamp(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = bytes.get(range)?;
+        digits.iter().try_fold(0i64, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + i64::from(d - b'0'))
+        })
+    };
+    if bytes.len() < 20
+        || bytes.get(4) != Some(&b'-')
+        || bytes.get(7) != Some(&b'-')
+        || bytes.get(10) != Some(&b'T')
+        || bytes.get(13) != Some(&b':')
+        || bytes.get(16) != Some(&b':')
+        || bytes.last() != Some(&b'Z')
+    {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut micros = 0i64;
+    if bytes.len() > 20 {
+        if bytes.get(19) != Some(&b'.') {
+            return None;
+        }
+        let fraction = bytes.get(20..bytes.len() - 1)?;
+        if fraction.is_empty() || fraction.len() > 9 || !fraction.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        for (i, &d) in fraction.iter().take(6).enumerate() {
+            micros += i64::from(d - b'0') * 10i64.pow(5 - i as u32);
+        }
+    }
+    // Days since the epoch (the civil-from-days inverse, proleptic Gregorian).
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let day_of_year = (153 * m + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(((days * 24 + hour) * 60 + minute) * 60_000_000 + second * 1_000_000 + micros)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn timestamps_are_microseconds_since_the_epoch() {
+        assert_eq!(parse_timestamp("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Some(1_000_000));
+        assert_eq!(
+            parse_timestamp("2023-03-01T12:30:00.123456Z"),
+            Some(1_677_673_800_123_456)
+        );
+        assert_eq!(
+            parse_timestamp("2000-02-29T00:00:00.000Z"),
+            Some(951_782_400_000_000)
+        );
+        for bad in [
+            "2023-03-01T12:30:00.123+00:00",
+            "2023-13-01T00:00:00Z",
+            "2023-03-01 12:30:00Z",
+            "",
+            "2023-03-01T12:30:00.Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn signatures_are_strict_base64url() {
+        let good = "A".repeat(85) + "A";
+        assert!(decode_signature(&good).is_ok());
+        let code = |s: &str| decode_signature(s).unwrap_err().code();
+        assert_eq!(code(&("A".repeat(85) + "B")), Code::InvalidSignatureFormat); // padding bits
+        assert_eq!(code(&("A".repeat(84) + "A=")), Code::InvalidSignatureFormat);
+        assert_eq!(
+            code(&("A".repeat(84) + "\nA")),
+            Code::InvalidSignatureFormat
+        );
+        assert_eq!(code(&("A".repeat(85) + "+")), Code::InvalidSignatureFormat);
+        assert_eq!(code("AAAA"), Code::InvalidSignatureFormat);
+    }
+}

@@ -1,0 +1,53 @@
+// did:plc audit logs through the package: every log of go-didplc's test data with its expected
+// outcome (the invalid ones refused with the code of their rule), the document of a valid one,
+// the log given as text and as parsed JSON, and altered logs.
+import { throwsCode } from './util.mjs';
+
+const CODES = {
+  'log_invalid_sig_b64_padding_chars.json': 'invalid-signature-format',
+  'log_invalid_sig_b64_padding_bits.json': 'invalid-signature-format',
+  'log_invalid_sig_b64_newline.json': 'invalid-signature-format',
+  'log_invalid_sig_der.json': 'invalid-signature-format',
+  'log_invalid_sig_p256_high_s.json': 'high-s-signature',
+  'log_invalid_sig_k256_high_s.json': 'high-s-signature',
+  'log_invalid_nullification_too_slow.json': 'plc-late-recovery',
+  'log_invalid_update_nullified.json': 'invalid-plc-log',
+  'log_invalid_update_tombstoned.json': 'invalid-plc-log',
+};
+
+export default async function identity(atproof, fixtures, check) {
+  const { verifyPlcLog } = atproof;
+  const expected = await fixtures.json('plc/expected.json');
+  check('plc fixtures: 8 valid and 9 invalid logs', expected.valid.length === 8 && expected.invalid.length === 9);
+  for (const name of expected.valid) {
+    const log = await fixtures.json(`plc/${name}`);
+    let outcome;
+    try {
+      const verified = verifyPlcLog(log[0].did, log);
+      outcome = verified.did === log[0].did && verified.operations.every((op, i) => op.cid === log[i].cid && op.nullified === log[i].nullified) ? true : 'different operations';
+    } catch (e) {
+      outcome = `${e.code} ${e.message}`;
+    }
+    check(`verifyPlcLog accepts ${name}`, outcome === true, outcome);
+  }
+  for (const name of expected.invalid) {
+    const log = await fixtures.json(`plc/${name}`);
+    const outcome = throwsCode(atproof, () => verifyPlcLog(log[0].did, JSON.stringify(log)), CODES[name]);
+    check(`verifyPlcLog refuses ${name} with ${CODES[name]}`, outcome === true, outcome);
+  }
+  const log = await fixtures.json('plc/log_bskyapp.json');
+  const verified = verifyPlcLog(log[0].did, JSON.stringify(log));
+  const doc = verified.document;
+  check('the document is the one the directory serves', doc.id === log[0].did && doc['@context'][0] === 'https://www.w3.org/ns/did/v1'
+    && doc.verificationMethod[0].id === `${log[0].did}#atproto` && doc.verificationMethod[0].type === 'Multikey' && doc.service[0].id === '#atproto_pds');
+  check('its atproto facts parse', atproof.parseDidDocument(doc).signingKey === verified.state.verificationMethods.atproto);
+  const tombstone = await fixtures.json('plc/log_tombstone.json');
+  const dead = verifyPlcLog(tombstone[0].did, tombstone);
+  check('a tombstoned DID has no state and no document', dead.state === null && dead.document === null);
+  const altered = structuredClone(log);
+  altered[0].operation.alsoKnownAs = ['at://evil.example'];
+  check('an altered operation is refused', throwsCode(atproof, () => verifyPlcLog(log[0].did, altered), 'cid-mismatch') === true);
+  check('another DID is refused', throwsCode(atproof, () => verifyPlcLog('did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', log), 'did-mismatch') === true);
+  check('a non-log is refused', throwsCode(atproof, () => verifyPlcLog(log[0].did, '{}'), 'invalid-plc-log') === true);
+  check('a bad DID argument is refused', throwsCode(atproof, () => verifyPlcLog(42, log), 'invalid-argument') === true);
+}
