@@ -413,3 +413,45 @@ fn a_legacy_create_genesis_is_read_in_its_legacy_form() {
         Code::InvalidPlcOperation
     );
 }
+
+#[test]
+fn two_copies_of_a_log_are_identical_a_prefix_or_a_fork() {
+    use atproof::identity::{compare_audit_logs, LogRelation};
+    let log = fixture("log_nullification.json");
+    let did = did_of(&log);
+    let entries: Vec<Value> = serde_json::from_str(&log).unwrap();
+    let text = |picked: &[usize]| {
+        let mut out: Vec<Value> = picked.iter().map(|&i| entries[i].clone()).collect();
+        for entry in &mut out {
+            entry["nullified"] = Value::from(false);
+        }
+        serde_json::to_string(&out).unwrap()
+    };
+    assert_eq!(
+        compare_audit_logs(&did, &log, &log).unwrap(),
+        LogRelation::Identical
+    );
+    assert_eq!(
+        compare_audit_logs(&did, &text(&[0]), &text(&[0, 1])).unwrap(),
+        LogRelation::Prefix {
+            a_longer: false,
+            extra: 1
+        }
+    );
+    // The directory (a) shows op 1 signed by the weaker key; a mirror (b) shows op 2 instead, a
+    // fork from the genesis signed by the stronger key: b's history cannot take a's op 1 (the
+    // genesis's stronger child leaves no key for it), a's history could take b's op 2.
+    let relation = compare_audit_logs(&did, &text(&[0, 1]), &text(&[0, 2])).unwrap();
+    assert_eq!(
+        relation,
+        LogRelation::Fork {
+            at: 1,
+            common: entries[0]["cid"].as_str().map(str::to_owned),
+            a_allowed_by_b: false,
+            b_allowed_by_a: true,
+        }
+    );
+    let error = compare_audit_logs(&did, &log, "[]").unwrap_err();
+    assert_eq!(error.code(), Code::InvalidPlcLog);
+    assert!(error.message().starts_with("log b"), "{error}");
+}

@@ -1,7 +1,10 @@
 //! did:plc for JavaScript: `verifyPlcLog`.
 
 use super::string_arg;
-use crate::identity::{plc_did_document, verify_plc_log as verify, MAX_AUDIT_LOG_BYTES};
+use crate::identity::{
+    compare_audit_logs as compare, plc_did_document, verify_plc_log as verify, LogRelation,
+    MAX_AUDIT_LOG_BYTES,
+};
 use crate::{Code, Error};
 use serde_json::{json, Value as Json};
 use wasm_bindgen::prelude::*;
@@ -24,6 +27,11 @@ export interface VerifiedPlcLog {
   document: Record<string, unknown> | null;
   operations: { cid: string; type: string; createdAt: string; nullified: boolean; signedBy: number }[];
 }
+/** How two copies of one DID's audit log relate. */
+export type AuditLogComparison =
+  | { relation: 'identical' }
+  | { relation: 'prefix'; longer: 'a' | 'b'; extra: number }
+  | { relation: 'fork'; at: number; common: string | null; aAllowedByB: boolean; bAllowedByA: boolean };
 "#;
 
 /// Verifies a did:plc audit log (`/<did>/log/audit`, as JSON text or as parsed) under every rule
@@ -84,5 +92,60 @@ pub fn verify_plc_log(
         })
         .collect();
     let out = json!({ "did": did, "state": state, "document": document, "operations": operations });
+    js_sys::JSON::parse(&out.to_string())
+}
+
+/// An audit log argument (JSON text, or a value to stringify) as text within the size limit.
+fn log_text(log: JsValue, what: &str) -> Result<String, Error> {
+    let text = if log.is_string() {
+        log
+    } else {
+        js_sys::JSON::stringify(&log)
+            .map_err(|_| {
+                Error::new(
+                    Code::InvalidJson,
+                    format!("{what} cannot be turned into JSON"),
+                )
+            })?
+            .into()
+    };
+    string_arg(&text, what, MAX_AUDIT_LOG_BYTES, Code::LimitExceeded)
+}
+
+/// Compares two copies of one DID's audit log (say, from the directory and from a mirror), each
+/// verified in full first: identical, one a prefix of the other, or a fork — where, and whether
+/// each side's first differing operation is signed by a key the other side's history allows.
+#[wasm_bindgen(js_name = compareAuditLogs, unchecked_return_type = "AuditLogComparison")]
+pub fn compare_audit_logs(
+    #[wasm_bindgen(unchecked_param_type = "string | unknown[]")] a: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | unknown[]")] b: JsValue,
+) -> Result<JsValue, JsValue> {
+    let a = log_text(a, "log a")?;
+    let b = log_text(b, "log b")?;
+    // The DID is the first entry's of log a; verification checks every entry of both against it.
+    let did = serde_json::from_str::<Json>(&a)
+        .ok()
+        .and_then(|log| log.get(0)?.get("did")?.as_str().map(str::to_owned))
+        .ok_or_else(|| Error::new(Code::InvalidPlcLog, "log a: its first entry names no DID"))?;
+    let out = match compare(&did, &a, &b)? {
+        LogRelation::Identical => json!({ "relation": "identical" }),
+        LogRelation::Prefix { a_longer, extra } => json!({
+            "relation": "prefix",
+            "longer": if a_longer { "a" } else { "b" },
+            "extra": extra,
+        }),
+        LogRelation::Fork {
+            at,
+            common,
+            a_allowed_by_b,
+            b_allowed_by_a,
+        } => json!({
+            "relation": "fork",
+            "at": at,
+            "common": common,
+            "aAllowedByB": a_allowed_by_b,
+            "bAllowedByA": b_allowed_by_a,
+        }),
+    };
     js_sys::JSON::parse(&out.to_string())
 }

@@ -94,6 +94,7 @@ struct Parsed {
 }
 
 /// Where an operation stands in the chain while the log is read.
+#[derive(Clone)]
 struct Node {
     cid: Cid,
     rotation_keys: Vec<PublicKey>,
@@ -104,6 +105,16 @@ struct Node {
     tombstone: bool,
 }
 
+/// A log read so far: each operation's place in the chain, its state, and the log's claims.
+#[derive(Clone)]
+struct Replay {
+    did: String,
+    nodes: Vec<Node>,
+    states: Vec<Option<PlcState>>,
+    operations: Vec<PlcOperation>,
+    claimed: Vec<bool>,
+}
+
 fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -> Error {
     Error::new(code, format!("operation {index} ({cid}): {why}"))
 }
@@ -111,6 +122,16 @@ fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -
 /// Verifies the audit log of `did` (the JSON text of `/<did>/log/audit`) under every rule of
 /// the module documentation. Errors name the first operation that fails, its index and CID.
 pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
+    let entries = parse_entries(audit_log)?;
+    let mut replay = Replay::new(did);
+    for entry in &entries {
+        replay.append(entry)?;
+    }
+    replay.finish()
+}
+
+/// The entries of an audit log's JSON text, within the limits.
+fn parse_entries(audit_log: &str) -> Result<Vec<Json>> {
     if audit_log.len() > MAX_AUDIT_LOG_BYTES {
         return Err(Error::new(
             Code::LimitExceeded,
@@ -122,9 +143,12 @@ pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
     }
     let log: Json = serde_json::from_str(audit_log)
         .map_err(|e| Error::new(Code::InvalidJson, format!("audit log: {e}")))?;
-    let entries = log
-        .as_array()
-        .ok_or_else(|| Error::new(Code::InvalidPlcLog, "the audit log is not a JSON array"))?;
+    let Json::Array(entries) = log else {
+        return Err(Error::new(
+            Code::InvalidPlcLog,
+            "the audit log is not a JSON array",
+        ));
+    };
     if entries.is_empty() {
         return Err(Error::new(Code::InvalidPlcLog, "the audit log is empty"));
     }
@@ -137,11 +161,25 @@ pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
             ),
         ));
     }
-    let mut nodes: Vec<Node> = Vec::with_capacity(entries.len());
-    let mut states: Vec<Option<PlcState>> = Vec::with_capacity(entries.len());
-    let mut operations = Vec::with_capacity(entries.len());
-    let mut claimed = Vec::with_capacity(entries.len());
-    for (index, entry) in entries.iter().enumerate() {
+    Ok(entries)
+}
+
+impl Replay {
+    fn new(did: &str) -> Replay {
+        Replay {
+            did: did.to_owned(),
+            nodes: Vec::new(),
+            states: Vec::new(),
+            operations: Vec::new(),
+            claimed: Vec::new(),
+        }
+    }
+
+    /// Checks the next entry of the log against everything before it and takes it in.
+    fn append(&mut self, entry: &Json) -> Result<()> {
+        let index = self.nodes.len();
+        let did = self.did.as_str();
+        let nodes = &mut self.nodes;
         let cid_text = entry.get("cid").and_then(Json::as_str).unwrap_or("?");
         let fail = |code: Code, why: &dyn std::fmt::Display| plc_error(code, index, cid_text, why);
         let fields = entry
@@ -302,38 +340,142 @@ pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
             created_at,
             tombstone: parsed.state.is_none(),
         });
-        states.push(parsed.state);
-        claimed.push(nullified_claim);
-        operations.push(PlcOperation {
+        self.states.push(parsed.state);
+        self.claimed.push(nullified_claim);
+        self.operations.push(PlcOperation {
             cid: cid_text.to_owned(),
             kind: parsed.kind.to_owned(),
             created_at: created_text.to_owned(),
             nullified: false,
             signed_by,
         });
+        Ok(())
     }
-    for (index, ((node, claim), operation)) in
-        nodes.iter().zip(&claimed).zip(&mut operations).enumerate()
-    {
-        if node.nullified != *claim {
-            return Err(plc_error(
-                Code::PlcNullifiedMismatch,
-                index,
-                &operation.cid,
-                format_args!(
-                    "the log says nullified: {claim}, the rules give {}",
-                    node.nullified
-                ),
-            ));
+
+    /// Whether `entry`'s operation is signed by a key this log allows for the operation its `prev`
+    /// names (an operation it holds, not nullified, not a tombstone).
+    fn allows(&self, entry: &Json) -> bool {
+        let Some(Ok(parsed)) = entry.get("operation").map(|op| parse_operation(op, false)) else {
+            return false;
+        };
+        let Some(node) = parsed
+            .prev
+            .and_then(|prev| self.nodes.iter().find(|n| n.cid == prev))
+        else {
+            return false;
+        };
+        !node.nullified
+            && !node.tombstone
+            && node
+                .rotation_keys
+                .get(..node.allowed)
+                .unwrap_or_default()
+                .iter()
+                .any(|key| {
+                    verify_signature_strict(key, &parsed.unsigned, &parsed.signature).is_ok()
+                })
+    }
+
+    /// The verified log: the `nullified` flags the log claims must be the ones the rules gave.
+    fn finish(mut self) -> Result<VerifiedPlcLog> {
+        for (index, ((node, claim), operation)) in self
+            .nodes
+            .iter()
+            .zip(&self.claimed)
+            .zip(&mut self.operations)
+            .enumerate()
+        {
+            if node.nullified != *claim {
+                return Err(plc_error(
+                    Code::PlcNullifiedMismatch,
+                    index,
+                    &operation.cid,
+                    format_args!(
+                        "the log says nullified: {claim}, the rules give {}",
+                        node.nullified
+                    ),
+                ));
+            }
+            operation.nullified = node.nullified;
         }
-        operation.nullified = node.nullified;
+        let last = self.nodes.iter().rposition(|n| !n.nullified).unwrap_or(0);
+        Ok(VerifiedPlcLog {
+            did: self.did,
+            state: self.states.into_iter().nth(last).flatten(),
+            operations: self.operations,
+        })
     }
-    let last = nodes.iter().rposition(|n| !n.nullified).unwrap_or(0);
-    Ok(VerifiedPlcLog {
-        did: did.to_owned(),
-        state: states.into_iter().nth(last).flatten(),
-        operations,
+}
+
+/// How two copies of one DID's audit log relate (see [`compare_audit_logs`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogRelation {
+    /// The same operations.
+    Identical,
+    /// One holds all the other's operations and more after them.
+    Prefix {
+        /// Whether `a` is the longer one.
+        a_longer: bool,
+        /// How many operations the longer one has beyond the other.
+        extra: usize,
+    },
+    /// They agree up to `at` and then differ.
+    Fork {
+        /// The index of the first operation that differs.
+        at: usize,
+        /// The CID of the last operation they share (`None` when even the genesis differs).
+        common: Option<String>,
+        /// Whether `a`'s first differing operation is signed by a key that `b`'s history allows
+        /// for the operation it follows (so `b` could have it as a valid fork).
+        a_allowed_by_b: bool,
+        /// The same, the other way round.
+        b_allowed_by_a: bool,
+    },
+}
+
+/// Compares two copies of the audit log of `did` (say, from the directory and from a mirror):
+/// both are verified in full first (an invalid one is an error naming it), then they are
+/// identical, one a prefix of the other, or a fork.
+pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
+    let (a_entries, a_replay) = replay_log(did, a).map_err(|e| e.context("log a"))?;
+    let (b_entries, b_replay) = replay_log(did, b).map_err(|e| e.context("log b"))?;
+    let cid = |entries: &[Json], i: usize| {
+        entries
+            .get(i)
+            .and_then(|e| e.get("cid"))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
+    let shared = (0..a_entries.len().min(b_entries.len()))
+        .take_while(|&i| cid(&a_entries, i) == cid(&b_entries, i))
+        .count();
+    if shared == a_entries.len() && shared == b_entries.len() {
+        return Ok(LogRelation::Identical);
+    }
+    if shared == a_entries.len() || shared == b_entries.len() {
+        return Ok(LogRelation::Prefix {
+            a_longer: a_entries.len() > b_entries.len(),
+            extra: a_entries.len().abs_diff(b_entries.len()),
+        });
+    }
+    let allowed = |entry: Option<&Json>, by: &Replay| entry.is_some_and(|e| by.allows(e));
+    Ok(LogRelation::Fork {
+        at: shared,
+        common: shared.checked_sub(1).and_then(|i| cid(&a_entries, i)),
+        a_allowed_by_b: allowed(a_entries.get(shared), &b_replay),
+        b_allowed_by_a: allowed(b_entries.get(shared), &a_replay),
     })
+}
+
+/// A log verified in full: its entries and the replay that read them.
+fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
+    let entries = parse_entries(text)?;
+    let mut replay = Replay::new(did);
+    for entry in &entries {
+        replay.append(entry)?;
+    }
+    replay.clone().finish()?;
+    Ok((entries, replay))
 }
 
 /// The DID document the directory serves for `did` in `state` (the reference's `formatDidDoc`):

@@ -35,8 +35,8 @@ console.log(wrong);
 import { decodeCbor, decodeCborMany, encodeCbor, cidForCbor, cidForValue, fromJson, toJson, validateCbor, CidLink } from 'atproof';
 import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoSigner, parseDidDocument } from 'atproof';
 import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
-import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier, verifyPlcLog } from 'atproof';
-import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent, VerifiedPlcLog } from 'atproof';
+import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier, verifyPlcLog, compareAuditLogs } from 'atproof';
+import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent, VerifiedPlcLog, AuditLogComparison } from 'atproof';
 
 async function typed(bytes: Uint8Array, key: string) {
   const value: unknown = decodeCbor(bytes);
@@ -77,7 +77,9 @@ async function typed(bytes: Uint8Array, key: string) {
   firehose.free();
   const plc: VerifiedPlcLog = verifyPlcLog('did:plc:x', '[]');
   const rotation: string[] | undefined = plc.state?.rotationKeys;
-  console.log(plc.document?.id, plc.operations[0]?.nullified, rotation);
+  const comparison: AuditLogComparison = compareAuditLogs('[]', []);
+  const forkAt: number | undefined = comparison.relation === 'fork' ? comparison.at : undefined;
+  console.log(plc.document?.id, plc.operations[0]?.nullified, rotation, forkAt);
   console.log(frame.header.op, frame.header.t, frame.unknown, verifiedCommit.inverted, firstOp?.action, synced.did, status, event.error?.code, firehose.accounts);
   console.log(value, many, encoded, cids, json, ok, parsed, sig, webSigner, doc, roots, blocks.get('x'), streamed, cid, record, got, verifier.finish(), jobRepo, size);
 }

@@ -49,5 +49,17 @@ export default async function identity(atproof, fixtures, check) {
   check('an altered operation is refused', throwsCode(atproof, () => verifyPlcLog(log[0].did, altered), 'cid-mismatch') === true);
   check('another DID is refused', throwsCode(atproof, () => verifyPlcLog('did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', log), 'did-mismatch') === true);
   check('a non-log is refused', throwsCode(atproof, () => verifyPlcLog(log[0].did, '{}'), 'invalid-plc-log') === true);
+  // compareAuditLogs: the nullification log's copies as a directory and a mirror might hold them.
+  const forked = await fixtures.json('plc/log_nullification.json');
+  const copy = (picked) => picked.map((i) => ({ ...forked[i], nullified: false }));
+  check('compareAuditLogs: identical', atproof.compareAuditLogs(forked, JSON.stringify(forked)).relation === 'identical');
+  const prefix = atproof.compareAuditLogs(copy([0]), copy([0, 1]));
+  check('compareAuditLogs: a prefix', prefix.relation === 'prefix' && prefix.longer === 'b' && prefix.extra === 1);
+  const fork = atproof.compareAuditLogs(copy([0, 1]), copy([0, 2]));
+  check('compareAuditLogs: a fork, and which side the other allows', fork.relation === 'fork' && fork.at === 1 && fork.common === forked[0].cid && fork.aAllowedByB === false && fork.bAllowedByA === true);
+  check('compareAuditLogs: an invalid copy is an error naming it', (() => {
+    try { atproof.compareAuditLogs(forked, '[]'); } catch (e) { return e.code === 'invalid-plc-log' && e.message.startsWith('log b'); }
+    return false;
+  })());
   check('a bad DID argument is refused', throwsCode(atproof, () => verifyPlcLog(42, log), 'invalid-argument') === true);
 }
