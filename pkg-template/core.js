@@ -1,9 +1,10 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
-import { CarReader, RepoVerifier, FirehoseState } from './atproof.js';
+import { CarReader, RepoVerifier, FirehoseState, parseDidDocument, verifyPlcLog, isValidDid, isValidHandle } from './atproof.js';
 import { makeStreams } from './streams.js';
 import { makeFirehose } from './firehose.js';
 import { makeSubscribe } from './subscribe.js';
+import { makeResolve } from './resolve.js';
 import { AtproofError } from '__BINDINGS__/error.js';
 import { CidLink, forgetInstance } from '__BINDINGS__/values.js';
 import { RepoRecords } from '__BINDINGS__/repo.js';
@@ -14,6 +15,7 @@ export { AtproofError, CidLink, RepoRecords };
 export const { readCarStream, verifyRepoStream } = makeStreams({ CarReader, RepoVerifier });
 export const FirehoseVerifier = makeFirehose({ FirehoseState });
 export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
+export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLog, isValidDid, isValidHandle, AtproofError });
 
 let instances = 0;
 
@@ -49,5 +51,6 @@ export async function createInstance(module) {
   };
   const FirehoseVerifier = makeFirehose(glue);
   const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
-  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, AtproofError, CidLink, RepoRecords, createInstance, release });
+  const resolveIdentity = makeResolve({ ...glue, AtproofError });
+  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, resolveIdentity, AtproofError, CidLink, RepoRecords, createInstance, release });
 }

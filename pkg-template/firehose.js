@@ -15,7 +15,7 @@ export function makeFirehose({ FirehoseState }) {
     #maxKeys;
 
     /**
-     * @param {{ resolveKey: (did: string) => string | Promise<string>, maxAccounts?: number, clockDriftMs?: number }} options
+     * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number }} options
      */
     constructor({ resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000 } = {}) {
       if (typeof resolveKey !== 'function') throw new TypeError('resolveKey must be a function');
@@ -31,7 +31,9 @@ export function makeFirehose({ FirehoseState }) {
 
     async #key(did, fresh) {
       if (!fresh && this.#keys.has(did)) return this.#keys.get(did);
-      const key = await this.#resolveKey(did);
+      // A did:key, or what resolveIdentity gives ({ signingKey }), so it can serve as resolveKey.
+      const resolved = await this.#resolveKey(did);
+      const key = typeof resolved === 'object' && resolved !== null ? resolved.signingKey ?? undefined : resolved;
       this.#keys.delete(did);
       if (this.#keys.size >= this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value);
       this.#keys.set(did, key);

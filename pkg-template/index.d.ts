@@ -62,8 +62,8 @@ export type AtproofInstance = Omit<typeof import('./index.js'), 'init' | 'initSy
  */
 export declare class FirehoseVerifier {
   constructor(options: {
-    /** The account's signing key (did:key), or a promise of it. */
-    resolveKey: (did: string) => string | Promise<string>;
+    /** The account's signing key (did:key) — or what resolveIdentity gives — or a promise of either. */
+    resolveKey: (did: string) => string | { signingKey: string | null } | Promise<string | { signingKey: string | null }>;
     /** Accounts tracked at most (the least recently seen are forgotten); default 1,000,000. */
     maxAccounts?: number;
     /** How far in the future a rev may be; default 300,000 (5 minutes). */
@@ -79,8 +79,8 @@ export declare class FirehoseVerifier {
 
 /** Options of subscribeRepos. */
 export interface SubscribeReposOptions {
-  /** The account's signing key (did:key), or a promise of it. */
-  resolveKey: (did: string) => string | Promise<string>;
+  /** The account's signing key (did:key) — or what resolveIdentity gives — or a promise of either. */
+  resolveKey: (did: string) => string | { signingKey: string | null } | Promise<string | { signingKey: string | null }>;
   /** Start after this seq (the server sends the events after it). */
   cursor?: number;
   /** A WebSocket constructor (Node 20 has none: pass the ws package's). */
@@ -103,3 +103,35 @@ export declare function subscribeRepos(
   url: string,
   options: SubscribeReposOptions,
 ): AsyncGenerator<import('./atproof.js').FirehoseEvent, void, undefined>;
+
+/** Options of resolveIdentity: the services and the network, all replaceable. */
+export interface ResolveIdentityOptions {
+  /** Default the global fetch. */
+  fetch?: typeof fetch;
+  /** Default https://plc.directory. */
+  plcDirectory?: string;
+  /** A DNS-over-HTTPS JSON endpoint; default https://cloudflare-dns.com/dns-query. */
+  dohUrl?: string;
+  /** Where a host's /.well-known files are fetched; default (host) => `https://${host}`. */
+  hostUrl?: (host: string) => string;
+  /** Per request; default 10,000. */
+  timeoutMs?: number;
+  /** Per response; default 1 MiB. */
+  maxBytes?: number;
+  /** Re-derive a did:plc document from its verified audit log instead of taking the directory's. */
+  verifyPlcLog?: boolean;
+}
+
+/** A resolved identity. */
+export interface ResolvedIdentity {
+  did: string;
+  handle: string | null;
+  /** Whether the handle and the DID name each other. */
+  handleVerified: boolean;
+  signingKey: string | null;
+  pds: string | null;
+  document: Record<string, unknown>;
+}
+
+/** Resolves a handle or a DID: the DID, its document, its signing key and PDS, the handle checked both ways. */
+export declare function resolveIdentity(handleOrDid: string, options?: ResolveIdentityOptions): Promise<ResolvedIdentity>;

@@ -107,6 +107,10 @@ codes! {
     PlcLateRecovery => "plc-late-recovery",
     /// A did:plc audit log whose `nullified` flags are not the ones its operations imply.
     PlcNullifiedMismatch => "plc-nullified-mismatch",
+    /// Resolving a handle or DID over the network failed: no answer in time, an HTTP error, a
+    /// response over the size limit, too many redirects, not JSON, a document for another DID
+    /// (raised by the JS package, which does the fetching).
+    IdentityResolution => "identity-resolution",
     // --- data model ---
     /// Malformed CBOR: a reserved additional-info value, a stray break byte, a tag or simple value
     /// encoded in a way CBOR does not allow.

@@ -35,8 +35,8 @@ console.log(wrong);
 import { decodeCbor, decodeCborMany, encodeCbor, cidForCbor, cidForValue, fromJson, toJson, validateCbor, CidLink } from 'atproof';
 import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoSigner, parseDidDocument } from 'atproof';
 import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
-import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier, verifyPlcLog, compareAuditLogs } from 'atproof';
-import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent, VerifiedPlcLog, AuditLogComparison } from 'atproof';
+import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier, verifyPlcLog, compareAuditLogs, resolveIdentity } from 'atproof';
+import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent, VerifiedPlcLog, AuditLogComparison, ResolvedIdentity } from 'atproof';
 
 async function typed(bytes: Uint8Array, key: string) {
   const value: unknown = decodeCbor(bytes);
@@ -77,6 +77,9 @@ async function typed(bytes: Uint8Array, key: string) {
   firehose.free();
   const plc: VerifiedPlcLog = verifyPlcLog('did:plc:x', '[]');
   const rotation: string[] | undefined = plc.state?.rotationKeys;
+  const resolved: ResolvedIdentity = await resolveIdentity('alice.test', { timeoutMs: 100, verifyPlcLog: true, hostUrl: (host: string) => `http://${host}` });
+  const viaResolver = new FirehoseVerifier({ resolveKey: (did: string) => resolveIdentity(did) });
+  console.log(resolved.handleVerified, viaResolver.accounts);
   const comparison: AuditLogComparison = compareAuditLogs('[]', []);
   const forkAt: number | undefined = comparison.relation === 'fork' ? comparison.at : undefined;
   console.log(plc.document?.id, plc.operations[0]?.nullified, rotation, forkAt);

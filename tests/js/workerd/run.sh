@@ -22,6 +22,7 @@ const mainWorker :Workerd.Worker = (
     (name = "streams.js", esModule = embed "pkg/streams.js"),
     (name = "firehose.js", esModule = embed "pkg/firehose.js"),
     (name = "subscribe.js", esModule = embed "pkg/subscribe.js"),
+    (name = "resolve.js", esModule = embed "pkg/resolve.js"),
 $snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
   ],

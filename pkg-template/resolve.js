@@ -1,0 +1,137 @@
+// resolveIdentity: handle ⇄ DID ⇄ DID document over fetch, every response size- and time-limited,
+// the network injectable. Made for one instance's functions (core.js: the package's).
+
+const DEFAULTS = {
+  plcDirectory: 'https://plc.directory',
+  dohUrl: 'https://cloudflare-dns.com/dns-query',
+  /** Where a handle's /.well-known/atproto-did and a did:web's /.well-known/did.json are fetched. */
+  hostUrl: (host) => `https://${host}`,
+  timeoutMs: 10_000,
+  maxBytes: 1 << 20,
+};
+
+/** The resolveIdentity function over the given instance's functions. */
+export function makeResolve({ parseDidDocument, verifyPlcLog, isValidDid, isValidHandle, AtproofError }) {
+  const failure = (message) => new AtproofError('identity-resolution', message);
+
+  /** GETs `url` with the limits; the body as text. Redirects are followed up to 5 times. */
+  async function get(url, options, accept) {
+    const { fetch: fetchFn = globalThis.fetch, timeoutMs, maxBytes } = options;
+    let target = url;
+    for (let redirects = 0; ; redirects++) {
+      let response;
+      try {
+        response = await fetchFn(target, { headers: { accept }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      } catch (e) {
+        throw failure(`${target}: ${e?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e?.message ?? e}`);
+      }
+      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
+        if (redirects >= 5) throw failure(`${url}: more than 5 redirects`);
+        target = new URL(response.headers.get('location'), target).href;
+        continue;
+      }
+      if (!response.ok) throw failure(`${target}: HTTP ${response.status}`);
+      const length = Number(response.headers.get('content-length') ?? 0);
+      if (length > maxBytes) throw failure(`${target}: a response of ${length} bytes, over the limit of ${maxBytes}`);
+      const reader = response.body.getReader();
+      const chunks = [];
+      let size = 0;
+      for (;;) {
+        const { done, value } = await reader.read().catch((e) => {
+          throw failure(`${target}: ${e?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e?.message ?? e}`);
+        });
+        if (done) break;
+        size += value.length;
+        if (size > maxBytes) {
+          await reader.cancel().catch(() => {});
+          throw failure(`${target}: the response is over the limit of ${maxBytes} bytes`);
+        }
+        chunks.push(value);
+      }
+      const bytes = new Uint8Array(size);
+      let at = 0;
+      for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
+      return new TextDecoder().decode(bytes);
+    }
+  }
+
+  const json = async (url, options) => {
+    const text = await get(url, options, 'application/json');
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw failure(`${url}: the response is not JSON`);
+    }
+  };
+
+  /** The DID a handle names: DNS TXT _atproto.<handle> (over DNS-over-HTTPS), else its well-known file. */
+  async function handleToDid(handle, options) {
+    const found = new Set();
+    try {
+      const url = `${options.dohUrl}?name=${encodeURIComponent(`_atproto.${handle}`)}&type=TXT`;
+      const answer = await json(url, { ...options }).catch(() => null);
+      for (const record of answer?.Answer ?? []) {
+        const text = String(record?.data ?? '').replace(/^"|"$/g, '').replace(/"\s*"/g, '');
+        if (text.startsWith('did=')) found.add(text.slice(4));
+      }
+    } catch {
+      // DNS failing is not final: the well-known file may answer.
+    }
+    if (found.size > 1) throw failure(`${handle}: its DNS names more than one DID`);
+    if (found.size === 1) return [...found][0];
+    const text = (await get(`${options.hostUrl(handle)}/.well-known/atproto-did`, options, 'text/plain')).trim();
+    if (!isValidDid(text)) throw failure(`${handle}: /.well-known/atproto-did holds no DID`);
+    return text;
+  }
+
+  async function didToDocument(did, options) {
+    if (did.startsWith('did:plc:')) {
+      if (options.verifyPlcLog) {
+        const log = await json(`${options.plcDirectory}/${did}/log/audit`, options);
+        const verified = verifyPlcLog(did, log);
+        if (verified.document === null) throw failure(`${did} is deactivated (its log ends in a tombstone)`);
+        return verified.document;
+      }
+      return json(`${options.plcDirectory}/${did}`, options);
+    }
+    if (did.startsWith('did:web:')) {
+      const host = decodeURIComponent(did.slice('did:web:'.length));
+      if (host.includes(':') && !/^[^:]+:\d+$/.test(host)) throw failure(`${did}: did:web with a path is not supported by atproto`);
+      return json(`${options.hostUrl(host)}/.well-known/did.json`, options);
+    }
+    throw failure(`${did}: only did:plc and did:web are atproto DID methods`);
+  }
+
+  /**
+   * Resolves a handle or a DID to `{ did, handle, handleVerified, signingKey, pds, document }`:
+   * the DID document fetched (did:plc from the directory — or re-derived from its verified audit
+   * log with `verifyPlcLog: true` — did:web from its host), and the handle checked both ways.
+   */
+  return async function resolveIdentity(handleOrDid, options = {}) {
+    const settings = { ...DEFAULTS, ...options };
+    if (typeof handleOrDid !== 'string') throw new AtproofError('invalid-argument', 'handleOrDid must be a string');
+    let did;
+    let askedHandle = null;
+    if (isValidDid(handleOrDid)) did = handleOrDid;
+    else if (isValidHandle(handleOrDid)) {
+      askedHandle = handleOrDid.toLowerCase();
+      did = await handleToDid(askedHandle, settings);
+    } else throw new AtproofError('invalid-argument', `${JSON.stringify(handleOrDid)} is neither a DID nor a handle`);
+    const document = await didToDocument(did, settings);
+    const info = parseDidDocument(document);
+    if (info.did !== did) throw failure(`the document of ${did} is for ${info.did}`);
+    let handleVerified = false;
+    if (info.handle !== null) {
+      if (askedHandle !== null) handleVerified = info.handle === askedHandle;
+      else handleVerified = (await handleToDid(info.handle, settings).catch(() => null)) === did;
+    }
+    return {
+      did,
+      handle: askedHandle !== null && !handleVerified ? askedHandle : info.handle,
+      handleVerified,
+      signingKey: info.signingKey,
+      pds: info.pds,
+      document,
+    };
+  };
+}
