@@ -3,7 +3,8 @@
 //!
 //! Seeds: the small MST-only CARs of mst-test-suite and their node blocks, small signed
 //! repositories built with the tree builder (and their commits), record proofs cut from the
-//! reference repository, CIDs in both forms, and the first frames of the reference event stream.
+//! reference repository and 200 of its blocks (DRISL), CIDs in both forms, and the first frames of
+//! the reference event stream.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -89,6 +90,9 @@ fn write_fuzz_seeds() {
         "reference",
         read.blocks().get(&read.roots()[0]).unwrap(),
     );
+    for (cid, block) in read.blocks().iter().take(200) {
+        write("cbor_decode", &cid.to_string(), block);
+    }
     for (cid, _) in read.blocks().iter().take(16) {
         write("cid", &format!("{cid}.bin"), &cid.to_bytes());
         write("cid", &format!("{cid}.txt"), cid.to_string().as_bytes());
