@@ -175,7 +175,6 @@ impl StreamVerifier {
             continuity: false,
             seq_regression,
         };
-        let missing_key = || Error::new(Code::InvalidArgument, "no key for the account");
         if let Some(did) = frame.event.did() {
             self.touch(did);
         }
@@ -183,17 +182,9 @@ impl StreamVerifier {
             Event::Commit(event) => {
                 let id = account_key(event.repo);
                 let last = self.accounts.get(&id).copied();
-                if let Some(last) = last {
-                    if event.rev <= last.rev {
-                        out.status = Status::Ignored;
-                        return Ok(out);
-                    }
-                }
-                if let Err(error) = self.check_clock(event.rev, now_micros) {
-                    return Ok(invalid(out, error));
-                }
-                let Some(key) = key else {
-                    return Ok(invalid(out, missing_key()));
+                let key = match self.admit(last.as_ref(), event.rev, now_micros, key) {
+                    Ok(key) => key,
+                    Err((status, error)) => return Ok(with_status(out, status, error)),
                 };
                 let verified = match verify_commit(&event, key, None) {
                     Ok(verified) => verified,
@@ -224,19 +215,10 @@ impl StreamVerifier {
             }
             Event::Sync(event) => {
                 let id = account_key(event.did);
-                if self
-                    .accounts
-                    .get(&id)
-                    .is_some_and(|last| event.rev <= last.rev)
-                {
-                    out.status = Status::Ignored;
-                    return Ok(out);
-                }
-                if let Err(error) = self.check_clock(event.rev, now_micros) {
-                    return Ok(invalid(out, error));
-                }
-                let Some(key) = key else {
-                    return Ok(invalid(out, missing_key()));
+                let last = self.accounts.get(&id).copied();
+                let key = match self.admit(last.as_ref(), event.rev, now_micros, key) {
+                    Ok(key) => key,
+                    Err((status, error)) => return Ok(with_status(out, status, error)),
                 };
                 match verify_sync(&event, key) {
                     Ok(verified) => self.remember(id, event.rev, verified.data),
@@ -257,6 +239,26 @@ impl StreamVerifier {
             }
         }
         Ok(out)
+    }
+
+    /// What a `#commit` and a `#sync` check before their own checks: a rev not above the account's
+    /// last is stale (ignored); one beyond the clock drift, or no key, is invalid.
+    fn admit<'k>(
+        &self,
+        last: Option<&Account>,
+        rev: Tid,
+        now_micros: u64,
+        key: Option<&'k PublicKey>,
+    ) -> std::result::Result<&'k PublicKey, (Status, Option<Error>)> {
+        if last.is_some_and(|last| rev <= last.rev) {
+            return Err((Status::Ignored, None));
+        }
+        self.check_clock(rev, now_micros)
+            .map_err(|error| (Status::Invalid, Some(error)))?;
+        key.ok_or_else(|| {
+            let error = Error::new(Code::InvalidArgument, "no key for the account");
+            (Status::Invalid, Some(error))
+        })
     }
 
     fn check_clock(&self, rev: Tid, now_micros: u64) -> Result<()> {
@@ -301,9 +303,13 @@ impl StreamVerifier {
     }
 }
 
-fn invalid(mut out: Processed<'_>, error: Error) -> Processed<'_> {
-    out.status = Status::Invalid;
-    out.error = Some(error);
+fn invalid(out: Processed<'_>, error: Error) -> Processed<'_> {
+    with_status(out, Status::Invalid, Some(error))
+}
+
+fn with_status(mut out: Processed<'_>, status: Status, error: Option<Error>) -> Processed<'_> {
+    out.status = status;
+    out.error = error;
     out
 }
 
