@@ -34,6 +34,11 @@ node gen-repo.mjs --records 1000 --curve k256 >/dev/null
 node gen-repo.mjs --records 1000 --curve p256 >/dev/null
 node gen-repo.mjs --records 10000 --curve k256 >/dev/null
 [ "$quick" = 1 ] || node gen-repo.mjs --records 100000 --curve k256 >/dev/null
+# The firehose task's stream: the reference implementation's, from the tests' fixtures.
+cp "$root/tests/fixtures/generated/repo-1000-s1-k256.frames.bin" data/stream-1000-k256-s1.frames.bin
+node -e 'const fs = require("fs"); const m = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  fs.writeFileSync("data/stream-1000-k256-s1.json", JSON.stringify({ ...m, car: "stream-1000-k256-s1.frames.bin" }));' \
+  "$root/tests/fixtures/generated/repo-1000-s1-k256.frames.json"
 
 status=0
 node run.mjs ${pass[@]+"${pass[@]}"} || status=$?

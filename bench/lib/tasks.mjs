@@ -19,6 +19,8 @@ export const DATASETS = {
   '1k-p256': 'repo-1000-p256-s1',
   '10k': 'repo-10000-k256-s1',
   '100k': 'repo-100000-k256-s1',
+  // The reference implementation's #commit stream (tests/fixtures/generated, copied by run.sh).
+  stream: 'stream-1000-k256-s1',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -27,6 +29,11 @@ export const DATASETS = {
 /** data = { meta (sidecar), car: Uint8Array } */
 export async function prepareInput(taskId, data) {
   const { meta, car } = data;
+  if (taskId === 'firehose-verify') {
+    // `car` is the stream file: [u32 length][frame] repeated; the sidecar has each frame's offset.
+    const frames = meta.frames.map((f) => car.subarray(f.offset, f.offset + f.length));
+    return { meta, frames, expected: meta.frames.map((f) => f.data), totalBytes: frames.reduce((n, f) => n + f.length, 0) };
+  }
   const { blocks } = splitCar(car);
   const input = { meta, car, blocks, carBytes: car.length };
   if (taskId === 'cbor-decode') {
@@ -349,7 +356,139 @@ export const TASKS = {
     },
     compareWith: { default: { '': 'atproof verifyRepo' } },
   },
+
+  'firehose-verify': {
+    title: 'verified #commit frames: every block hash, signature, ops against the tree, inversion to prevData',
+    datasets: { full: ['stream'], quick: ['stream'] },
+    units: (input) => ({ items: input.frames.length, itemName: 'frames', bytes: input.totalBytes }),
+    impls: {
+      'atproof verifyCommit': {
+        side: 'atproof', modules: ['atproof'], needs: ['verifyCommit'], atproof: true,
+        make: (input, M) => {
+          const { verifyCommit } = M.atproof;
+          const key = input.meta.signingKey;
+          return { run: () => input.frames.map((frame) => verifyCommit(frame, { key }).data), check: (roots) => checkDataRoots(roots, input) };
+        },
+      },
+      'atproof FirehoseVerifier (+ continuity)': {
+        side: 'atproof', modules: ['atproof'], needs: ['FirehoseVerifier'], atproof: true,
+        make: (input, M) => ({
+          async run() {
+            const verifier = new M.atproof.FirehoseVerifier({ resolveKey: async () => input.meta.signingKey });
+            const roots = [];
+            for (const frame of input.frames) {
+              const event = await verifier.process(frame);
+              if (event.status !== 'valid') fail(`${event.status}: ${event.error?.message}`);
+              roots.push(event.commit.data);
+            }
+            verifier.free();
+            return roots;
+          },
+          check: (roots) => checkDataRoots(roots, input),
+        }),
+      },
+      '@atcute (cbor, car, cid, crypto, mst)': {
+        side: 'atcute', modules: ['@atcute/car', '@atcute/cbor', '@atcute/cid', '@atcute/crypto', '@atcute/mst'],
+        make: atcuteFirehose,
+      },
+      '@atproto (lex-cbor, repo)': {
+        side: 'atproto', modules: ['@atproto/lex-cbor', '@atproto/repo'],
+        make: atprotoFirehose,
+      },
+    },
+    compareWith: { default: { '': 'atproof verifyCommit' } },
+  },
 };
+
+/** The data roots of a verified stream against the sidecar's. */
+function checkDataRoots(roots, input) {
+  if (!Array.isArray(roots) || roots.length !== input.expected.length) fail(`verified ${roots?.length} frames, expected ${input.expected.length}`);
+  const i = roots.findIndex((r, k) => r !== input.expected[k]);
+  if (i !== -1) fail(`frame ${i}: data root ${roots[i]}, expected ${input.expected[i]}`);
+}
+
+/** A run that verifies the frames one after the other with `verify` (frame → data root), checked. */
+function frameByFrame(verify, input) {
+  return {
+    async run() {
+      const roots = [];
+      for (const frame of input.frames) roots.push(await verify(frame));
+      return roots;
+    },
+    check: (roots) => checkDataRoots(roots, input),
+  };
+}
+
+// The same check on every frame of a #commit stream, from the peers' public packages: decode the
+// two DRISL objects; read the CAR and check every block's hash; decode the commit, check its did and
+// rev against the frame and its signature (key imported once); check each op against the new tree
+// and undo it (delete what was created, put back each update's and delete's prev); the root must
+// then be prevData.
+async function atcuteFirehose(input, M) {
+  const CAR = M['@atcute/car'];
+  const CBOR = M['@atcute/cbor'];
+  const CID = M['@atcute/cid'];
+  const MST = M['@atcute/mst'];
+  const { parseDidKey, Secp256k1PublicKey, P256PublicKey } = M['@atcute/crypto'];
+  const found = parseDidKey(input.meta.signingKey);
+  const key = found.type === 'p256' ? await P256PublicKey.importRaw(found.publicKeyBytes) : await Secp256k1PublicKey.importRaw(found.publicKeyBytes);
+  async function verify(frame) {
+    const [header, rest] = CBOR.decodeFirst(frame);
+    const body = CBOR.decode(rest);
+    if (header.op !== 1 || header.t !== '#commit') fail('not a #commit');
+    const reader = CAR.fromUint8Array(CBOR.fromBytes(body.blocks));
+    const blocks = new Map();
+    for (const entry of reader) {
+      const actual = await CID.create(entry.cid.codec, entry.bytes);
+      if (!CID.equals(actual, entry.cid)) fail('a block does not match its CID');
+      blocks.set(CID.toString(entry.cid), entry.bytes);
+    }
+    const commitCid = reader.roots[0].$link;
+    if (commitCid !== body.commit.$link) fail('commit is not the CAR root');
+    const commit = CBOR.decode(blocks.get(commitCid) ?? fail('no commit block'));
+    if (commit.did !== body.repo || commit.rev !== body.rev) fail('commit fields');
+    const { sig, ...unsigned } = commit;
+    if (!(await key.verify(CBOR.fromBytes(sig), CBOR.encode(unsigned)))) fail('signature');
+    const ns = new MST.NodeStore(new MST.MemoryBlockStore(blocks));
+    const wrangler = new MST.NodeWrangler(ns);
+    let root = commit.data.$link;
+    for (const op of [...body.ops].reverse()) {
+      const [value] = await MST.findRpathAndBuildProof(ns, root, op.path);
+      if ((value?.$link ?? null) !== (op.cid?.$link ?? null)) fail(`op ${op.path}: the tree holds ${value?.$link}`);
+      if (op.cid !== null && !blocks.has(op.cid.$link)) fail('record block missing');
+      root = op.action === 'create' ? await wrangler.deleteRecord(root, op.path) : await wrangler.putRecord(root, op.path, op.prev);
+    }
+    if (root !== body.prevData.$link) fail('inversion gives another root');
+    return commit.data.$link;
+  }
+  return frameByFrame(verify, input);
+}
+
+async function atprotoFirehose(input, M) {
+  const REPO = M['@atproto/repo'];
+  const CBOR = M['@atproto/lex-cbor'];
+  async function verify(frame) {
+    const [header, body] = [...CBOR.decodeAll(frame)];
+    if (header.op !== 1 || header.t !== '#commit') fail('not a #commit');
+    const { root, blocks } = await REPO.readCarWithRoot(body.blocks);
+    if (!root.equals(body.commit)) fail('commit is not the CAR root');
+    const commit = REPO.ensureV3Commit(CBOR.decode(blocks.get(root)));
+    if (commit.did !== body.repo || commit.rev !== body.rev) fail('commit fields');
+    if (!(await REPO.verifyCommitSig(commit, input.meta.signingKey))) fail('signature');
+    let mst = REPO.MST.load(new REPO.MemoryBlockstore(blocks), commit.data);
+    for (const op of [...body.ops].reverse()) {
+      const value = await mst.get(op.path);
+      if ((value?.toString() ?? null) !== (op.cid?.toString() ?? null)) fail(`op ${op.path}`);
+      if (op.cid && !blocks.has(op.cid)) fail('record block missing');
+      if (op.action === 'create') mst = await mst.delete(op.path);
+      else if (op.action === 'update') mst = await mst.update(op.path, op.prev);
+      else mst = await mst.add(op.path, op.prev);
+    }
+    if (!(await mst.getPointer()).equals(body.prevData)) fail('inversion gives another root');
+    return commit.data.toString();
+  }
+  return frameByFrame(verify, input);
+}
 
 async function checkSig(ok, tamperedCall) {
   if (ok !== true) fail(`signature verification returned ${ok}`);
