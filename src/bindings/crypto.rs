@@ -6,7 +6,7 @@
 //! signature's format and low-S; secp256k1, which WebCrypto lacks, runs in wasm. Imported WebCrypto
 //! keys are cached per key string in `webcrypto.js`.
 
-use super::{bytes_arg, set, string_arg, type_name};
+use super::{bytes_arg, json_text_arg, set, string_arg, type_name};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::identity;
 use crate::{Code, Error};
@@ -320,19 +320,12 @@ pub fn parse_did_document(
     #[wasm_bindgen(unchecked_param_type = "object | string")] document: JsValue,
 ) -> Result<JsValue, JsValue> {
     const MAX_DOCUMENT_LEN: usize = 1 << 20;
-    let text = if document.is_string() {
-        document
-    } else {
-        js_sys::JSON::stringify(&document)
-            .map_err(|_| {
-                Error::new(
-                    Code::InvalidDidDocument,
-                    "the document cannot be turned into JSON",
-                )
-            })?
-            .into()
-    };
-    let text = string_arg(&text, "DID document", MAX_DOCUMENT_LEN, Code::LimitExceeded)?;
+    let text = json_text_arg(
+        &document,
+        "DID document",
+        MAX_DOCUMENT_LEN,
+        Code::InvalidDidDocument,
+    )?;
     let info = identity::parse_did_document(&text)?;
     let out = js_sys::Object::new();
     let optional = |s: Option<String>| s.map_or(JsValue::NULL, JsValue::from);

@@ -579,27 +579,12 @@ pub fn cid_for_value(value: JsValue) -> Result<String, JsValue> {
 /// `{"$link"}` becomes a `CidLink`, `{"$bytes"}` a `Uint8Array`; blobs and `$type` are checked.
 #[wasm_bindgen(js_name = fromJson)]
 pub fn from_json(json: JsValue) -> Result<JsValue, JsValue> {
-    let text = if json.is_string() {
-        super::string_arg(
-            &json,
-            "JSON text",
-            cbor::json::MAX_JSON_RECORD_SIZE,
-            Code::LimitExceeded,
-        )?
-    } else {
-        let text = js_sys::JSON::stringify(&json).map_err(|_| {
-            Error::new(
-                Code::InvalidJson,
-                "the value cannot be turned into JSON (a bigint or a cycle?)",
-            )
-        })?;
-        super::string_arg(
-            &text.into(),
-            "JSON",
-            cbor::json::MAX_JSON_RECORD_SIZE,
-            Code::LimitExceeded,
-        )?
-    };
+    let text = super::json_text_arg(
+        &json,
+        "JSON",
+        cbor::json::MAX_JSON_RECORD_SIZE,
+        Code::InvalidJson,
+    )?;
     let bytes = cbor::encode(&cbor::json::from_json_text(&text)?)?;
     decode_to_js(&bytes, Limits::DEFAULT)
 }

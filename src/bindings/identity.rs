@@ -1,6 +1,6 @@
 //! did:plc for JavaScript: `verifyPlcLog`.
 
-use super::string_arg;
+use super::{json_text_arg, string_arg};
 use crate::identity::{
     compare_audit_logs as compare, plc_did_document, verify_plc_log as verify, LogRelation,
     MAX_AUDIT_LOG_BYTES,
@@ -50,19 +50,7 @@ pub fn verify_plc_log(
         crate::syntax::identifiers::MAX_DID_LEN,
         Code::InvalidDid,
     )?;
-    let text = if audit_log.is_string() {
-        audit_log
-    } else {
-        js_sys::JSON::stringify(&audit_log)
-            .map_err(|_| {
-                Error::new(
-                    Code::InvalidJson,
-                    "the audit log cannot be turned into JSON",
-                )
-            })?
-            .into()
-    };
-    let text = string_arg(&text, "auditLog", MAX_AUDIT_LOG_BYTES, Code::LimitExceeded)?;
+    let text = log_text(&audit_log, "auditLog")?;
     let verified = verify(&did, &text)?;
     let state = verified.state.as_ref().map(|state| {
         json!({
@@ -96,20 +84,8 @@ pub fn verify_plc_log(
 }
 
 /// An audit log argument (JSON text, or a value to stringify) as text within the size limit.
-fn log_text(log: JsValue, what: &str) -> Result<String, Error> {
-    let text = if log.is_string() {
-        log
-    } else {
-        js_sys::JSON::stringify(&log)
-            .map_err(|_| {
-                Error::new(
-                    Code::InvalidJson,
-                    format!("{what} cannot be turned into JSON"),
-                )
-            })?
-            .into()
-    };
-    string_arg(&text, what, MAX_AUDIT_LOG_BYTES, Code::LimitExceeded)
+fn log_text(log: &JsValue, what: &str) -> Result<String, Error> {
+    json_text_arg(log, what, MAX_AUDIT_LOG_BYTES, Code::InvalidJson)
 }
 
 /// Compares two copies of one DID's audit log (say, from the directory and from a mirror), each
@@ -120,8 +96,8 @@ pub fn compare_audit_logs(
     #[wasm_bindgen(unchecked_param_type = "string | unknown[]")] a: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | unknown[]")] b: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let a = log_text(a, "log a")?;
-    let b = log_text(b, "log b")?;
+    let a = log_text(&a, "log a")?;
+    let b = log_text(&b, "log b")?;
     // The DID is the first entry's of log a; verification checks every entry of both against it.
     let did = serde_json::from_str::<Json>(&a)
         .ok()

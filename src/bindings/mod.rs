@@ -79,6 +79,26 @@ fn string_arg(
     Ok(s)
 }
 
+/// Takes an argument that is JSON text or a value to stringify (`JSON.stringify`) as text of at
+/// most `max_len` bytes; a value that cannot be JSON fails with `not_json`.
+fn json_text_arg(
+    value: &JsValue,
+    what: &str,
+    max_len: usize,
+    not_json: Code,
+) -> Result<String, Error> {
+    if value.is_string() {
+        return string_arg(value, what, max_len, Code::LimitExceeded);
+    }
+    let text = js_sys::JSON::stringify(value).map_err(|_| {
+        Error::new(
+            not_json,
+            format!("{what} cannot be turned into JSON (a bigint or a cycle?)"),
+        )
+    })?;
+    string_arg(&text.into(), what, max_len, Code::LimitExceeded)
+}
+
 /// Sets `key` on an object the binding builds for a result.
 fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
     js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
