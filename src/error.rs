@@ -244,6 +244,18 @@ codes! {
     DidMismatch => "did-mismatch",
     /// An MST key that is not a repository path: a valid, normalized NSID, `/`, a valid record key.
     InvalidRepoPath => "invalid-repo-path",
+
+    // --- writing ---
+    /// A create for a path that holds a record already.
+    RecordExists => "record-exists",
+    /// An update or delete of a path that holds no record.
+    RecordNotFound => "record-not-found",
+    /// One commit writes the same path twice.
+    DuplicateWrite => "duplicate-write",
+    /// A commit's rev that is not above the repository's last.
+    RevNotIncreasing => "rev-not-increasing",
+    /// An external signer threw, or returned something that is not bytes.
+    SignerFailed => "signer-failed",
 }
 
 impl fmt::Display for Code {

@@ -10,7 +10,9 @@
 //! - [`mst`]: the Merkle Search Tree: strict node decoding, verification walk, persistent trees,
 //!   diffs and proofs.
 //! - [`repo`]: commits, full repository verification (whole or streaming), record proofs, export.
-//! - [`firehose`]: event-stream frames, `#commit` verification with sync 1.1 inversion, `#sync`.
+//! - [`firehose`]: event-stream frames, `#commit` verification with sync 1.1 inversion, `#sync`,
+//!   `#commit` frames written.
+//! - [`writer`]: writable repositories: signed commits, exports, proofs, events; replicas.
 //!
 //! `bindings` (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
@@ -30,6 +32,7 @@ pub mod sha256x4;
 mod short_copy;
 pub mod syntax;
 mod utf8;
+pub mod writer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;

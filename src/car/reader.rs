@@ -138,6 +138,12 @@ pub fn read_car_blocks<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarBlo
     CarBlocks::new(bytes, limits, HashCheck::Verify)
 }
 
+/// [`read_car_blocks`] without hashing the blocks: only for bytes already verified (see
+/// [`read_car_trusted`]).
+pub fn read_car_blocks_trusted<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarBlocks<'a>> {
+    CarBlocks::new(bytes, limits, HashCheck::Trust)
+}
+
 impl<'a> CarBlocks<'a> {
     fn new(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Result<CarBlocks<'a>> {
         if bytes.len() as u64 > limits.max_car_size {
@@ -173,6 +179,12 @@ impl<'a> CarBlocks<'a> {
     /// The header's roots.
     pub fn roots(&self) -> &[Cid] {
         &self.roots
+    }
+
+    /// The byte offset just past the last block yielded (a block ends its section): where a
+    /// block of `n` bytes just yielded starts is this minus `n`.
+    pub fn offset(&self) -> usize {
+        self.pos
     }
 
     fn read_next(&mut self) -> Result<Option<(Cid, &'a [u8])>> {

@@ -23,10 +23,12 @@
 //! - Ops are undone in reverse order; no path may appear twice, so the order changes nothing but
 //!   the messages.
 
+mod emit;
 mod frame;
 mod stream;
 mod verify;
 
+pub use emit::{encode_commit_frame, CommitFrame};
 pub use frame::{
     decode_frame, AccountEvent, Action, CommitEvent, Event, Frame, IdentityEvent, InfoEvent,
     RepoOp, SyncEvent, MAX_COMMIT_BLOCKS, MAX_FRAME_SIZE, MAX_OPS, MAX_RECORD_BLOCK,

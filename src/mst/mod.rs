@@ -45,6 +45,7 @@
 //!   because record keys can be mined to make degenerate shapes.
 
 mod diff;
+mod lazy;
 mod node;
 mod tree;
 mod walk;

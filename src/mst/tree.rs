@@ -101,13 +101,19 @@ impl Link {
 }
 
 impl TreeNode {
-    fn new(layer: u8, left: Option<Link>, entries: Vec<TreeEntry>) -> TreeNode {
+    pub(super) fn new(layer: u8, left: Option<Link>, entries: Vec<TreeEntry>) -> TreeNode {
         TreeNode {
             layer,
             left,
             entries,
             cid: OnceCell::new(),
         }
+    }
+
+    /// A node whose CID is known already (loaded from its block), so it is never hashed again.
+    pub(super) fn with_cid(self, cid: Cid) -> TreeNode {
+        let _ = self.cid.set(cid);
+        self
     }
 
     /// The one node of the empty tree.
@@ -143,6 +149,18 @@ impl TreeNode {
     fn position(&self, key: &[u8]) -> std::result::Result<usize, usize> {
         self.entries
             .binary_search_by(|entry| entry.key.as_ref().cmp(key))
+    }
+
+    /// The positions of the subtrees that an operation on `key` reads below this node: the one
+    /// where the key would be or, when the node holds the key, the two around it. Followed down
+    /// the tree, they give the nodes a search, an insertion (which splits the subtree at the key)
+    /// or a deletion (which merges the two around it) opens: the key's path, and the facing edges
+    /// of its neighbours' subtrees.
+    pub(super) fn positions_around(&self, key: &[u8]) -> (usize, Option<usize>) {
+        match self.position(key) {
+            Ok(i) => (i, Some(i + 1)),
+            Err(position) => (position, None),
+        }
     }
 
     /// The subtree at `position` (0 is the left subtree).
@@ -258,6 +276,28 @@ impl Tree {
             nodes.push((empty.cid(), empty.encode()));
         }
         Ok(KeyProof { value, nodes })
+    }
+
+    /// The nodes around `key` (see [`TreeNode::positions_around`]), each CID with its block, from
+    /// the root down: what `@atproto/repo` calls the covering proof of a key (the key's path and
+    /// its neighbours'), which a `#commit` carries for each operation so that a consumer can undo
+    /// it. Every node on the way must be loaded.
+    pub fn covering_proof(&self, key: &[u8]) -> Result<Vec<(Cid, Vec<u8>)>> {
+        let mut nodes = Vec::new();
+        let Some(root) = &self.root else {
+            let empty = TreeNode::empty();
+            nodes.push((empty.cid(), empty.encode()));
+            return Ok(nodes);
+        };
+        let mut pending = vec![root];
+        while let Some(link) = pending.pop() {
+            let node = link.node()?;
+            nodes.push((node.cid(), node.encode()));
+            let (first, second) = node.positions_around(key);
+            pending.extend(second.and_then(|p| node.subtree(p)));
+            pending.extend(node.subtree(first));
+        }
+        Ok(nodes)
     }
 
     /// Descends towards `key`, calling `on_node` for each node passed.
@@ -387,6 +427,10 @@ impl Tree {
 
     pub(super) fn root_link(&self) -> Option<&Link> {
         self.root.as_ref()
+    }
+
+    pub(super) fn set_root_link(&mut self, root: Option<Link>) {
+        self.root = root;
     }
 }
 

@@ -1,0 +1,90 @@
+//! Writing `#commit` frames as a PDS emits them.
+
+use super::frame::RepoOp;
+use crate::cbor::Encoder;
+use crate::cid::Cid;
+
+/// The fields of a `#commit` event to write (see [`encode_commit_frame`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitFrame<'a> {
+    /// The stream sequence number.
+    pub seq: i64,
+    /// The account's DID.
+    pub repo: &'a str,
+    /// The commit block's CID.
+    pub commit: Cid,
+    /// The commit's revision.
+    pub rev: &'a str,
+    /// The previous commit's revision.
+    pub since: Option<&'a str>,
+    /// The CAR slice of the commit.
+    pub blocks: &'a [u8],
+    /// The record operations, in the order they were written.
+    pub ops: &'a [RepoOp<'a>],
+    /// The MST root before the commit.
+    pub prev_data: Option<Cid>,
+    /// When the event was made (an atproto datetime).
+    pub time: &'a str,
+}
+
+/// The bytes of one WebSocket message carrying `frame`: the header `{op: 1, t: "#commit"}`, then
+/// the body with every field the lexicon defines, as the reference PDS fills them: `rebase` and
+/// `tooBig` false, `blobs` empty (both deprecated), `prev` on an op only when it has one, `since`
+/// null when there is none, `prevData` left out when there is none. Keys are written in canonical
+/// order.
+pub fn encode_commit_frame(frame: &CommitFrame<'_>) -> Vec<u8> {
+    let mut out = Encoder::new();
+    out.write_map_header(2);
+    out.write_str("t");
+    out.write_str("#commit");
+    out.write_str("op");
+    out.write_int(1);
+
+    out.write_map_header(if frame.prev_data.is_some() { 12 } else { 11 });
+    out.write_str("ops");
+    out.write_array_header(frame.ops.len());
+    for op in frame.ops {
+        out.write_map_header(if op.prev.is_some() { 4 } else { 3 });
+        out.write_str("cid");
+        match &op.cid {
+            Some(cid) => out.write_link(cid),
+            None => out.write_null(),
+        }
+        out.write_str("path");
+        out.write_str(op.path);
+        if let Some(prev) = &op.prev {
+            out.write_str("prev");
+            out.write_link(prev);
+        }
+        out.write_str("action");
+        out.write_str(op.action.as_str());
+    }
+    out.write_str("rev");
+    out.write_str(frame.rev);
+    out.write_str("seq");
+    out.write_int(frame.seq);
+    out.write_str("repo");
+    out.write_str(frame.repo);
+    out.write_str("time");
+    out.write_str(frame.time);
+    out.write_str("blobs");
+    out.write_array_header(0);
+    out.write_str("since");
+    match frame.since {
+        Some(since) => out.write_str(since),
+        None => out.write_null(),
+    }
+    out.write_str("blocks");
+    out.write_bytes(frame.blocks);
+    out.write_str("commit");
+    out.write_link(&frame.commit);
+    out.write_str("rebase");
+    out.write_bool(false);
+    out.write_str("tooBig");
+    out.write_bool(false);
+    if let Some(prev_data) = &frame.prev_data {
+        out.write_str("prevData");
+        out.write_link(prev_data);
+    }
+    out.into_bytes()
+}
