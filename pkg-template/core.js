@@ -1,10 +1,11 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
-import { CarReader, RepoVerifier, FirehoseState, parseDidDocument, verifyPlcLog, isValidDid, isValidHandle } from './atproof.js';
+import { CarReader, RepoVerifier, FirehoseState, RepoState, Keypair, parseDidDocument, verifyPlcLog, isValidDid, isValidHandle } from './atproof.js';
 import { makeStreams } from './streams.js';
 import { makeFirehose } from './firehose.js';
 import { makeSubscribe } from './subscribe.js';
 import { makeResolve } from './resolve.js';
+import { makeRepo } from './repo.js';
 import { AtproofError } from '__BINDINGS__/error.js';
 import { CidLink, forgetInstance } from '__BINDINGS__/values.js';
 import { RepoRecords } from '__BINDINGS__/repo.js';
@@ -16,6 +17,7 @@ export const { readCarStream, verifyRepoStream } = makeStreams({ CarReader, Repo
 export const FirehoseVerifier = makeFirehose({ FirehoseState });
 export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
 export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLog, isValidDid, isValidHandle, AtproofError });
+export const Repo = makeRepo({ RepoState, Keypair, AtproofError });
 
 let instances = 0;
 
@@ -52,5 +54,6 @@ export async function createInstance(module) {
   const FirehoseVerifier = makeFirehose(glue);
   const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
   const resolveIdentity = makeResolve({ ...glue, AtproofError });
-  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, resolveIdentity, AtproofError, CidLink, RepoRecords, createInstance, release });
+  const Repo = makeRepo({ ...glue, AtproofError });
+  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, resolveIdentity, Repo, AtproofError, CidLink, RepoRecords, createInstance, release });
 }

@@ -5,7 +5,7 @@ export { default as init } from './atproof.js';
 
 /** Every failure of atproof: a real Error with a stable `code` naming the rule that was broken. */
 export declare class AtproofError extends Error {
-  constructor(code: string, message: string);
+  constructor(code: string, message: string, options?: { cause?: unknown });
   readonly name: 'AtproofError';
   /** Stable code, e.g. "invalid-tid", "invalid-cbor", "high-s-signature", "limit-exceeded". */
   readonly code: string;
@@ -135,3 +135,60 @@ export interface ResolvedIdentity {
 
 /** Resolves a handle or a DID: the DID, its document, its signing key and PDS, the handle checked both ways. */
 export declare function resolveIdentity(handleOrDid: string, options?: ResolveIdentityOptions): Promise<ResolvedIdentity>;
+
+/** Options of Repo.create: the DID, and the key that signs (a Keypair, or any Signer). */
+export interface RepoCreateOptions {
+  did: string;
+  keypair?: import('./atproof.js').Keypair;
+  signer?: import('./atproof.js').Signer;
+  /** The first commit's revision; default now. */
+  rev?: string;
+}
+
+/** Options of Repo.load: the key that must have signed the CAR (and signs from now on). */
+export interface RepoLoadOptions {
+  keypair?: import('./atproof.js').Keypair;
+  signer?: import('./atproof.js').Signer;
+  /** The DID the commit must name. */
+  did?: string;
+}
+
+/**
+ * A repository written where its key is: its blocks in wasm memory, each write a signed commit
+ * with the `#commit` frame a PDS would emit, exports, proofs, and replicas kept current from the
+ * firehose. Writes run one at a time; a failed one changes nothing.
+ */
+export declare class Repo {
+  private constructor();
+  /** A new, empty repository of `did`, its first commit signed by `keypair` or `signer`. */
+  static create(options: RepoCreateOptions): Promise<Repo>;
+  /** A repository loaded from a CAR, verified as verifyRepo does with the signer's key. */
+  static load(car: Uint8Array, options: RepoLoadOptions): Promise<Repo>;
+  readonly did: string;
+  /** The signing key, as a did:key. */
+  readonly signingKey: string;
+  /** The current commit's CID. */
+  readonly commit: string;
+  readonly rev: string;
+  /** The current MST root. */
+  readonly data: string;
+  /** Writes 1–200 records in one signed commit. */
+  applyWrites(
+    writes: import('./atproof.js').RepoWrite[],
+    options?: import('./atproof.js').ApplyWritesOptions,
+  ): Promise<import('./atproof.js').WrittenCommit>;
+  /** Applies a verified `#commit` frame from the network that follows this repository's commit. */
+  applyCommit(frame: Uint8Array, options: { key: string }): Promise<import('./atproof.js').AppliedCommit>;
+  /** The record at `collection/rkey`, or null. */
+  get(collection: string, rkey: string): { cid: string; record: unknown } | null;
+  /** The records (of one collection, or all) in key order. */
+  list(collection?: string): { collection: string; rkey: string; cid: string; record: unknown }[];
+  /** The getRecord proof CAR of `collection/rkey`. */
+  proof(collection: string, rkey: string): Uint8Array;
+  /** The whole repository as a CAR in the streaming order. */
+  exportCar(): Uint8Array;
+  /** The export as a stream of chunks made as they are read; writes wait until it ends. */
+  exportCarStream(options?: { chunkSize?: number }): ReadableStream<Uint8Array>;
+  /** Frees the wasm state now. */
+  free(): void;
+}

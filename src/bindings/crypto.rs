@@ -198,7 +198,7 @@ pub fn verify_signature_async(
 
 /// A signing keypair (secp256k1 or P-256) whose private key lives in wasm memory.
 #[wasm_bindgen]
-pub struct Keypair(crypto::Keypair);
+pub struct Keypair(pub(super) crypto::Keypair);
 
 #[wasm_bindgen]
 impl Keypair {

@@ -601,16 +601,35 @@ thread_local! {
     static OBJECT_PROTOTYPE: JsValue = js_sys::Object::get_prototype_of(&js_sys::Object::new()).into();
 }
 
-/// A JS value as a data-model value, within the default limits.
+/// A JS value as a data-model value, within the default limits; object properties whose value is
+/// `undefined` are left out, as in JSON.
 fn value_from_js(value: &JsValue) -> Result<Value<'static>, Error> {
-    from_js_at(value, 1, &Limits::DEFAULT)
+    from_js_at(value, 1, &Limits::DEFAULT, Undefined::LeftOut)
+}
+
+/// A record to write as a data-model value: like [`value_from_js`], but an `undefined` anywhere is
+/// refused (a record written is what its author meant, not what JSON would drop).
+pub(super) fn record_from_js(value: &JsValue) -> Result<Value<'static>, Error> {
+    from_js_at(value, 1, &Limits::RECORD, Undefined::Refused)
+}
+
+/// What an object property whose value is `undefined` becomes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Undefined {
+    LeftOut,
+    Refused,
 }
 
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(Code::InvalidValue, message)
 }
 
-fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'static>, Error> {
+fn from_js_at(
+    value: &JsValue,
+    depth: usize,
+    limits: &Limits,
+    undefined: Undefined,
+) -> Result<Value<'static>, Error> {
     if value.is_null() {
         return Ok(Value::Null);
     }
@@ -658,6 +677,16 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
         ));
     }
     if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        if bytes.length() as usize > limits.max_size {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!(
+                    "a byte string of {} bytes exceeds the limit of {}",
+                    bytes.length(),
+                    limits.max_size
+                ),
+            ));
+        }
         return Ok(Value::Bytes(Cow::Owned(bytes.to_vec())));
     }
     if let Some(link) = value.dyn_ref::<JsCidLink>() {
@@ -674,7 +703,8 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
         let mut items = Vec::with_capacity(len);
         for (i, item) in array.iter().enumerate() {
             items.push(
-                from_js_at(&item, depth + 1, limits).map_err(|e| e.context(format!("[{i}]")))?,
+                from_js_at(&item, depth + 1, limits, undefined)
+                    .map_err(|e| e.context(format!("[{i}]")))?,
             );
         }
         return Ok(Value::Array(items));
@@ -699,9 +729,12 @@ fn from_js_at(value: &JsValue, depth: usize, limits: &Limits) -> Result<Value<'s
             js_sys::Reflect::get(value, &key).map_err(|_| invalid("a property getter threw"))?;
         let key = key.as_string().unwrap_or_default();
         if item.is_undefined() {
+            if undefined == Undefined::Refused {
+                return Err(invalid(format!("{key}: undefined is not a value")));
+            }
             continue;
         }
-        let item = from_js_at(&item, depth + 1, limits).map_err(|e| e.context(&key))?;
+        let item = from_js_at(&item, depth + 1, limits, undefined).map_err(|e| e.context(&key))?;
         entries.push((Cow::Owned(key), item));
     }
     Ok(Value::Map(entries))

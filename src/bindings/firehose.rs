@@ -75,7 +75,7 @@ export interface VerifyCommitOptions {
 }
 "##;
 
-fn js_cid(cid: Option<Cid>) -> JsValue {
+pub(super) fn js_cid(cid: Option<Cid>) -> JsValue {
     cid.map_or(JsValue::NULL, |cid| cid.to_string().into())
 }
 

@@ -23,6 +23,7 @@ pub mod firehose;
 pub mod identity;
 pub mod repo;
 pub mod syntax;
+pub mod writer;
 
 use crate::{Code, Error};
 use std::cell::Cell;

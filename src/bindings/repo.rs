@@ -153,7 +153,7 @@ fn verified_repo_to_js(repo: VerifiedRepo) -> Result<JsValue, JsValue> {
 /// The largest CAR that `readCar`, `recordProof` and `verifyRecord` take. They copy it into wasm
 /// memory whole and index it, which takes up to about 2.8 times its size for a CAR of the smallest
 /// possible blocks: within WebAssembly's 4 GiB. Larger CARs go through the streaming functions.
-const MAX_WHOLE_CAR_BYTES: usize = 1 << 30;
+pub(super) const MAX_WHOLE_CAR_BYTES: usize = 1 << 30;
 
 /// How much of a `Uint8Array` is copied into wasm memory at a time by the functions that feed a
 /// streaming reader: wasm memory holds what the reader keeps, never the caller's whole buffer.

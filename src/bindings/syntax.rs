@@ -83,16 +83,21 @@ fn whole_number(value: &JsValue, what: &str, max: u64) -> Result<u64, Error> {
     Ok(n)
 }
 
+/// A new TID from the process-wide generator.
+pub(super) fn tid_now() -> Result<syntax::Tid, Error> {
+    // performance.timeOrigin + performance.now() gives sub-millisecond time where the runtime
+    // allows it; Date.now() is the fallback, padded ×1000 as the spec advises. Either way the
+    // generator keeps successive TIDs strictly increasing.
+    let millis = performance_now().unwrap_or_else(js_sys::Date::now);
+    let micros = (millis * 1000.0) as u64;
+    TidGenerator::global()?.next(micros)
+}
+
 #[wasm_bindgen(js_class = Tid)]
 impl Tid {
     /// A new TID, strictly greater than every TID this process made before.
     pub fn now() -> Result<String, JsValue> {
-        // performance.timeOrigin + performance.now() gives sub-millisecond time where the runtime
-        // allows it; Date.now() is the fallback, padded ×1000 as the spec advises. Either way the
-        // generator keeps successive TIDs strictly increasing.
-        let millis = performance_now().unwrap_or_else(js_sys::Date::now);
-        let micros = (millis * 1000.0) as u64;
-        Ok(TidGenerator::global()?.next(micros)?.to_string())
+        Ok(tid_now()?.to_string())
     }
 
     /// The TID of `micros` µs since the epoch with clock id `clockId` (0–1023).

@@ -52,7 +52,7 @@ mod walk;
 
 pub use diff::{diff, RecordOp, TreeDiff};
 pub use node::{Node, NodeEntry};
-pub use tree::{KeyProof, Tree, TreeIter};
+pub use tree::{KeyProof, NodesPreorder, PreorderNode, Tree, TreeIter};
 pub use walk::walk_entries;
 pub(crate) use walk::{walk_tree, TreeVisitor};
 

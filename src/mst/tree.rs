@@ -404,25 +404,21 @@ impl Tree {
         &self,
         mut visit: impl FnMut(&Cid, &[u8], &mut dyn Iterator<Item = Cid>) -> Result<()>,
     ) -> Result<()> {
-        let Some(root) = &self.root else {
-            let empty = TreeNode::empty();
-            return visit(&empty.cid(), &empty.encode(), &mut std::iter::empty());
-        };
-        let mut stack = vec![root];
-        while let Some(link) = stack.pop() {
-            let node = link.node()?;
-            visit(
-                &node.cid(),
-                &node.encode(),
-                &mut node.entries.iter().map(|entry| entry.value),
-            )?;
-            // Pushed in reverse so the left subtree comes out first.
-            for entry in node.entries.iter().rev() {
-                stack.extend(entry.right.as_ref());
-            }
-            stack.extend(node.left.as_ref());
+        for node in self.nodes_preorder() {
+            let node = node?;
+            visit(&node.cid, &node.block, &mut node.values.iter().copied())?;
         }
         Ok(())
+    }
+
+    /// The nodes in pre-order, as [`Tree::visit_nodes_preorder`] visits them, from an iterator
+    /// that owns a snapshot of the tree (nodes are shared, so that costs a few pointers) and can be
+    /// kept between calls: for writing a large CAR a piece at a time.
+    pub fn nodes_preorder(&self) -> NodesPreorder {
+        NodesPreorder {
+            stack: self.root.iter().cloned().collect(),
+            empty_root: self.root.is_none(),
+        }
     }
 
     pub(super) fn root_link(&self) -> Option<&Link> {
@@ -701,6 +697,59 @@ impl TreeVisitor for Loader {
             self.attach(node.into_link());
         }
         Ok(())
+    }
+}
+
+/// The nodes of a tree in pre-order (see [`Tree::nodes_preorder`]); yields `missing-block` once
+/// and stops at a subtree that is not loaded.
+#[derive(Debug)]
+pub struct NodesPreorder {
+    stack: Vec<Link>,
+    /// The tree is empty: its one node is still to come.
+    empty_root: bool,
+}
+
+/// A node as [`NodesPreorder`] yields it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PreorderNode {
+    /// The node's CID.
+    pub cid: Cid,
+    /// Its block.
+    pub block: Vec<u8>,
+    /// The values of its entries, in order.
+    pub values: Vec<Cid>,
+}
+
+impl Iterator for NodesPreorder {
+    type Item = Result<PreorderNode>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if std::mem::take(&mut self.empty_root) {
+            let empty = TreeNode::empty();
+            return Some(Ok(PreorderNode {
+                cid: empty.cid(),
+                block: empty.encode(),
+                values: Vec::new(),
+            }));
+        }
+        let link = self.stack.pop()?;
+        let node = match link.node() {
+            Ok(node) => node.clone(),
+            Err(error) => {
+                self.stack.clear();
+                return Some(Err(error));
+            }
+        };
+        // Pushed in reverse so the left subtree comes out first.
+        for entry in node.entries.iter().rev() {
+            self.stack.extend(entry.right.clone());
+        }
+        self.stack.extend(node.left.clone());
+        Some(Ok(PreorderNode {
+            cid: node.cid(),
+            block: node.encode(),
+            values: node.entries.iter().map(|entry| entry.value).collect(),
+        }))
     }
 }
 

@@ -5,7 +5,7 @@ use super::verify::{missing_commit, missing_record, repo_path, root_commit_cid};
 use crate::car::{read_car, BlockSource, CarWriter, CidSet};
 use crate::cid::Cid;
 use crate::error::Result;
-use crate::mst::Tree;
+use crate::mst::{NodesPreorder, Tree};
 
 /// A full repository CAR in the streaming order: the commit first, then the MST nodes in
 /// pre-order (a node, then its subtrees left to right), each node followed by the record blocks of
@@ -19,22 +19,60 @@ pub fn write_repo_car<B: BlockSource + ?Sized>(
     tree: &Tree,
     records: &B,
 ) -> Result<Vec<u8>> {
-    let mut writer = CarWriter::new(&[*commit_cid]);
-    writer.write_block(commit_cid, commit_block);
-    let mut written = CidSet::default();
-    tree.visit_nodes_preorder(|cid, block, values| {
-        writer.write_block(cid, block);
-        for value in values {
-            if written.insert(value) {
-                let record = records
-                    .block(&value)
-                    .ok_or_else(|| missing_record(&value))?;
-                writer.write_block(&value, record);
+    let mut writer = RepoCarWriter::new(commit_cid, commit_block, tree);
+    Ok(writer.next_piece(records, usize::MAX)?.unwrap_or_default())
+}
+
+/// [`write_repo_car`] a piece at a time, for repositories too large to hold twice: the writer
+/// keeps a snapshot of the tree (its nodes are shared), and each piece is asked for with the
+/// record blocks at hand.
+#[derive(Debug)]
+pub struct RepoCarWriter {
+    car: CarWriter,
+    nodes: NodesPreorder,
+    written: CidSet,
+    done: bool,
+}
+
+impl RepoCarWriter {
+    /// A writer of the repository whose commit is `commit_block` and whose tree is `tree`.
+    pub fn new(commit_cid: &Cid, commit_block: &[u8], tree: &Tree) -> RepoCarWriter {
+        let mut car = CarWriter::new(&[*commit_cid]);
+        car.write_block(commit_cid, commit_block);
+        RepoCarWriter {
+            car,
+            nodes: tree.nodes_preorder(),
+            written: CidSet::default(),
+            done: false,
+        }
+    }
+
+    /// The next piece of at least `size` bytes (less only for the last), `None` after the last.
+    pub fn next_piece<B: BlockSource + ?Sized>(
+        &mut self,
+        records: &B,
+        size: usize,
+    ) -> Result<Option<Vec<u8>>> {
+        if self.done {
+            return Ok(None);
+        }
+        while self.car.as_bytes().len() < size {
+            let Some(node) = self.nodes.next().transpose()? else {
+                self.done = true;
+                break;
+            };
+            self.car.write_block(&node.cid, &node.block);
+            for value in node.values {
+                if self.written.insert(value) {
+                    let record = records
+                        .block(&value)
+                        .ok_or_else(|| missing_record(&value))?;
+                    self.car.write_block(&value, record);
+                }
             }
         }
-        Ok(())
-    })?;
-    Ok(writer.into_bytes())
+        Ok(Some(self.car.take_output()))
+    }
 }
 
 /// The `com.atproto.sync.getRecord` proof of `collection/rkey` in a repository CAR: the commit,

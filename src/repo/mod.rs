@@ -39,7 +39,7 @@ mod stream;
 mod verify;
 
 pub use commit::{Commit, SignedCommit, UnsignedCommit, COMMIT_VERSION, SIGNATURE_LEN};
-pub use export::{record_proof_car, write_repo_car};
+pub use export::{record_proof_car, write_repo_car, RepoCarWriter};
 pub use path::{ensure_valid_repo_path, split_repo_path};
 pub use stream::{RepoStreamVerifier, StreamProgress};
 pub(crate) use verify::check_record_block;

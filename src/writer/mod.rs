@@ -41,7 +41,8 @@ use crate::firehose::{
 };
 use crate::mst::{diff, Tree};
 use crate::repo::{
-    verify_repo, write_repo_car, SignedCommit, UnsignedCommit, VerifyOptions, SIGNATURE_LEN,
+    verify_repo, write_repo_car, RepoCarWriter, SignedCommit, UnsignedCommit, VerifyOptions,
+    SIGNATURE_LEN,
 };
 use crate::syntax::{ensure_valid_datetime, ensure_valid_nsid, ensure_valid_record_key, Tid};
 use store::BlockStore;
@@ -157,9 +158,30 @@ impl PreparedCommit {
     pub fn bytes_to_sign(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// The event's `time`.
+    pub fn time(&self) -> &str {
+        &self.time
+    }
+}
+
+/// Checks the number of writes of one commit: 1 to 200 (`limit-exceeded`).
+pub fn check_write_count(count: usize) -> Result<()> {
+    if count == 0 || count > MAX_OPS {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!("a commit holds 1 to {MAX_OPS} writes, not {count}"),
+        ));
+    }
+    Ok(())
 }
 
 impl UnsignedRepository {
+    /// The key that must sign.
+    pub fn key(&self) -> &PublicKey {
+        &self.key
+    }
+
     /// The bytes to sign: the first commit's canonical DRISL.
     pub fn bytes_to_sign(&self) -> &[u8] {
         &self.bytes
@@ -330,6 +352,23 @@ impl Repository {
             &self.tree,
             &self.store,
         )
+    }
+
+    /// [`Repository::export_car`] a piece at a time: the writer holds a snapshot of the tree, and
+    /// [`Repository::export_piece`] gives its pieces. A record that a later write drops before
+    /// the export is done fails it with `missing-block`: finish exports before writing.
+    pub fn start_export(&mut self) -> Result<RepoCarWriter> {
+        self.tree.load_all(&self.store)?;
+        Ok(RepoCarWriter::new(
+            &self.commit.cid,
+            &self.commit.block,
+            &self.tree,
+        ))
+    }
+
+    /// The next piece of an export (see [`RepoCarWriter::next_piece`]).
+    pub fn export_piece(&self, export: &mut RepoCarWriter, size: usize) -> Result<Option<Vec<u8>>> {
+        export.next_piece(&self.store, size)
     }
 
     /// The `com.atproto.sync.getRecord` proof of `collection/rkey`: the commit, the nodes from the

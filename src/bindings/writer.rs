@@ -1,0 +1,641 @@
+//! Writing: `RepoState` (the wasm side of `Repo`, see `pkg-template/repo.js`), `createRecord`,
+//! `blobRef`.
+//!
+//! `Repo` lives in JS because a signer is asynchronous: JS asks `RepoState` for the bytes to sign
+//! (`prepare`), awaits the signer, and hands the signature back (`finish`), one write at a time.
+//! A keypair given to `Repo` is copied here and signs inside `finish`, with no await in between.
+
+use super::crypto::Keypair;
+use super::data_model::{decode_to_js, record_from_js};
+use super::firehose::js_cid;
+use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
+use super::syntax::tid_now;
+use super::{bytes_arg, set, string_arg, type_name, with_bytes};
+use crate::cbor::{self, Limits, Value};
+use crate::crypto;
+use crate::firehose::{Action, MAX_FRAME_SIZE};
+use crate::repo::RepoCarWriter;
+use crate::syntax::{identifiers, Tid};
+use crate::writer::{
+    self, CommitOp, CommitOptions, PreparedCommit, Repository, UnsignedRepository, Write,
+    WrittenCommit,
+};
+use crate::{Code, Error};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** One record write of `Repo.applyWrites`. */
+export interface RepoWrite {
+  action: 'create' | 'update' | 'delete';
+  /** The collection's NSID. */
+  collection: string;
+  /** The record key; a create without one gets a fresh TID. */
+  rkey?: string;
+  /** The record (creates and updates): a plain object with a `$type`, in the data model. */
+  record?: unknown;
+}
+/** Options of `Repo.applyWrites`. */
+export interface ApplyWritesOptions {
+  /** The new revision, above the last; default `Tid.now()` (or just above the last). */
+  rev?: string;
+  /** The event's seq; default one more than this repo's last. */
+  seq?: number;
+  /** The event's time; default now. */
+  time?: string;
+}
+/** One operation of a commit. */
+export interface CommitOperation {
+  action: 'create' | 'update' | 'delete';
+  path: string;
+  /** The new record's CID; null for a delete. */
+  cid: string | null;
+  /** The record replaced; null for a create. */
+  prev: string | null;
+}
+/** A commit written by `Repo.applyWrites`. */
+export interface WrittenCommit {
+  commit: string;
+  rev: string;
+  since: string;
+  data: string;
+  prevData: string;
+  ops: CommitOperation[];
+  /** The event's CAR slice: the commit, the records written, the MST nodes needed to invert it. */
+  blocks: Uint8Array;
+  /** The `#commit` frame a PDS would emit. */
+  frame: Uint8Array;
+  seq: number;
+  time: string;
+}
+/** A commit from the network applied by `Repo.applyCommit`. */
+export interface AppliedCommit {
+  commit: string;
+  rev: string;
+  data: string;
+  ops: CommitOperation[];
+}
+/** A blob reference, as a record embeds it. */
+export interface BlobRef {
+  $type: 'blob';
+  ref: CidLink;
+  mimeType: string;
+  size: number;
+}
+"#;
+
+/// Longest MIME type taken.
+const MAX_MIME_LEN: usize = 256;
+/// Longest blob `blobRef` hashes in one call.
+const MAX_BLOB_LEN: usize = 1 << 30;
+
+/// The wasm side of `Repo`: the repository (or the first commit waiting for its signature), the
+/// commit waiting for its signature, and a keypair when `Repo` was given one.
+#[wasm_bindgen]
+pub struct RepoState {
+    phase: Phase,
+    keypair: Option<crypto::Keypair>,
+    pending: Option<PreparedCommit>,
+}
+
+enum Phase {
+    Unsigned(Box<UnsignedRepository>),
+    Ready(Box<Repository>),
+    /// After a failed creation.
+    Gone,
+}
+
+fn not_ready() -> Error {
+    Error::new(
+        Code::InvalidArgument,
+        "the repository is not created yet (its first commit is not signed)",
+    )
+}
+
+fn did_arg(value: &JsValue, what: &str) -> Result<String, Error> {
+    let did = string_arg(value, what, identifiers::MAX_DID_LEN, Code::InvalidDid)?;
+    crate::syntax::ensure_valid_did(&did)?;
+    Ok(did)
+}
+
+fn rev_arg(value: &JsValue) -> Result<Option<Tid>, Error> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    let rev = string_arg(value, "rev", crate::syntax::tid::TID_LEN, Code::InvalidTid)?;
+    Ok(Some(Tid::parse(&rev)?))
+}
+
+/// The clock's TID, or the one just above `last` if the clock is not past it.
+fn rev_after(last: Tid) -> Result<Tid, Error> {
+    let now = tid_now()?;
+    if now > last {
+        return Ok(now);
+    }
+    Tid::from_time(last.micros().saturating_add(1), last.clock_id())
+}
+
+fn action_arg(value: &JsValue) -> Result<Action, Error> {
+    match value.as_string().as_deref() {
+        Some("create") => Ok(Action::Create),
+        Some("update") => Ok(Action::Update),
+        Some("delete") => Ok(Action::Delete),
+        _ => Err(Error::new(
+            Code::InvalidArgument,
+            format!(
+                "action must be 'create', 'update' or 'delete', not {}",
+                type_name(value)
+            ),
+        )),
+    }
+}
+
+/// One write from JS: its record encoded and checked here.
+fn write_arg(value: &JsValue) -> Result<Write, Error> {
+    if !value.is_object() {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("a write must be an object, not {}", type_name(value)),
+        ));
+    }
+    let action = action_arg(&get(value, "action")?)?;
+    let collection = string_arg(
+        &get(value, "collection")?,
+        "collection",
+        identifiers::MAX_NSID_LEN,
+        Code::InvalidNsid,
+    )?;
+    let rkey = get(value, "rkey")?;
+    let rkey = match (rkey.is_undefined(), action) {
+        (true, Action::Create) => tid_now()?.to_string(),
+        (true, _) => {
+            return Err(Error::new(
+                Code::InvalidRecordKey,
+                format!("{} needs an rkey", action.as_str()),
+            ))
+        }
+        (false, _) => string_arg(
+            &rkey,
+            "rkey",
+            identifiers::MAX_RECORD_KEY_LEN,
+            Code::InvalidRecordKey,
+        )?,
+    };
+    let record = match action {
+        Action::Delete => None,
+        _ => {
+            let record = get(value, "record")?;
+            if record.is_undefined() {
+                return Err(Error::new(
+                    Code::InvalidArgument,
+                    format!("{} {collection}/{rkey} has no record", action.as_str()),
+                ));
+            }
+            let record = record_from_js(&record)?;
+            Some(writer::encode_record(&record)?.1)
+        }
+    };
+    Ok(Write {
+        action,
+        collection,
+        rkey,
+        record,
+    })
+}
+
+fn writes_arg(value: &JsValue) -> Result<Vec<Write>, Error> {
+    let Some(array) = value.dyn_ref::<js_sys::Array>() else {
+        return Err(Error::new(
+            Code::InvalidArgument,
+            format!("writes must be an array, not {}", type_name(value)),
+        ));
+    };
+    writer::check_write_count(array.length() as usize)?;
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, write)| write_arg(&write).map_err(|e| e.context(format_args!("writes[{i}]"))))
+        .collect()
+}
+
+/// A signature handed back by a signer: bytes, or `signer-failed`.
+fn signature_arg(value: &JsValue) -> Result<Vec<u8>, Error> {
+    let mut signature = Vec::new();
+    bytes_arg(value, "the signature", 1024, &mut signature).map_err(|e| {
+        Error::new(
+            Code::SignerFailed,
+            format!("the signer gave no signature bytes: {}", e.message()),
+        )
+    })?;
+    Ok(signature)
+}
+
+fn op_to_js(op: &CommitOp) -> Result<JsValue, JsValue> {
+    let out = js_sys::Object::new();
+    set(&out, "action", &op.action.as_str().into())?;
+    set(&out, "path", &op.path.as_str().into())?;
+    set(&out, "cid", &js_cid(op.cid))?;
+    set(&out, "prev", &js_cid(op.prev))?;
+    Ok(out.into())
+}
+
+fn ops_to_js(ops: &[CommitOp]) -> Result<JsValue, JsValue> {
+    let array = js_sys::Array::new();
+    for op in ops {
+        array.push(&op_to_js(op)?);
+    }
+    Ok(array.into())
+}
+
+fn written_to_js(written: &WrittenCommit, time: &str) -> Result<JsValue, JsValue> {
+    let out = js_sys::Object::new();
+    set(&out, "commit", &written.commit.to_string().into())?;
+    set(&out, "rev", &written.rev.to_string().into())?;
+    set(&out, "since", &written.since.to_string().into())?;
+    set(&out, "data", &written.data.to_string().into())?;
+    set(&out, "prevData", &written.prev_data.to_string().into())?;
+    set(&out, "ops", &ops_to_js(&written.ops)?)?;
+    set(
+        &out,
+        "blocks",
+        &js_sys::Uint8Array::from(&written.blocks[..]),
+    )?;
+    set(&out, "frame", &js_sys::Uint8Array::from(&written.frame[..]))?;
+    set(&out, "seq", &(written.seq as f64).into())?;
+    set(&out, "time", &time.into())?;
+    Ok(out.into())
+}
+
+#[wasm_bindgen]
+impl RepoState {
+    /// A new repository of `did` signed by `key` (a did:key), its first commit at `rev` (default
+    /// now) waiting for a signature (`bytesToSign`, then `finishCreate`).
+    pub fn create(
+        #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] rev: JsValue,
+    ) -> Result<RepoState, JsValue> {
+        let did = did_arg(&did, "did")?;
+        let key = one_key(&key)?;
+        let rev = match rev_arg(&rev)? {
+            Some(rev) => rev,
+            None => tid_now()?,
+        };
+        Ok(RepoState {
+            phase: Phase::Unsigned(Box::new(Repository::create(&did, key, rev)?)),
+            keypair: None,
+            pending: None,
+        })
+    }
+
+    /// A repository loaded from a CAR, verified as `verifyRepo` does with `key` (and `did`).
+    pub fn load(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] did: JsValue,
+    ) -> Result<RepoState, JsValue> {
+        let key = one_key(&key)?;
+        let did = if did.is_undefined() {
+            None
+        } else {
+            Some(did_arg(&did, "did")?)
+        };
+        let mut bytes = Vec::new();
+        bytes_arg(&car, "car", MAX_WHOLE_CAR_BYTES, &mut bytes)?;
+        let repo = Repository::load(bytes.into_boxed_slice(), key, did)?;
+        Ok(RepoState {
+            phase: Phase::Ready(Box::new(repo)),
+            keypair: None,
+            pending: None,
+        })
+    }
+
+    /// Signs inside wasm with `keypair`, which must be the repository's key.
+    #[wasm_bindgen(js_name = setKeypair)]
+    pub fn set_keypair(&mut self, keypair: &Keypair) -> Result<(), JsValue> {
+        let key = match &self.phase {
+            Phase::Unsigned(unsigned) => *unsigned.key(),
+            Phase::Ready(repo) => *repo.key(),
+            Phase::Gone => return Err(not_ready().into()),
+        };
+        if keypair.0.public_key() != key {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!(
+                    "the keypair {} is not the repository's key {}",
+                    keypair.0.did(),
+                    key.did_key()
+                ),
+            )
+            .into());
+        }
+        self.keypair = Some(keypair.0.clone());
+        Ok(())
+    }
+
+    /// Whether a keypair signs inside wasm (then `finish` and `finishCreate` take no signature).
+    #[wasm_bindgen(getter, js_name = hasKeypair)]
+    pub fn has_keypair(&self) -> bool {
+        self.keypair.is_some()
+    }
+
+    /// The bytes the signer must sign now: the first commit's, or the prepared commit's.
+    #[wasm_bindgen(js_name = bytesToSign)]
+    pub fn bytes_to_sign(&self) -> Result<Vec<u8>, JsValue> {
+        match (&self.phase, &self.pending) {
+            (Phase::Unsigned(unsigned), _) => Ok(unsigned.bytes_to_sign().to_vec()),
+            (_, Some(pending)) => Ok(pending.bytes_to_sign().to_vec()),
+            _ => Err(Error::new(Code::InvalidArgument, "nothing waits for a signature").into()),
+        }
+    }
+
+    /// Completes the creation with the first commit's signature (`undefined`: the keypair signs).
+    #[wasm_bindgen(js_name = finishCreate)]
+    pub fn finish_create(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] signature: JsValue,
+    ) -> Result<(), JsValue> {
+        let Phase::Unsigned(unsigned) = std::mem::replace(&mut self.phase, Phase::Gone) else {
+            return Err(Error::new(Code::InvalidArgument, "the repository exists already").into());
+        };
+        let repo = match (&self.keypair, signature.is_undefined()) {
+            (Some(keypair), true) => unsigned.finish_with_keypair(keypair)?,
+            _ => unsigned.finish(&signature_arg(&signature)?)?,
+        };
+        self.phase = Phase::Ready(Box::new(repo));
+        Ok(())
+    }
+
+    fn repo(&self) -> Result<&Repository, Error> {
+        match &self.phase {
+            Phase::Ready(repo) => Ok(repo),
+            _ => Err(not_ready()),
+        }
+    }
+
+    fn repo_mut(&mut self) -> Result<&mut Repository, Error> {
+        match &mut self.phase {
+            Phase::Ready(repo) => Ok(repo),
+            _ => Err(not_ready()),
+        }
+    }
+
+    /// Checks `writes` and prepares their commit; returns the bytes to sign. Nothing changes until
+    /// `finish`.
+    pub fn prepare(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "RepoWrite[]")] writes: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ApplyWritesOptions | undefined")] options: JsValue,
+    ) -> Result<Vec<u8>, JsValue> {
+        self.pending = None;
+        let repo = self.repo()?;
+        let rev = match rev_arg(&get(&options, "rev")?)? {
+            Some(rev) => rev,
+            None => rev_after(repo.rev())?,
+        };
+        let seq = get(&options, "seq")?;
+        let seq = match seq.as_f64() {
+            _ if seq.is_undefined() => None,
+            Some(n) if n.fract() == 0.0 && n.abs() < 9.1e15 => Some(n as i64),
+            _ => {
+                return Err(Error::new(
+                    Code::InvalidArgument,
+                    format!("seq must be an integer, not {}", type_name(&seq)),
+                )
+                .into())
+            }
+        };
+        let time = get(&options, "time")?;
+        let time = if time.is_undefined() {
+            String::from(js_sys::Date::new_0().to_iso_string())
+        } else {
+            string_arg(
+                &time,
+                "time",
+                crate::syntax::datetime::MAX_DATETIME_LEN,
+                Code::InvalidDatetime,
+            )?
+        };
+        let writes = writes_arg(&writes)?;
+        let prepared = repo.prepare(&writes, &CommitOptions { rev, seq, time })?;
+        let bytes = prepared.bytes_to_sign().to_vec();
+        self.pending = Some(prepared);
+        Ok(bytes)
+    }
+
+    /// Completes the prepared commit with its signature (`undefined`: the keypair signs) and
+    /// returns what it wrote. The prepared commit is used up, whether this succeeds or not.
+    #[wasm_bindgen(unchecked_return_type = "WrittenCommit")]
+    pub fn finish(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] signature: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let prepared = self
+            .pending
+            .take()
+            .ok_or_else(|| Error::new(Code::InvalidArgument, "no commit is prepared"))?;
+        let time = prepared.time().to_owned();
+        let keypair = self.keypair.clone();
+        let repo = self.repo_mut()?;
+        let written = match (&keypair, signature.is_undefined()) {
+            (Some(keypair), true) => repo.finish_with_keypair(prepared, keypair)?,
+            _ => repo.finish(prepared, &signature_arg(&signature)?)?,
+        };
+        written_to_js(&written, &time)
+    }
+
+    /// Drops the prepared commit (the signer failed).
+    pub fn abandon(&mut self) {
+        self.pending = None;
+    }
+
+    /// The account's DID.
+    #[wasm_bindgen(getter)]
+    pub fn did(&self) -> Result<String, JsValue> {
+        Ok(self.repo()?.did().to_owned())
+    }
+
+    /// The signing key, as a did:key.
+    #[wasm_bindgen(getter, js_name = signingKey)]
+    pub fn signing_key(&self) -> Result<String, JsValue> {
+        Ok(self.repo()?.key().did_key())
+    }
+
+    /// The current commit's CID.
+    #[wasm_bindgen(getter)]
+    pub fn commit(&self) -> Result<String, JsValue> {
+        Ok(self.repo()?.commit().cid.to_string())
+    }
+
+    /// The current revision.
+    #[wasm_bindgen(getter)]
+    pub fn rev(&self) -> Result<String, JsValue> {
+        Ok(self.repo()?.rev().to_string())
+    }
+
+    /// The current MST root.
+    #[wasm_bindgen(getter)]
+    pub fn data(&self) -> Result<String, JsValue> {
+        Ok(self.repo()?.data().to_string())
+    }
+
+    /// The record at `collection/rkey` → `{ cid, record }`, or null.
+    #[wasm_bindgen(unchecked_return_type = "{ cid: string; record: unknown } | null")]
+    pub fn get(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] rkey: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (collection, rkey) = path_args(&collection, &rkey)?;
+        let Some((cid, block)) = self.repo_mut()?.get(&collection, &rkey)? else {
+            return Ok(JsValue::NULL);
+        };
+        let out = js_sys::Object::new();
+        set(&out, "cid", &cid.to_string().into())?;
+        set(&out, "record", &decode_to_js(block, Limits::RECORD)?)?;
+        Ok(out.into())
+    }
+
+    /// The records of one collection or of all, in key order: `{ collection, rkey, cid, record }`.
+    #[wasm_bindgen(
+        unchecked_return_type = "{ collection: string; rkey: string; cid: string; record: unknown }[]"
+    )]
+    pub fn list(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] collection: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let collection = if collection.is_undefined() {
+            None
+        } else {
+            Some(string_arg(
+                &collection,
+                "collection",
+                identifiers::MAX_NSID_LEN,
+                Code::InvalidNsid,
+            )?)
+        };
+        let repo = self.repo_mut()?;
+        let listed = repo.list(collection.as_deref())?;
+        let out = js_sys::Array::new();
+        for (path, cid) in listed {
+            let (collection, rkey) = path.split_once('/').unwrap_or((&path, ""));
+            let Some((_, block)) = repo.get(collection, rkey)? else {
+                continue;
+            };
+            let item = js_sys::Object::new();
+            set(&item, "collection", &collection.into())?;
+            set(&item, "rkey", &rkey.into())?;
+            set(&item, "cid", &cid.to_string().into())?;
+            set(&item, "record", &decode_to_js(block, Limits::RECORD)?)?;
+            out.push(&item);
+        }
+        Ok(out.into())
+    }
+
+    /// The whole repository as a CAR, in the streaming order.
+    #[wasm_bindgen(js_name = exportCar)]
+    pub fn export_car(&mut self) -> Result<Vec<u8>, JsValue> {
+        Ok(self.repo_mut()?.export_car()?)
+    }
+
+    /// Starts an export a piece at a time (`exportPiece`).
+    #[wasm_bindgen(js_name = startExport)]
+    pub fn start_export(&mut self) -> Result<RepoExport, JsValue> {
+        Ok(RepoExport(self.repo_mut()?.start_export()?))
+    }
+
+    /// The next piece (about `size` bytes) of an export, or undefined after the last.
+    #[wasm_bindgen(js_name = exportPiece)]
+    pub fn export_piece(
+        &self,
+        export: &mut RepoExport,
+        size: u32,
+    ) -> Result<Option<Vec<u8>>, JsValue> {
+        Ok(self.repo()?.export_piece(&mut export.0, size as usize)?)
+    }
+
+    /// The getRecord proof CAR of `collection/rkey`.
+    pub fn proof(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] rkey: JsValue,
+    ) -> Result<Vec<u8>, JsValue> {
+        let (collection, rkey) = path_args(&collection, &rkey)?;
+        Ok(self.repo_mut()?.proof(&collection, &rkey)?)
+    }
+
+    /// Applies a verified `#commit` frame signed by `key` → `{ commit, rev, data, ops }`.
+    #[wasm_bindgen(js_name = applyCommit, unchecked_return_type = "AppliedCommit")]
+    pub fn apply_commit(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] frame: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let key = one_key(&key)?;
+        let repo = self.repo_mut()?;
+        let ops = with_bytes(&frame, "frame", MAX_FRAME_SIZE, |frame| {
+            repo.apply_commit(frame, &key)
+        })?;
+        let out = js_sys::Object::new();
+        set(&out, "commit", &repo.commit().cid.to_string().into())?;
+        set(&out, "rev", &repo.rev().to_string().into())?;
+        set(&out, "data", &repo.data().to_string().into())?;
+        set(&out, "ops", &ops_to_js(&ops)?)?;
+        Ok(out.into())
+    }
+}
+
+/// An export in progress (see `RepoState.startExport`).
+#[wasm_bindgen]
+pub struct RepoExport(RepoCarWriter);
+
+fn path_args(collection: &JsValue, rkey: &JsValue) -> Result<(String, String), Error> {
+    Ok((
+        string_arg(
+            collection,
+            "collection",
+            identifiers::MAX_NSID_LEN,
+            Code::InvalidNsid,
+        )?,
+        string_arg(
+            rkey,
+            "rkey",
+            identifiers::MAX_RECORD_KEY_LEN,
+            Code::InvalidRecordKey,
+        )?,
+    ))
+}
+
+/// A record checked and encoded for writing → `{ cid, bytes }`: the canonical bytes and the CID
+/// a PDS will give it. Refuses what `Repo.applyWrites` refuses (no `$type`, floats, `undefined`,
+/// over 1,000,000 bytes, …).
+#[wasm_bindgen(js_name = createRecord, unchecked_return_type = "{ cid: string; bytes: Uint8Array }")]
+pub fn create_record(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] record: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (cid, bytes) = writer::encode_record(&record_from_js(&record)?)?;
+    let out = js_sys::Object::new();
+    set(&out, "cid", &cid.to_string().into())?;
+    set(&out, "bytes", &js_sys::Uint8Array::from(&bytes[..]))?;
+    Ok(out.into())
+}
+
+/// The blob reference of `bytes` with `mimeType` → `{ $type: 'blob', ref: CidLink, mimeType,
+/// size }` (the raw-codec CID of the bytes), as a record embeds it.
+#[wasm_bindgen(js_name = blobRef, unchecked_return_type = "BlobRef")]
+pub fn blob_ref(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
+    #[wasm_bindgen(js_name = mimeType, unchecked_param_type = "string")] mime_type: JsValue,
+) -> Result<JsValue, JsValue> {
+    let mime_type = string_arg(&mime_type, "mimeType", MAX_MIME_LEN, Code::InvalidBlob)?;
+    let (cid, size) = with_bytes(&bytes, "bytes", MAX_BLOB_LEN, |bytes| {
+        writer::blob_ref(bytes, &mime_type)
+    })?;
+    let value = Value::Map(vec![
+        ("$type".into(), Value::String("blob".into())),
+        ("ref".into(), Value::Link(cid)),
+        ("mimeType".into(), Value::String(mime_type.into())),
+        ("size".into(), Value::Integer(size as i64)),
+    ]);
+    decode_to_js(&cbor::encode(&value)?, Limits::DEFAULT)
+}
