@@ -113,14 +113,13 @@ impl Keypair {
     /// about 2⁻²⁵⁶.
     pub fn sign(&self, data: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
         let prehash = Sha256::digest(data);
-        let signature: Result<[u8; SIGNATURE_LEN], _> = match &self.0 {
-            SigningKey::K256(key) => {
-                PrehashSigner::<k256::ecdsa::Signature>::sign_prehash(key, &prehash)
-                    .map(|sig| sig.normalize_s().to_bytes().into())
-            }
+        let signature: Result<[u8; SIGNATURE_LEN], String> = match &self.0 {
+            SigningKey::K256(key) => super::libsecp::sign_prehash(key, &prehash.into())
+                .ok_or_else(|| "libsecp256k1 refused the private key".to_owned()),
             SigningKey::P256(key) => {
                 PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(key, &prehash)
                     .map(|sig| sig.normalize_s().to_bytes().into())
+                    .map_err(|err| err.to_string())
             }
         };
         signature.map_err(|err| {

@@ -6,5 +6,6 @@ import repo from './repo.mjs';
 import state from './state.mjs';
 import firehose from './firehose.mjs';
 import identity from './identity.mjs';
+import writing from './writing.mjs';
 
-export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state, firehose, identity };
+export const SUITES = { syntax, 'data-model': dataModel, crypto, repo, state, firehose, identity, writing };

@@ -23,6 +23,7 @@ const mainWorker :Workerd.Worker = (
     (name = "firehose.js", esModule = embed "pkg/firehose.js"),
     (name = "subscribe.js", esModule = embed "pkg/subscribe.js"),
     (name = "resolve.js", esModule = embed "pkg/resolve.js"),
+    (name = "repo.js", esModule = embed "pkg/repo.js"),
 $snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
   ],
