@@ -34,8 +34,8 @@ mod writer;
 
 pub use block_map::{BlockMap, BlockSource, CidSet};
 pub use reader::{
-    count_sections, read_car, read_car_blocks, read_car_blocks_trusted, read_car_trusted,
-    read_car_with_limits, CarBlocks, CarFile,
+    count_sections, read_car, read_car_blocks, read_car_trusted, read_car_with_limits, CarBlocks,
+    CarFile,
 };
 pub use stream::{CarItem, CarStreamReader};
 pub use varint::{read_varint, write_varint, MAX_VARINT_LEN};

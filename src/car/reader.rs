@@ -138,12 +138,6 @@ pub fn read_car_blocks<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarBlo
     CarBlocks::new(bytes, limits, HashCheck::Verify)
 }
 
-/// [`read_car_blocks`] without hashing the blocks: only for bytes already verified (see
-/// [`read_car_trusted`]).
-pub fn read_car_blocks_trusted<'a>(bytes: &'a [u8], limits: &CarLimits) -> Result<CarBlocks<'a>> {
-    CarBlocks::new(bytes, limits, HashCheck::Trust)
-}
-
 impl<'a> CarBlocks<'a> {
     fn new(bytes: &'a [u8], limits: &CarLimits, hashes: HashCheck) -> Result<CarBlocks<'a>> {
         if bytes.len() as u64 > limits.max_car_size {

@@ -425,7 +425,7 @@ fn looks_like_mst_node(block: &[u8]) -> bool {
 /// (about one CID per bucket; SHA-256 output is uniform, and the scattered writes do not stall),
 /// then an insertion sort of each bucket (an ordinary sort for a large one: a digest ground into
 /// one bucket only makes that bucket an ordinary sort).
-fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Result<Vec<(Cid, T)>> {
+pub(crate) fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Result<Vec<(Cid, T)>> {
     let bits = bucket_bits(cids.len());
     // `ends[b]`: first the start of bucket `b`, after the scatter its end.
     let mut ends = memory::vec_with_capacity(1 << bits)?;
@@ -485,7 +485,7 @@ fn digest_word(cid: &Cid) -> u32 {
 }
 
 /// The order of [`sort_by_digest`]: by digest, then codec (a bucket is a digest prefix).
-fn by_digest(a: &Cid, b: &Cid) -> std::cmp::Ordering {
+pub(crate) fn by_digest(a: &Cid, b: &Cid) -> std::cmp::Ordering {
     a.digest()
         .cmp(b.digest())
         .then_with(|| a.codec().cmp(&b.codec()))

@@ -38,11 +38,12 @@ mod path;
 mod stream;
 mod verify;
 
+pub(crate) use blocks::{by_digest, sort_by_digest};
 pub use commit::{Commit, SignedCommit, UnsignedCommit, COMMIT_VERSION, SIGNATURE_LEN};
 pub use export::{record_proof_car, write_repo_car, RepoCarWriter};
 pub use path::{ensure_valid_repo_path, split_repo_path};
 pub use stream::{RepoStreamVerifier, StreamProgress};
-pub(crate) use verify::check_record_block;
+pub(crate) use verify::{check_record_block, verify_repo_with};
 pub use verify::{
     verify_record, verify_repo, ProvenRecord, RecordEntry, RepoRecords, VerifiedRepo, VerifyOptions,
 };

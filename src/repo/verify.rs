@@ -204,12 +204,25 @@ pub(crate) fn missing_record(cid: &Cid) -> Error {
 /// is remembered; then the tree is walked. Memory beyond the input: that index, the set of record
 /// CIDs and the record list, all well under the CAR's size.
 pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> {
-    let blocks = read_car_blocks(car, &options.limits)?;
+    verify_repo_with(car, options, &mut |_, _| Ok(()))
+}
+
+/// [`verify_repo`], handing each block's CID and where it lies in `car` to `on_block` as it is
+/// read (for keeping an index of the CAR without a second pass over it). A `dyn` hook: one copy
+/// of the verification in the wasm, not one per caller.
+pub(crate) fn verify_repo_with(
+    car: &[u8],
+    options: &VerifyOptions,
+    on_block: &mut dyn FnMut(Cid, std::ops::Range<usize>) -> Result<()>,
+) -> Result<VerifiedRepo> {
+    let mut blocks = read_car_blocks(car, &options.limits)?;
     let roots = blocks.roots().to_vec();
     let mut sorted = SortedBlocks::default();
     sorted.set_commit(roots.first().copied());
-    for block in blocks {
+    while let Some(block) = blocks.next() {
         let (cid, data) = block?;
+        let end = blocks.offset();
+        on_block(cid, end - data.len()..end)?;
         sorted.add(cid, data)?;
     }
     verify_sorted_blocks(&roots, sorted, options)

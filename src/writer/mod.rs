@@ -41,11 +41,11 @@ use crate::firehose::{
 };
 use crate::mst::{diff, Tree};
 use crate::repo::{
-    verify_repo, write_repo_car, RepoCarWriter, SignedCommit, UnsignedCommit, VerifyOptions,
+    verify_repo_with, write_repo_car, RepoCarWriter, SignedCommit, UnsignedCommit, VerifyOptions,
     SIGNATURE_LEN,
 };
 use crate::syntax::{ensure_valid_datetime, ensure_valid_nsid, ensure_valid_record_key, Tid};
-use store::BlockStore;
+use store::{BlockStore, CarIndex};
 
 /// Sequence numbers lie in `1..2^53`.
 const MAX_SEQ: i64 = (1 << 53) - 1;
@@ -260,15 +260,15 @@ impl Repository {
     /// given): a CAR whose commit `key` did not sign is refused. The CAR is kept whole (its blocks
     /// are not copied one by one); the tree is decoded from it as writes need it.
     pub fn load(car: Box<[u8]>, key: PublicKey, did: Option<String>) -> Result<Repository> {
-        let limits = CarLimits::DEFAULT;
         let options = VerifyOptions {
             did,
             key: Some(key),
-            limits,
+            limits: CarLimits::DEFAULT,
         };
-        let verified = verify_repo(&car, &options)?;
+        let mut index = CarIndex::default();
+        let verified = verify_repo_with(&car, &options, &mut |cid, span| index.add(cid, span))?;
         let rev = Tid::parse(&verified.rev)?;
-        let store = BlockStore::from_verified_car(car, &limits)?;
+        let store = BlockStore::from_car(car, index)?;
         let block = crate::car::BlockSource::block(&store, &verified.commit)
             .ok_or_else(|| Error::new(Code::MissingBlock, "the commit block is missing"))?;
         Ok(Repository {
