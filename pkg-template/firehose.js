@@ -10,9 +10,6 @@ export function makeFirehose({ FirehoseState }) {
   return class FirehoseVerifier {
     #state;
     #resolveKey;
-    /** did → did:key, most recently resolved last; bounded like the accounts. */
-    #keys = new Map();
-    #maxKeys;
 
     /**
      * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number }} options
@@ -21,7 +18,6 @@ export function makeFirehose({ FirehoseState }) {
       if (typeof resolveKey !== 'function') throw new TypeError('resolveKey must be a function');
       this.#state = new FirehoseState(maxAccounts, clockDriftMs);
       this.#resolveKey = resolveKey;
-      this.#maxKeys = maxAccounts;
     }
 
     /** The number of accounts whose continuity is tracked. */
@@ -29,32 +25,32 @@ export function makeFirehose({ FirehoseState }) {
       return this.#state.accounts;
     }
 
-    async #key(did, fresh) {
-      if (!fresh && this.#keys.has(did)) return this.#keys.get(did);
+    /** Resolves the key of `did` and keeps it in the wasm state (as many as maxAccounts). */
+    async #resolve(did) {
       // A did:key, or what resolveIdentity gives ({ signingKey }), so it can serve as resolveKey.
       const resolved = await this.#resolveKey(did);
       const key = typeof resolved === 'object' && resolved !== null ? resolved.signingKey ?? undefined : resolved;
-      this.#keys.delete(did);
-      if (this.#keys.size >= this.#maxKeys) this.#keys.delete(this.#keys.keys().next().value);
-      this.#keys.set(did, key);
-      return key;
+      this.#state.setKey(did, key ?? undefined);
     }
 
     /**
      * Verifies one frame (the bytes of one WebSocket message) against the stream so far:
-     * `{ seq, type, did, status, error?, commit?, continuity, seqRegression }`. A signature that
-     * fails is retried once with a freshly resolved key before the frame is invalid; an
-     * `#identity` event drops the cached key of its account.
+     * `{ seq, type, did, status, error?, commit?, continuity, seqRegression }`. The frame is decoded
+     * once when its account's key is known; a signature that fails is retried once with a freshly
+     * resolved key before the frame is invalid; an `#identity` event drops the kept key of its
+     * account.
      */
     async process(frame) {
-      const did = this.#state.accountOf(frame);
-      let key = did === undefined ? undefined : await this.#key(did, false);
-      let result = this.#state.process(frame, key, Date.now());
-      if (result.status === 'invalid' && did !== undefined && SIGNATURE_CODES.has(result.error?.code)) {
-        key = await this.#key(did, true);
-        result = this.#state.process(frame, key, Date.now());
+      let result = this.#state.processCached(frame, Date.now());
+      if (result.needsKey !== undefined) {
+        await this.#resolve(result.needsKey);
+        result = this.#state.processCached(frame, Date.now());
       }
-      if (result.type === '#identity' && result.did !== undefined) this.#keys.delete(result.did);
+      if (result.status === 'invalid' && result.did !== undefined && SIGNATURE_CODES.has(result.error?.code)) {
+        await this.#resolve(result.did);
+        result = this.#state.processCached(frame, Date.now());
+      }
+      if (result.type === '#identity' && result.did !== undefined) this.#state.forgetKey(result.did);
       return result;
     }
 

@@ -5,7 +5,10 @@ use super::repo::{get, one_key};
 use super::{set, string_arg, with_bytes};
 use crate::cbor::Limits;
 use crate::cid::Cid;
-use crate::firehose::{self, Event, StreamVerifier, VerifiedCommit, MAX_FRAME_SIZE};
+use crate::crypto::PublicKey;
+use crate::firehose::{self, Event, Processed, StreamVerifier, VerifiedCommit, MAX_FRAME_SIZE};
+use crate::keyed_hash::KeyedHashMap;
+use crate::syntax::identifiers::MAX_DID_LEN;
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
 
@@ -211,10 +214,15 @@ pub fn verify_sync(
 }
 
 /// The state underneath `FirehoseVerifier`: each account's continuity (last rev and data root) in
-/// wasm memory. `FirehoseVerifier` resolves keys and calls it; use it directly to manage keys
-/// yourself.
+/// wasm memory, and the signing keys it was given. `FirehoseVerifier` resolves keys and calls it;
+/// use it directly to manage keys yourself.
 #[wasm_bindgen]
-pub struct FirehoseState(StreamVerifier);
+pub struct FirehoseState {
+    stream: StreamVerifier,
+    /// Keys given with `setKey` (`None`: the account has none), by DID; at most `max_keys`.
+    keys: KeyedHashMap<Box<str>, Option<PublicKey>>,
+    max_keys: usize,
+}
 
 #[wasm_bindgen]
 impl FirehoseState {
@@ -234,16 +242,88 @@ impl FirehoseState {
         };
         let max_accounts = number(&max_accounts, "maxAccounts")?;
         let clock_drift_ms = number(&clock_drift_ms, "clockDriftMs")?;
-        Ok(FirehoseState(StreamVerifier::new(
-            max_accounts.min(u32::MAX as f64) as usize,
-            (clock_drift_ms * 1000.0).min(u64::MAX as f64) as u64,
-        )))
+        let max_accounts = max_accounts.min(u32::MAX as f64) as usize;
+        Ok(FirehoseState {
+            stream: StreamVerifier::new(
+                max_accounts,
+                (clock_drift_ms * 1000.0).min(u64::MAX as f64) as u64,
+            ),
+            keys: KeyedHashMap::default(),
+            max_keys: max_accounts.max(1),
+        })
     }
 
     /// The number of accounts tracked.
     #[wasm_bindgen(getter)]
     pub fn accounts(&self) -> f64 {
-        self.0.accounts() as f64
+        self.stream.accounts() as f64
+    }
+
+    /// Keeps `key` (a did:key, or undefined when the account has none) as the signing key of
+    /// `did` for `processCached`. When as many keys as `maxAccounts` are kept, an arbitrary one is
+    /// forgotten (it is asked for again when needed).
+    #[wasm_bindgen(js_name = setKey)]
+    pub fn set_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] key: JsValue,
+    ) -> Result<(), JsValue> {
+        let did = string_arg(&did, "did", MAX_DID_LEN, Code::InvalidDid)?;
+        let key = if key.is_undefined() || key.is_null() {
+            None
+        } else {
+            Some(one_key(&key)?)
+        };
+        if self.keys.len() >= self.max_keys && !self.keys.contains_key(did.as_str()) {
+            let forgotten = self.keys.keys().next().cloned();
+            if let Some(forgotten) = forgotten {
+                self.keys.remove(&forgotten);
+            }
+        }
+        self.keys
+            .try_reserve(1)
+            .map_err(|_| crate::memory::out_of_memory(did.len()))?;
+        self.keys.insert(did.into_boxed_str(), key);
+        Ok(())
+    }
+
+    /// Forgets the key kept for `did` (an `#identity` event may have changed it).
+    #[wasm_bindgen(js_name = forgetKey)]
+    pub fn forget_key(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
+    ) -> Result<(), JsValue> {
+        let did = string_arg(&did, "did", MAX_DID_LEN, Code::InvalidDid)?;
+        self.keys.remove(did.as_str());
+        Ok(())
+    }
+
+    /// Processes one frame with the key kept for its account (`setKey`), decoding it once. When
+    /// the frame needs a key that is not kept, nothing is processed and the result is
+    /// `{ needsKey: did }`: call `setKey` and process the frame again.
+    #[wasm_bindgen(js_name = processCached, unchecked_return_type = "FirehoseEvent | { needsKey: string }")]
+    pub fn process_cached(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] frame: JsValue,
+        #[wasm_bindgen(js_name = nowMs)] now_ms: f64,
+    ) -> Result<JsValue, JsValue> {
+        let now_micros = micros(now_ms);
+        let FirehoseState { stream, keys, .. } = self;
+        with_bytes(&frame, "frame", MAX_FRAME_SIZE, |input| {
+            let frame = firehose::decode_frame(input)?;
+            let key = match StreamVerifier::account_needing_key(&frame) {
+                None => None,
+                Some(did) => match keys.get(did) {
+                    Some(key) => *key,
+                    None => {
+                        let out = js_sys::Object::new();
+                        set(&out, "needsKey", &did.into())?;
+                        return Ok(out.into());
+                    }
+                },
+            };
+            processed_to_js(stream.process_decoded(frame, key.as_ref(), now_micros))
+        })
     }
 
     /// The DID whose key `frame` needs (a `#commit` or `#sync`), or undefined; throws if the frame
@@ -272,38 +352,47 @@ impl FirehoseState {
         } else {
             Some(one_key(&key)?)
         };
-        let now_micros = if now_ms.is_finite() && now_ms > 0.0 {
-            (now_ms * 1000.0) as u64
-        } else {
-            0
-        };
-        let state = &mut self.0;
+        let now_micros = micros(now_ms);
+        let state = &mut self.stream;
         with_bytes(&frame, "frame", MAX_FRAME_SIZE, |input| {
-            let processed = state.process(input, key.as_ref(), now_micros)?;
-            let out = js_sys::Object::new();
-            set(
-                &out,
-                "seq",
-                &processed
-                    .seq
-                    .map_or(JsValue::UNDEFINED, |s| (s as f64).into()),
-            )?;
-            set(&out, "type", &processed.kind.into())?;
-            set(
-                &out,
-                "did",
-                &processed.did.map_or(JsValue::UNDEFINED, JsValue::from),
-            )?;
-            set(&out, "status", &processed.status.as_str().into())?;
-            if let Some(error) = processed.error {
-                set(&out, "error", &error.into())?;
-            }
-            if let Some(commit) = processed.commit {
-                set(&out, "commit", &commit_to_js(&commit, None)?)?;
-            }
-            set(&out, "continuity", &processed.continuity.into())?;
-            set(&out, "seqRegression", &processed.seq_regression.into())?;
-            Ok(out.into())
+            processed_to_js(state.process(input, key.as_ref(), now_micros)?)
         })
     }
+}
+
+/// Milliseconds since the epoch as microseconds (0 for a time that is not one).
+fn micros(now_ms: f64) -> u64 {
+    if now_ms.is_finite() && now_ms > 0.0 {
+        (now_ms * 1000.0) as u64
+    } else {
+        0
+    }
+}
+
+/// The JS object of a processed event.
+fn processed_to_js(processed: Processed<'_>) -> Result<JsValue, JsValue> {
+    let out = js_sys::Object::new();
+    set(
+        &out,
+        "seq",
+        &processed
+            .seq
+            .map_or(JsValue::UNDEFINED, |s| (s as f64).into()),
+    )?;
+    set(&out, "type", &processed.kind.into())?;
+    set(
+        &out,
+        "did",
+        &processed.did.map_or(JsValue::UNDEFINED, JsValue::from),
+    )?;
+    set(&out, "status", &processed.status.as_str().into())?;
+    if let Some(error) = processed.error {
+        set(&out, "error", &error.into())?;
+    }
+    if let Some(commit) = processed.commit {
+        set(&out, "commit", &commit_to_js(&commit, None)?)?;
+    }
+    set(&out, "continuity", &processed.continuity.into())?;
+    set(&out, "seqRegression", &processed.seq_regression.into())?;
+    Ok(out.into())
 }

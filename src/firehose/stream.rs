@@ -1,6 +1,6 @@
 //! A whole event stream: per-account continuity on top of the stateless checks.
 
-use super::frame::{decode_frame, Event};
+use super::frame::{decode_frame, Event, Frame};
 use super::verify::{verify_commit, verify_sync, VerifiedCommit};
 use crate::cid::{sha256, Cid};
 use crate::crypto::PublicKey;
@@ -122,11 +122,16 @@ impl StreamVerifier {
     /// The account whose key `frame` needs to be verified (a `#commit` or `#sync`), if any;
     /// errors if the frame does not decode.
     pub fn needs_key(frame: &[u8]) -> Result<Option<String>> {
-        Ok(match decode_frame(frame)?.event {
-            Event::Commit(e) => Some(e.repo.to_owned()),
-            Event::Sync(e) => Some(e.did.to_owned()),
+        Ok(Self::account_needing_key(&decode_frame(frame)?).map(str::to_owned))
+    }
+
+    /// The account whose key a decoded frame needs (a `#commit` or `#sync`), if any.
+    pub fn account_needing_key<'a>(frame: &Frame<'a>) -> Option<&'a str> {
+        match &frame.event {
+            Event::Commit(e) => Some(e.repo),
+            Event::Sync(e) => Some(e.did),
             _ => None,
-        })
+        }
     }
 
     /// Processes one frame at time `now_micros` (since the UNIX epoch) with the account's `key`
@@ -139,22 +144,32 @@ impl StreamVerifier {
         key: Option<&PublicKey>,
         now_micros: u64,
     ) -> Result<Processed<'a>> {
-        let processed = self.process_frame(frame, key, now_micros)?;
+        Ok(self.process_decoded(decode_frame(frame)?, key, now_micros))
+    }
+
+    /// [`StreamVerifier::process`] for a frame decoded already (by a caller that had to look at
+    /// it first, say to find the account's key in its own cache).
+    pub fn process_decoded<'a>(
+        &mut self,
+        frame: Frame<'a>,
+        key: Option<&PublicKey>,
+        now_micros: u64,
+    ) -> Processed<'a> {
+        let processed = self.process_event(frame, key, now_micros);
         // An invalid event does not move the sequence on: the same frame may come again (with a
         // fresh key) without being reported as a regression.
         if let (Some(seq), false) = (processed.seq, processed.status == Status::Invalid) {
             self.last_seq = Some(self.last_seq.map_or(seq, |last| last.max(seq)));
         }
-        Ok(processed)
+        processed
     }
 
-    fn process_frame<'a>(
+    fn process_event<'a>(
         &mut self,
-        frame: &'a [u8],
+        frame: Frame<'a>,
         key: Option<&PublicKey>,
         now_micros: u64,
-    ) -> Result<Processed<'a>> {
-        let frame = decode_frame(frame)?;
+    ) -> Processed<'a> {
         self.events += 1;
         let seq = frame.event.seq();
         let seq_regression = match (seq, self.last_seq) {
@@ -184,11 +199,11 @@ impl StreamVerifier {
                 let last = self.accounts.get(&id).copied();
                 let key = match self.admit(last.as_ref(), event.rev, now_micros, key) {
                     Ok(key) => key,
-                    Err((status, error)) => return Ok(with_status(out, status, error)),
+                    Err((status, error)) => return with_status(out, status, error),
                 };
                 let verified = match verify_commit(&event, key, None) {
                     Ok(verified) => verified,
-                    Err(error) => return Ok(invalid(out, error)),
+                    Err(error) => return invalid(out, error),
                 };
                 if let Some(last) = last {
                     out.continuity = true;
@@ -218,11 +233,11 @@ impl StreamVerifier {
                 let last = self.accounts.get(&id).copied();
                 let key = match self.admit(last.as_ref(), event.rev, now_micros, key) {
                     Ok(key) => key,
-                    Err((status, error)) => return Ok(with_status(out, status, error)),
+                    Err((status, error)) => return with_status(out, status, error),
                 };
                 match verify_sync(&event, key) {
                     Ok(verified) => self.remember(id, event.rev, verified.data),
-                    Err(error) => return Ok(invalid(out, error)),
+                    Err(error) => return invalid(out, error),
                 }
             }
             Event::Identity(_) | Event::Account(_) => {}
@@ -238,7 +253,7 @@ impl StreamVerifier {
                 ));
             }
         }
-        Ok(out)
+        out
     }
 
     /// What a `#commit` and a `#sync` check before their own checks: a rev not above the account's

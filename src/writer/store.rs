@@ -49,7 +49,8 @@ impl CarIndex {
     pub(crate) fn add(&mut self, cid: Cid, span: Range<usize>) -> Result<()> {
         crate::memory::reserve(&mut self.cids, 1)?;
         crate::memory::reserve(&mut self.spans, 1)?;
-        self.cids.push((cid, (self.spans.len() as u32).to_le_bytes()));
+        self.cids
+            .push((cid, (self.spans.len() as u32).to_le_bytes()));
         self.spans.push([span.start as u32, span.end as u32]);
         Ok(())
     }
