@@ -33,6 +33,7 @@ bash ./setup.sh
 node gen-repo.mjs --records 1000 --curve k256 >/dev/null
 node gen-repo.mjs --records 1000 --curve p256 >/dev/null
 node gen-repo.mjs --records 10000 --curve k256 >/dev/null
+node gen-plc.mjs   # the plc-verify task's logs (skipped when they exist)
 [ "$quick" = 1 ] || node gen-repo.mjs --records 100000 --curve k256 >/dev/null
 # The firehose task's stream: the reference implementation's, from the tests' fixtures.
 cp "$root/tests/fixtures/generated/repo-1000-s1-k256.frames.bin" data/stream-1000-k256-s1.frames.bin

@@ -7,6 +7,7 @@ import { dirname, join, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { TASKS } from './tasks.mjs';
+import { didplcBuildOptions } from '../browser/didplc-build.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BENCH = join(HERE, '..');
@@ -16,6 +17,9 @@ const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
   '--enable-precise-memory-info', '--js-flags=--expose-gc'];
 const RUN_TIMEOUT_S = 900;
 const NODE_BUILTIN_STUBS = ['node:fs', 'node:fs/promises', 'node:crypto', 'node:stream', 'node:zlib'];
+// one bundle per library side (browser/entry-<side>.mjs); @did-plc/lib's Node-only dist has its own
+// shims (browser/didplc-build.mjs)
+const SIDES = ['atproof', 'atcute', 'atproto', 'didplc'];
 
 export async function buildBundles(outDir, { pkgDir }) {
   mkdirSync(outDir, { recursive: true });
@@ -31,8 +35,8 @@ export async function buildBundles(outDir, { pkgDir }) {
       });
     },
   };
-  for (const side of ['atproof', 'atcute', 'atproto']) {
-    const extra = side === 'atproto' ? { plugins: [shimNode], inject: [join(BENCH, 'browser/shims/globals.mjs')] } : {};
+  for (const side of SIDES) {
+    const extra = side === 'atproto' ? { plugins: [shimNode], inject: [join(BENCH, 'browser/shims/globals.mjs')] } : side === 'didplc' ? didplcBuildOptions : {};
     const r = await esbuild.build({ ...common, ...extra, entryPoints: [join(BENCH, `browser/entry-${side}.mjs`)], outfile: join(outDir, `${side}.js`) });
     const inputs = Object.keys(r.metafile.inputs);
     const nodeVariants = inputs.filter((p) => /[-.](node|bun|deno)\.js$/.test(p));
@@ -51,7 +55,7 @@ function serve(distDir, dataDir) {
     const headers = { 'Cache-Control': 'no-store', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
     const path = new URL(req.url, 'http://x').pathname;
     let m;
-    if ((m = path.match(/^\/page\/(atproof|atcute|atproto)\.html$/))) {
+    if ((m = path.match(/^\/page\/(atproof|atcute|atproto|didplc)\.html$/))) {
       res.writeHead(200, { ...headers, 'Content-Type': 'text/html' });
       return res.end(`<!doctype html><meta charset="utf-8"><title>${m[1]}</title><script type="module" src="/dist/${m[1]}.js"></script>\n`);
     }

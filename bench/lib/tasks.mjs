@@ -3,13 +3,15 @@
 // facts computed independently (lib/car.mjs, lib/cbor-facts.mjs) or stored by the generator.
 //
 // An implementation is { side, modules, needs?, async, make(input, M) }:
-//   side     'atproof' | 'atcute' | 'atproto' (which bundle holds it in the browser)
+//   side     'atproof' | 'atcute' | 'atproto' | 'didplc' (which bundle holds it in the browser)
 //   modules  the packages it imports; M maps each name to its module namespace
 //   needs    atproof exports it requires; a missing one -> "atproof: <fn> not available yet"
 //   make     untimed set-up -> { run(): output (or Promise), check(output): Promise<string|void> }
 //            check throws (or returns an error string) when the output is wrong.
 import { splitCar, recordListDigest, sha256Hex } from './car.mjs';
 import { factsOf, factsOfValue, splitCommit } from './cbor-facts.mjs';
+import { replayAuditLog } from './plc-replay.mjs';
+import { WRITE_TASKS, prepareWriteInput } from './write-tasks.mjs';
 
 /** Names a batched CBOR decoder of atproof may carry (api.md does not fix one). */
 export const ATPROOF_BATCH_DECODERS = ['decodeCborMany', 'decodeCborBatch', 'decodeCborAll'];
@@ -21,6 +23,10 @@ export const DATASETS = {
   '100k': 'repo-100000-k256-s1',
   // The reference implementation's #commit stream (tests/fixtures/generated, copied by run.sh).
   stream: 'stream-1000-k256-s1',
+  // did:plc audit logs (gen-plc.mjs): a generated 100-operation history with forks, and go-didplc's
+  // 17 test logs (tests/fixtures/plc) verified one after the other.
+  'plc-100': 'plc-100',
+  'plc-fixtures': 'plc-fixtures',
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -28,7 +34,24 @@ export const DATASETS = {
 
 /** data = { meta (sidecar), car: Uint8Array } */
 export async function prepareInput(taskId, data) {
+  if (taskId in WRITE_TASKS) return prepareWriteInput(taskId, data);
   const { meta, car } = data;
+  if (taskId === 'plc-verify') {
+    // `car` is the data file: one audit log's JSON text (plc-100), or [{ name, log }] (plc-fixtures).
+    // Every implementation starts from the text the directory serves, one text per log.
+    const text = new TextDecoder().decode(car);
+    if (meta.logs) {
+      const logs = JSON.parse(text);
+      if (logs.length !== meta.logs.length) throw new Error(`prepare: ${logs.length} logs, sidecar says ${meta.logs.length}`);
+      const items = logs.map(({ name, log }, i) => {
+        if (name !== meta.logs[i].name) throw new Error(`prepare: log ${i} is ${name}`);
+        return { ...meta.logs[i], cids: log.map((e) => e.cid), text: JSON.stringify(log) };
+      });
+      return { meta, logs: items, operations: meta.operations, totalBytes: items.reduce((n, l) => n + l.text.length, 0) };
+    }
+    if (await sha256Hex(car) !== meta.sha256) throw new Error('prepare: the log file is not the generator\'s');
+    return { meta, logs: [{ name: meta.car, did: meta.did, valid: true, code: null, operations: meta.operations, nullified: meta.expected.nullified, cids: meta.expected.cids, state: meta.expected.state, text }], operations: meta.operations, totalBytes: car.length };
+  }
   if (taskId === 'firehose-verify') {
     // `car` is the stream file: [u32 length][frame] repeated; the sidecar has each frame's offset.
     const frames = meta.frames.map((f) => car.subarray(f.offset, f.offset + f.length));
@@ -398,6 +421,131 @@ export const TASKS = {
     },
     compareWith: { default: { '': 'atproof verifyCommit' } },
   },
+
+  'plc-verify': {
+    title: 'did:plc audit-log verification (every operation\'s CID, signature, chain, forks), from the response text',
+    datasets: { full: ['plc-100', 'plc-fixtures'], quick: ['plc-100', 'plc-fixtures'] },
+    units: (input) => ({ items: input.operations, itemName: 'operations', bytes: input.totalBytes }),
+    impls: {
+      'atproof verifyPlcLog': {
+        side: 'atproof', modules: ['atproof'], needs: ['verifyPlcLog'], atproof: true,
+        // the directory's response text as it is: atproof parses the JSON itself
+        make: (input, M) => {
+          const { verifyPlcLog } = M.atproof;
+          return plcImpl(input, (log) => atproofPlcOutput(verifyPlcLog(log.did, log.text)), (e) => e.code, { strict: true });
+        },
+      },
+      'atproof verifyPlcLog (JSON.parse, then the value)': {
+        side: 'atproof', modules: ['atproof'], needs: ['verifyPlcLog'], atproof: true,
+        make: (input, M) => {
+          const { verifyPlcLog } = M.atproof;
+          return plcImpl(input, (log) => atproofPlcOutput(verifyPlcLog(log.did, JSON.parse(log.text))), (e) => e.code, { strict: true });
+        },
+      },
+      '@did-plc/lib validateOperationLog (chain without nullified ops)': {
+        side: 'didplc', modules: ['@did-plc/lib'],
+        // what the library offers for a log: one linear chain. The nullified operations, the claimed
+        // CIDs and flags, createdAt and the 72-hour rule are not checked.
+        make: (input, M) => {
+          const { validateOperationLog } = M['@did-plc/lib'];
+          return plcImpl(input, async (log) => {
+            const ops = JSON.parse(log.text).filter((e) => !e.nullified).map((e) => e.operation);
+            return { ok: true, state: stateOf(await validateOperationLog(log.did, ops)) };
+          }, (e) => e?.constructor?.name ?? String(e), { strict: false });
+        },
+      },
+      '@did-plc/lib assureValidNextOp replay (whole log)': {
+        side: 'didplc', modules: ['@did-plc/lib'],
+        // the whole audit log as the directory accepts operations (lib/plc-replay.mjs): every entry's
+        // CID recomputed, every operation checked when it arrived, forks and the 72-hour window,
+        // the nullified flags compared
+        make: (input, M) => {
+          const plc = M['@did-plc/lib'];
+          return plcImpl(input, async (log) => {
+            const r = await replayAuditLog(plc, log.did, JSON.parse(log.text));
+            return { ok: true, state: stateOf(r.data), nullified: r.nullified };
+          }, (e) => e?.constructor?.name ?? String(e), { strict: false, mustAccept: (log) => !log.emptyRotationKeys });
+        },
+      },
+    },
+    compareWith: { default: { text: 'atproof verifyPlcLog', value: 'atproof verifyPlcLog (JSON.parse, then the value)' } },
+  },
+};
+// The writing tasks (write-tasks.mjs), last.
+Object.assign(TASKS, WRITE_TASKS);
+
+// ---------------------------------------------------------------------------------------------
+// did:plc audit logs
+
+/** JSON with sorted keys: the same state whatever order the keys came in. */
+const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+
+/**
+ * Checks plc-verify outputs, one per log: { ok: true, state, nullified?, cids? } or { ok: false, code }.
+ * `mustAccept(log)`: whether this implementation must accept that valid log (the replay of
+ * @did-plc/lib 0.0.4 cannot, for a log with an empty rotationKeys list). Invalid logs: atproof must
+ * refuse each with its rule's code; a peer's verdicts on them are reported (note), not failed.
+ * Returns the note.
+ */
+function checkPlc(outs, input, { strict, mustAccept = () => true }) {
+  if (!Array.isArray(outs) || outs.length !== input.logs.length) fail(`${outs?.length} results for ${input.logs.length} logs`);
+  let refusedInvalid = 0;
+  let refusedValid = 0;
+  input.logs.forEach((log, i) => {
+    const out = outs[i];
+    if (log.valid) {
+      if (!out.ok) {
+        if (mustAccept(log)) fail(`${log.name}: refused a valid log (${out.code})`);
+        refusedValid++;
+        return;
+      }
+      if (canonical(out.state) !== canonical(log.state)) fail(`${log.name}: final state differs from the expected one`);
+      if (out.nullified && canonical(out.nullified) !== canonical(log.nullified)) fail(`${log.name}: nullified flags differ`);
+      if (out.cids && canonical(out.cids) !== canonical(log.cids)) fail(`${log.name}: operation CIDs differ`);
+    } else if (strict) {
+      if (out.ok) fail(`${log.name}: accepted an invalid log`);
+      if (out.code !== log.code) fail(`${log.name}: refused with ${out.code}, expected ${log.code}`);
+      refusedInvalid++;
+    } else if (!out.ok) {
+      refusedInvalid++;
+    }
+  });
+  const valid = input.logs.filter((l) => l.valid).length;
+  const invalid = input.logs.length - valid;
+  return invalid || refusedValid ? `accepts ${valid - refusedValid}/${valid} valid, refuses ${refusedInvalid}/${invalid} invalid logs` : undefined;
+}
+
+/** An implementation that runs `verify(log) → output` over every log, catching refusals as `code(e)`. */
+function plcImpl(input, verify, code, checkOptions) {
+  let note;
+  const logs = input.logs;
+  const anyAsync = verify.constructor.name === 'AsyncFunction';
+  return {
+    run: anyAsync
+      ? async () => {
+        const outs = new Array(logs.length);
+        for (let i = 0; i < logs.length; i++) {
+          try { outs[i] = await verify(logs[i]); } catch (e) { outs[i] = { ok: false, code: code(e) }; }
+        }
+        return outs;
+      }
+      : () => {
+        const outs = new Array(logs.length);
+        for (let i = 0; i < logs.length; i++) {
+          try { outs[i] = verify(logs[i]); } catch (e) { outs[i] = { ok: false, code: code(e) }; }
+        }
+        return outs;
+      },
+    check: (outs) => { note = checkPlc(outs, input, checkOptions); },
+    get note() { return note; },
+  };
+}
+
+const atproofPlcOutput = (r) => ({ ok: true, state: r.state, nullified: r.operations.map((o) => o.nullified), cids: r.operations.map((o) => o.cid) });
+const stateOf = (data) => {
+  if (data === null) return null;
+  const { did: _did, ...state } = data;
+  return state;
 };
 
 /** The data roots of a verified stream against the sidecar's. */

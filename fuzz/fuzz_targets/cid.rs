@@ -12,7 +12,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok((cid, used)) = Cid::read_prefix(data) {
-        assert_eq!(cid.to_bytes().as_slice(), data.get(..used).unwrap_or_default());
+        assert_eq!(
+            cid.to_bytes().as_slice(),
+            data.get(..used).unwrap_or_default()
+        );
         assert_eq!(Cid::parse(&cid.to_string()).ok(), Some(cid));
     }
     if let Ok(cid) = Cid::from_bytes(data) {
@@ -20,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(cid) = Cid::parse(text) {
-            assert_eq!(cid.to_string(), text, "accepted CID string is not canonical");
+            assert_eq!(
+                cid.to_string(),
+                text,
+                "accepted CID string is not canonical"
+            );
             assert_eq!(Cid::from_bytes(&cid.to_bytes()).ok(), Some(cid));
         }
     }

@@ -67,10 +67,7 @@ fuzz_target!(|data: &[u8]| {
             "only the signature may fail with a key: {e}"
         ),
         // The signature is checked before the tree: with a key, its failure may come first.
-        (Err(a), Err(b)) => assert!(
-            a.code() == b.code() || is_signature_failure(b),
-            "{a} / {b}"
-        ),
+        (Err(a), Err(b)) => assert!(a.code() == b.code() || is_signature_failure(b), "{a} / {b}"),
         (Err(e), Ok(_)) => panic!("a key made an invalid repository valid: {e}"),
     }
 });
