@@ -1,6 +1,6 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
-import { CarReader, RepoVerifier, FirehoseState, RepoState, Keypair, parseDidDocument, verifyPlcLog, isValidDid, isValidHandle } from './atproof.js';
+import { CarReader, RepoVerifier, FirehoseState, RepoState, Keypair, parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle } from './atproof.js';
 import { makeStreams } from './streams.js';
 import { makeFirehose } from './firehose.js';
 import { makeSubscribe } from './subscribe.js';
@@ -16,7 +16,7 @@ export { AtproofError, CidLink, RepoRecords };
 export const { readCarStream, verifyRepoStream } = makeStreams({ CarReader, RepoVerifier });
 export const FirehoseVerifier = makeFirehose({ FirehoseState });
 export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
-export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLog, isValidDid, isValidHandle, AtproofError });
+export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle, AtproofError });
 export const Repo = makeRepo({ RepoState, Keypair, AtproofError });
 
 let instances = 0;

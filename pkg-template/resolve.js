@@ -11,7 +11,7 @@ const DEFAULTS = {
 };
 
 /** The resolveIdentity function over the given instance's functions. */
-export function makeResolve({ parseDidDocument, verifyPlcLog, isValidDid, isValidHandle, AtproofError }) {
+export function makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle, AtproofError }) {
   const failure = (message) => new AtproofError('identity-resolution', message);
 
   /** GETs `url` with the limits; the body as text. Redirects are followed up to 5 times. */
@@ -88,7 +88,7 @@ export function makeResolve({ parseDidDocument, verifyPlcLog, isValidDid, isVali
     if (did.startsWith('did:plc:')) {
       if (options.verifyPlcLog) {
         const log = await json(`${options.plcDirectory}/${did}/log/audit`, options);
-        const verified = verifyPlcLog(did, log);
+        const verified = await verifyPlcLogAsync(did, log);
         if (verified.document === null) throw failure(`${did} is deactivated (its log ends in a tombstone)`);
         return verified.document;
       }

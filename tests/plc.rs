@@ -455,3 +455,46 @@ fn two_copies_of_a_log_are_identical_a_prefix_or_a_fork() {
     assert_eq!(error.code(), Code::InvalidPlcLog);
     assert!(error.message().starts_with("log b"), "{error}");
 }
+
+/// Every fixture log and the benchmark-style hand-made ones: the signature checks that
+/// `p256_signature_checks` lists, made elsewhere and handed back, give the same outcome as
+/// verifying everything here; outcomes that lie are believed for the checks they cover (so a
+/// caller must hand back real ones) and a check not among them is made here.
+#[test]
+fn signature_checks_made_elsewhere_give_the_same_outcome() {
+    use atproof::crypto::verify_signature;
+    use atproof::identity::{p256_signature_checks, verify_plc_log_with, KnownSignatures};
+    let expected: Value = serde_json::from_str(&fixture("expected.json")).unwrap();
+    let names: Vec<&str> = ["valid", "invalid"]
+        .iter()
+        .flat_map(|k| expected[k].as_array().unwrap().iter())
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut p256_checks = 0;
+    for name in names {
+        let log = fixture(name);
+        let did = did_of(&log);
+        let checks = p256_signature_checks(&log).unwrap();
+        p256_checks += checks.len();
+        let mut known = KnownSignatures::default();
+        for check in &checks {
+            known.insert(
+                check,
+                verify_signature(&check.key, &check.data, &check.signature),
+            );
+        }
+        let here = verify_plc_log(&did, &log).map_err(|e| e.code());
+        let elsewhere = verify_plc_log_with(&did, &log, known).map_err(|e| e.code());
+        assert_eq!(here, elsewhere, "{name}");
+        if !checks.is_empty() && here.is_ok() {
+            // Every P-256 check said false: the log no longer verifies.
+            let mut lies = KnownSignatures::default();
+            for check in &checks {
+                lies.insert(check, false);
+            }
+            let error = verify_plc_log_with(&did, &log, lies).unwrap_err();
+            assert_eq!(error.code(), Code::BadSignature, "{name}");
+        }
+    }
+    assert!(p256_checks > 0, "the fixtures have P-256 signatures");
+}

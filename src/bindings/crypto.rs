@@ -196,6 +196,34 @@ pub fn verify_signature_async(
     }
 }
 
+/// Whether each of `checks` (P-256, well-formed low-S) verifies, all checked at once with WebCrypto
+/// where the runtime has it, else here.
+pub(super) async fn verify_p256_all(
+    checks: &[identity::SignatureCheck],
+) -> Result<Vec<bool>, JsValue> {
+    if !subtle_available() {
+        return Ok(checks
+            .iter()
+            .map(|c| crypto::verify_signature(&c.key, &c.data, &c.signature))
+            .collect());
+    }
+    let promises = js_sys::Array::new();
+    for check in checks {
+        let key: JsValue = check.key.did_key().into();
+        let data: JsValue = js_sys::Uint8Array::from(&check.data[..]).into();
+        let signature: JsValue = js_sys::Uint8Array::from(&check.signature[..]).into();
+        let cached = verify_p256_cached(&key, &data, &signature);
+        promises.push(&if cached.is_undefined() {
+            verify_p256(&key, &check.key.uncompressed(), &data, &signature).into()
+        } else {
+            cached
+        });
+    }
+    let results = JsFuture::from(js_sys::Promise::all(&promises)).await?;
+    let results: js_sys::Array = results.unchecked_into();
+    Ok(results.iter().map(|r| r.as_bool() == Some(true)).collect())
+}
+
 /// A signing keypair (secp256k1 or P-256) whose private key lives in wasm memory.
 #[wasm_bindgen]
 pub struct Keypair(pub(super) crypto::Keypair);

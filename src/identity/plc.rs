@@ -27,7 +27,7 @@ use serde_json::Value as Json;
 
 use crate::cbor::{self, Value};
 use crate::cid::{base32_encode, sha256, Cid, Codec};
-use crate::crypto::{verify_signature_strict, Algorithm, PublicKey};
+use crate::crypto::{verify_signature_strict, with_default_key_cache, Algorithm, PublicKey};
 use crate::error::{Code, Error, Result};
 
 /// The most rotation keys, verification methods, services and `alsoKnownAs` entries (the
@@ -109,6 +109,8 @@ struct Node {
 #[derive(Clone)]
 struct Replay {
     did: String,
+    /// Signature checks made elsewhere (see [`KnownSignatures`]).
+    known: KnownSignatures,
     nodes: Vec<Node>,
     states: Vec<Option<PlcState>>,
     operations: Vec<PlcOperation>,
@@ -122,8 +124,18 @@ fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -
 /// Verifies the audit log of `did` (the JSON text of `/<did>/log/audit`) under every rule of
 /// the module documentation. Errors name the first operation that fails, its index and CID.
 pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
+    verify_plc_log_with(did, audit_log, KnownSignatures::default())
+}
+
+/// [`verify_plc_log`] taking the outcome of the signature checks in `known` from there instead of
+/// making them (see [`p256_signature_checks`]): every other check is made as always.
+pub fn verify_plc_log_with(
+    did: &str,
+    audit_log: &str,
+    known: KnownSignatures,
+) -> Result<VerifiedPlcLog> {
     let entries = parse_entries(audit_log)?;
-    let mut replay = Replay::new(did);
+    let mut replay = Replay::new(did, known);
     for entry in &entries {
         replay.append(entry)?;
     }
@@ -165,9 +177,10 @@ fn parse_entries(audit_log: &str) -> Result<Vec<Json>> {
 }
 
 impl Replay {
-    fn new(did: &str) -> Replay {
+    fn new(did: &str, known: KnownSignatures) -> Replay {
         Replay {
             did: did.to_owned(),
+            known,
             nodes: Vec::new(),
             states: Vec::new(),
             operations: Vec::new(),
@@ -179,6 +192,7 @@ impl Replay {
     fn append(&mut self, entry: &Json) -> Result<()> {
         let index = self.nodes.len();
         let did = self.did.as_str();
+        let known = &self.known;
         let nodes = &mut self.nodes;
         let cid_text = entry.get("cid").and_then(Json::as_str).unwrap_or("?");
         let fail = |code: Code, why: &dyn std::fmt::Display| plc_error(code, index, cid_text, why);
@@ -274,7 +288,7 @@ impl Replay {
         let mut high_s = false;
         let signed_by = signer_keys
             .iter()
-            .position(|key| match verify_signature_strict(key, &parsed.unsigned, &parsed.signature) {
+            .position(|key| match known.verify(key, &parsed.unsigned, &parsed.signature) {
                 Ok(()) => true,
                 Err(e) => {
                     high_s |= e.code() == Code::HighSSignature;
@@ -372,7 +386,9 @@ impl Replay {
                 .unwrap_or_default()
                 .iter()
                 .any(|key| {
-                    verify_signature_strict(key, &parsed.unsigned, &parsed.signature).is_ok()
+                    self.known
+                        .verify(key, &parsed.unsigned, &parsed.signature)
+                        .is_ok()
                 })
     }
 
@@ -405,6 +421,113 @@ impl Replay {
             operations: self.operations,
         })
     }
+}
+
+/// A signature check an audit log may need: `signature` over `data` by `key` (see
+/// [`p256_signature_checks`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureCheck {
+    /// The rotation key that may have signed.
+    pub key: PublicKey,
+    /// The signed bytes (the unsigned operation's DRISL).
+    pub data: Vec<u8>,
+    /// The 64-byte compact signature, well formed and low-S.
+    pub signature: [u8; 64],
+}
+
+/// The outcome of signature checks made elsewhere (WebCrypto verifies P-256 several times faster
+/// than wasm can), by key, signed bytes and signature; a check not among them is made here.
+#[derive(Clone, Debug, Default)]
+pub struct KnownSignatures(BTreeMap<CheckId, bool>);
+
+/// A check by its compressed key, the SHA-256 of the signed bytes, and the signature.
+type CheckId = ([u8; 33], [u8; 32], [u8; 64]);
+
+impl KnownSignatures {
+    /// Records whether `check` verified.
+    pub fn insert(&mut self, check: &SignatureCheck, valid: bool) {
+        self.0.insert(
+            (check.key.compressed(), sha256(&check.data), check.signature),
+            valid,
+        );
+    }
+
+    /// [`verify_signature_strict`], answered from the known outcomes where one is known (only
+    /// well-formed low-S signatures are ever checked elsewhere, so the answer is the curve's).
+    fn verify(&self, key: &PublicKey, data: &[u8], signature: &[u8; 64]) -> Result<()> {
+        if self.0.is_empty() {
+            return verify_signature_strict(key, data, signature);
+        }
+        match self.0.get(&(key.compressed(), sha256(data), *signature)) {
+            Some(true) => Ok(()),
+            Some(false) => Err(Error::new(
+                Code::BadSignature,
+                format!(
+                    "{} signature does not match the key and data",
+                    key.algorithm()
+                ),
+            )),
+            None => verify_signature_strict(key, data, signature),
+        }
+    }
+}
+
+/// The P-256 signature checks that verifying `audit_log` may need, for a caller that can make
+/// them faster elsewhere and hand the outcomes to [`verify_plc_log_with`]: for each operation,
+/// its signature against each P-256 rotation key of the operation its `prev` names (of its own
+/// for the genesis). Operations that do not parse, signatures that are not well-formed low-S
+/// and `prev`s that name nothing are left out: the verification refuses those by itself.
+pub fn p256_signature_checks(audit_log: &str) -> Result<Vec<SignatureCheck>> {
+    let entries = parse_entries(audit_log)?;
+    let parsed: Vec<Option<Parsed>> = entries
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            let operation = entry.get("operation")?;
+            parse_operation(operation, index == 0).ok()
+        })
+        .collect();
+    let cids: Vec<Option<Cid>> = parsed
+        .iter()
+        .map(|p| p.as_ref().map(|p| Cid::for_drisl(&p.signed)))
+        .collect();
+    let mut checks: Vec<SignatureCheck> = Vec::new();
+    for (index, operation) in parsed.iter().enumerate() {
+        let Some(operation) = operation else { continue };
+        if !matches!(
+            crate::crypto::is_low_s(Algorithm::Es256, &operation.signature),
+            Ok(true)
+        ) {
+            continue;
+        }
+        let signer_keys = match (index, operation.prev) {
+            (0, _) => &operation.rotation_keys,
+            (_, Some(prev)) => {
+                let Some(Some(parent)) = cids
+                    .iter()
+                    .position(|cid| *cid == Some(prev))
+                    .and_then(|at| parsed.get(at))
+                else {
+                    continue;
+                };
+                &parent.rotation_keys
+            }
+            (_, None) => continue,
+        };
+        for key in signer_keys {
+            let duplicate = checks
+                .iter()
+                .any(|c| c.key == *key && c.signature == operation.signature);
+            if key.algorithm() == Algorithm::Es256 && !duplicate {
+                checks.push(SignatureCheck {
+                    key: *key,
+                    data: operation.unsigned.clone(),
+                    signature: operation.signature,
+                });
+            }
+        }
+    }
+    Ok(checks)
 }
 
 /// How two copies of one DID's audit log relate (see [`compare_audit_logs`]).
@@ -470,7 +593,7 @@ pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
 /// A log verified in full: its entries and the replay that read them.
 fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
     let entries = parse_entries(text)?;
-    let mut replay = Replay::new(did);
+    let mut replay = Replay::new(did, KnownSignatures::default());
     for entry in &entries {
         replay.append(entry)?;
     }
@@ -732,10 +855,12 @@ fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
 }
 
 /// Rotation keys: did:keys on k256 or p256 (duplicates allowed, as the directory holds them).
+/// Parsed through the process's key cache: a log names the same few keys in operation after
+/// operation, and a point's decompression costs more than a lookup.
 fn rotation_keys(keys: &[String]) -> Result<Vec<PublicKey>> {
     keys.iter()
         .map(|text| {
-            let key = PublicKey::from_did_key(text)
+            let key = with_default_key_cache(|cache| cache.parse_did_key(text))
                 .map_err(|e| invalid(format_args!("rotation key {text}: {}", e.message())))?;
             match key.algorithm() {
                 Algorithm::Es256k | Algorithm::Es256 => Ok(key),

@@ -35,6 +35,30 @@ export default async function identity(atproof, fixtures, check) {
     const outcome = throwsCode(atproof, () => verifyPlcLog(log[0].did, JSON.stringify(log)), CODES[name]);
     check(`verifyPlcLog refuses ${name} with ${CODES[name]}`, outcome === true, outcome);
   }
+  // verifyPlcLogAsync (P-256 through WebCrypto where the runtime has it): the same outcome on every
+  // fixture log, and on a log whose P-256 signature was tampered with.
+  const outcome = async (call) => { try { return JSON.stringify(await call()); } catch (e) { return e.code ?? String(e); } };
+  let same = 0;
+  const names = [...expected.valid, ...expected.invalid];
+  for (const name of names) {
+    const text = JSON.stringify(await fixtures.json(`plc/${name}`));
+    const did = JSON.parse(text)[0].did;
+    const sync = await outcome(() => verifyPlcLog(did, text));
+    const viaAsync = await outcome(() => atproof.verifyPlcLogAsync(did, text));
+    if (sync === viaAsync) same++;
+    else check(`verifyPlcLogAsync agrees on ${name}`, false, `${sync.slice(0, 80)} / ${viaAsync.slice(0, 80)}`);
+  }
+  check('verifyPlcLogAsync agrees with verifyPlcLog on every fixture log', same === names.length, `${same}/${names.length}`);
+  // An update signed with the genesis's P-256 rotation key, its signature altered and its `cid`
+  // made to match again: only the signature check can refuse it.
+  const p256 = await fixtures.json('plc/log_empty_rotation_keys.json');
+  const forged = structuredClone(p256);
+  const sig = forged[1].operation.sig;
+  forged[1].operation.sig = sig.slice(0, 10) + (sig[10] === 'A' ? 'B' : 'A') + sig.slice(11);
+  forged[1].cid = atproof.cidForValue(forged[1].operation);
+  const forgedSync = await outcome(() => verifyPlcLog(forged[0].did, forged));
+  check('verifyPlcLogAsync refuses a forged P-256 signature as verifyPlcLog does', forgedSync === 'bad-signature' && forgedSync === await outcome(() => atproof.verifyPlcLogAsync(forged[0].did, forged)), forgedSync);
+
   const log = await fixtures.json('plc/log_bskyapp.json');
   const verified = verifyPlcLog(log[0].did, JSON.stringify(log));
   const doc = verified.document;
