@@ -1,7 +1,8 @@
 // A relay for the tests, on 127.0.0.1 (the ws package): replays the reference #commit stream of
 // tests/fixtures/generated/repo-1000-s1-k256 and honours the cursor. `dropAfter` cuts each of the
 // first `drops` connections abruptly after that many frames; `errorAt` sends an error frame
-// (ConsumerTooSlow) instead of the frame of that seq and closes. Records every connection's cursor.
+// (ConsumerTooSlow) instead of the frame of that seq and closes; `skip` lists seqs never sent (the
+// account's next commit then does not follow: a desync). Records every connection's cursor.
 import { readFileSync } from 'node:fs';
 import { WebSocketServer } from 'ws';
 
@@ -18,7 +19,7 @@ const ERROR_FRAME = Uint8Array.from([
   0x67, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x68, ...new TextEncoder().encode('too slow'),
 ]);
 
-export async function relay({ dropAfter = Infinity, drops = 0, errorAt } = {}) {
+export async function relay({ dropAfter = Infinity, drops = 0, errorAt, skip = [] } = {}) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   const cursors = [];
@@ -32,7 +33,7 @@ export async function relay({ dropAfter = Infinity, drops = 0, errorAt } = {}) {
     const dropping = connections++ < drops;
     let sent = 0;
     for (const [i, frame] of frames.entries()) {
-      if (cursor !== undefined && seqs[i] <= cursor) continue;
+      if ((cursor !== undefined && seqs[i] <= cursor) || skip.includes(seqs[i])) continue;
       if (seqs[i] === errorAt) {
         socket.send(ERROR_FRAME);
         socket.close();
