@@ -2,12 +2,12 @@
 
 use std::fmt;
 
-use k256::ecdsa::signature::hazmat::PrehashSigner;
-use k256::elliptic_curve::Generate;
+use p256::ecdsa::signature::hazmat::PrehashSigner;
+use p256::elliptic_curve::Generate;
 use sha2::{Digest, Sha256};
 
 use super::keys::CurvePoint;
-use super::libsecp::K256Key;
+use super::libsecp::K256Secret;
 use super::signature::SIGNATURE_LEN;
 use super::{Algorithm, PublicKey};
 use crate::{Code, Error, Result};
@@ -24,7 +24,7 @@ pub struct Keypair(SigningKey);
 
 #[derive(Clone)]
 enum SigningKey {
-    K256(k256::ecdsa::SigningKey),
+    K256(K256Secret),
     P256(p256::ecdsa::SigningKey),
 }
 
@@ -35,8 +35,10 @@ impl Keypair {
     /// Errors with `environment` when the random source fails.
     pub fn generate(algorithm: Algorithm) -> Result<Keypair> {
         let key = match algorithm {
-            Algorithm::Es256k => k256::ecdsa::SigningKey::try_generate().map(SigningKey::K256),
-            Algorithm::Es256 => p256::ecdsa::SigningKey::try_generate().map(SigningKey::P256),
+            Algorithm::Es256k => random_k256().map(SigningKey::K256),
+            Algorithm::Es256 => p256::ecdsa::SigningKey::try_generate()
+                .map(SigningKey::P256)
+                .map_err(|err| err.to_string()),
         };
         key.map(Keypair).map_err(|err| {
             Error::new(
@@ -58,14 +60,12 @@ impl Keypair {
             )
         })?;
         let key = match algorithm {
-            Algorithm::Es256k => {
-                k256::ecdsa::SigningKey::from_bytes(bytes.into()).map(SigningKey::K256)
-            }
-            Algorithm::Es256 => {
-                p256::ecdsa::SigningKey::from_bytes(bytes.into()).map(SigningKey::P256)
-            }
+            Algorithm::Es256k => K256Secret::from_bytes(bytes).map(SigningKey::K256),
+            Algorithm::Es256 => p256::ecdsa::SigningKey::from_bytes(bytes.into())
+                .ok()
+                .map(SigningKey::P256),
         };
-        key.map(Keypair).map_err(|_| {
+        key.map(Keypair).ok_or_else(|| {
             Error::new(
                 Code::InvalidPrivateKey,
                 format!(
@@ -79,7 +79,7 @@ impl Keypair {
     /// The 32-byte big-endian secret scalar. Handle with care.
     pub fn export(&self) -> [u8; PRIVATE_KEY_LEN] {
         match &self.0 {
-            SigningKey::K256(key) => key.to_bytes().into(),
+            SigningKey::K256(key) => key.to_bytes(),
             SigningKey::P256(key) => key.to_bytes().into(),
         }
     }
@@ -95,9 +95,7 @@ impl Keypair {
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         match &self.0 {
-            SigningKey::K256(key) => {
-                PublicKey(CurvePoint::K256(K256Key::new(*key.verifying_key())))
-            }
+            SigningKey::K256(key) => PublicKey(CurvePoint::K256(key.public_key())),
             SigningKey::P256(key) => PublicKey(CurvePoint::P256(*key.verifying_key())),
         }
     }
@@ -114,8 +112,7 @@ impl Keypair {
     pub fn sign(&self, data: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
         let prehash = Sha256::digest(data);
         let signature: Result<[u8; SIGNATURE_LEN], String> = match &self.0 {
-            SigningKey::K256(key) => super::libsecp::sign_prehash(key, &prehash.into())
-                .ok_or_else(|| "libsecp256k1 refused the private key".to_owned()),
+            SigningKey::K256(key) => Ok(key.sign_prehash(&prehash.into())),
             SigningKey::P256(key) => {
                 PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(key, &prehash)
                     .map(|sig| sig.normalize_s().to_bytes().into())
@@ -129,6 +126,21 @@ impl Keypair {
             )
         })
     }
+}
+
+/// A secp256k1 key from the secure random source: 32 random bytes, drawn again in the (2^-128)
+/// case that they are not a scalar in `1..n`.
+fn random_k256() -> std::result::Result<K256Secret, String> {
+    let mut bytes = [0u8; PRIVATE_KEY_LEN];
+    for _ in 0..8 {
+        getrandom::fill(&mut bytes).map_err(|err| err.to_string())?;
+        let key = K256Secret::from_bytes(&bytes);
+        bytes.fill(0);
+        if let Some(key) = key {
+            return Ok(key);
+        }
+    }
+    Err("eight draws in a row were not secp256k1 scalars".to_owned())
 }
 
 impl fmt::Debug for Keypair {

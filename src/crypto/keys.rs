@@ -230,13 +230,12 @@ impl PublicKey {
 
     fn from_sec1(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey> {
         let point = match algorithm {
-            Algorithm::Es256k => k256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
-                .map(|key| CurvePoint::K256(K256Key::new(key))),
-            Algorithm::Es256 => {
-                p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes).map(CurvePoint::P256)
-            }
+            Algorithm::Es256k => K256Key::from_sec1(bytes).map(CurvePoint::K256),
+            Algorithm::Es256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
+                .ok()
+                .map(CurvePoint::P256),
         };
-        point.map(PublicKey).map_err(|_| {
+        point.map(PublicKey).ok_or_else(|| {
             Error::new(
                 Code::InvalidPublicKey,
                 format!("not a point on the {} curve", algorithm.curve_name()),
@@ -255,7 +254,7 @@ impl PublicKey {
     /// The 33-byte SEC1 compressed point.
     pub fn compressed(&self) -> [u8; COMPRESSED_LEN] {
         match &self.0 {
-            CurvePoint::K256(key) => k256::CompressedPoint::from(key.k256()).into(),
+            CurvePoint::K256(key) => key.compressed(),
             CurvePoint::P256(key) => p256::CompressedPoint::from(key).into(),
         }
     }
@@ -269,7 +268,7 @@ impl PublicKey {
             }
         };
         match &self.0 {
-            CurvePoint::K256(key) => copy(key.k256().to_sec1_point(false).as_bytes(), &mut out),
+            CurvePoint::K256(key) => out = key.uncompressed(),
             CurvePoint::P256(key) => copy(key.to_sec1_point(false).as_bytes(), &mut out),
         }
         out

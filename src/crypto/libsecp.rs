@@ -1,177 +1,173 @@
-//! ES256K verification and signing through libsecp256k1 (Bitcoin Core's C library, via the
-//! `secp256k1` crate).
+//! secp256k1 (ES256K) entirely through libsecp256k1 (Bitcoin Core's C library, via the
+//! `secp256k1` crate): keys (parsing, point decompression, encodings), verification, signing, and
+//! the range and low-S rules on signature scalars.
 //!
-//! RustCrypto's `k256` still parses keys; a secp256k1 key also carries libsecp256k1's form of the
-//! same point, made once when the key is parsed (and kept by [`KeyCache`]), so each verification is
-//! one call into the C library: natively about 2×, in wasm 5.7× as fast as `k256`'s verification,
-//! with the clang settings of `.cargo/config.toml` (see the README, "Keys and signatures"). The
-//! caller has already applied atproto's rules (64 bytes, `r` and `s` in `1..n`, low S);
-//! libsecp256k1 also refuses high S by itself.
-//!
-//! Signing goes through libsecp256k1 too (about 3× as fast as `k256` in wasm, which matters for a
-//! commit: the signature is most of its cost). Both use RFC 6979 nonces, so the signatures are the
-//! same bytes; libsecp256k1 always gives the low-S form.
+//! One library for the curve keeps the wasm small (RustCrypto's `k256` beside it cost about 78 KB)
+//! and is the fast one: with the clang settings of `.cargo/config.toml`, verification in wasm is
+//! several times as fast as `k256`'s, signing about 3×, parsing a did:key 3×. Signatures are RFC 6979
+//! (the same bytes as `k256` and `@noble/curves` make: the tests hold it to `k256`) and always
+//! low-S. The scalar rules are checked here on the big-endian bytes, before libsecp256k1 sees them:
+//! `r` and `s` in `1..n`, and low S (libsecp256k1 also refuses high S by itself).
 //!
 //! No `unsafe` here: the `secp256k1` crate wraps the FFI.
-//!
-//! [`KeyCache`]: super::KeyCache
 
 use std::fmt;
 
 use secp256k1::ecdsa::Signature;
-use secp256k1::{Message, PublicKey};
+use secp256k1::{Message, PublicKey, SecretKey};
 
-/// A secp256k1 public key in both libraries' forms: `k256`'s (encodings, equality) and
-/// libsecp256k1's (verification).
-#[derive(Clone, Copy)]
-pub(super) struct K256Key {
-    key: k256::ecdsa::VerifyingKey,
-    /// libsecp256k1's parsed point; `None` only if libsecp256k1 refused a point `k256` accepted,
-    /// which no valid point does (then `k256` verifies).
-    fast: Option<PublicKey>,
-}
+/// The order `n` of secp256k1's group, big-endian.
+const ORDER: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
+    0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+];
+/// `(n − 1) / 2`: an `s` above it is high.
+const HALF_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// A secp256k1 public key, a valid point.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct K256Key(PublicKey);
 
 impl K256Key {
-    pub(super) fn new(key: k256::ecdsa::VerifyingKey) -> K256Key {
-        // From the uncompressed point: no square root to take again.
-        let point = key.to_sec1_point(false);
-        let fast = <[u8; 65]>::try_from(point.as_bytes())
-            .ok()
-            .and_then(|bytes| PublicKey::from_byte_array_uncompressed(bytes).ok());
-        K256Key { key, fast }
+    /// A key from its 33-byte compressed or 65-byte uncompressed SEC1 form; `None` for a point not
+    /// on the curve.
+    pub(super) fn from_sec1(bytes: &[u8]) -> Option<K256Key> {
+        PublicKey::from_slice(bytes).ok().map(K256Key)
     }
 
-    pub(super) fn k256(&self) -> &k256::ecdsa::VerifyingKey {
-        &self.key
+    pub(super) fn compressed(&self) -> [u8; 33] {
+        self.0.serialize()
     }
 
-    /// Whether `signature` (already checked: `r`, `s` in `1..n`, `s ≤ n/2`; `compact` is its 64
-    /// bytes) is this key's signature of `prehash`.
-    pub(super) fn verify_prehash(
-        &self,
-        prehash: &[u8; 32],
-        compact: &[u8; 64],
-        signature: &k256::ecdsa::Signature,
-    ) -> bool {
-        match &self.fast {
-            Some(fast) => match Signature::from_compact(compact) {
-                Ok(parsed) => {
-                    secp256k1::ecdsa::verify(&parsed, Message::from_digest(*prehash), fast).is_ok()
-                }
-                Err(_) => false,
-            },
-            None => {
-                use k256::ecdsa::signature::hazmat::PrehashVerifier;
-                self.key.verify_prehash(prehash, signature).is_ok()
-            }
-        }
+    pub(super) fn uncompressed(&self) -> [u8; 65] {
+        self.0.serialize_uncompressed()
+    }
+
+    /// Whether `compact` (already checked: `r`, `s` in `1..n`, low S) is this key's signature of
+    /// `prehash`.
+    pub(super) fn verify_prehash(&self, prehash: &[u8; 32], compact: &[u8; 64]) -> bool {
+        Signature::from_compact(compact).is_ok_and(|signature| {
+            secp256k1::ecdsa::verify(&signature, Message::from_digest(*prehash), &self.0).is_ok()
+        })
     }
 }
-
-/// Signs `prehash` with the secret scalar of `key`: the 64-byte compact low-S signature, the same
-/// as `k256`'s (RFC 6979). `None` if libsecp256k1 refuses the scalar, which no valid key is.
-pub(super) fn sign_prehash(key: &k256::ecdsa::SigningKey, prehash: &[u8; 32]) -> Option<[u8; 64]> {
-    let mut scalar: [u8; 32] = key.to_bytes().into();
-    let secret = secp256k1::SecretKey::from_secret_bytes(scalar);
-    scalar.fill(0);
-    std::hint::black_box(&scalar);
-    let mut secret = secret.ok()?;
-    let signature = secp256k1::ecdsa::sign(Message::from_digest(*prehash), &secret);
-    secret.non_secure_erase();
-    Some(signature.serialize_compact())
-}
-
-impl PartialEq for K256Key {
-    fn eq(&self, other: &K256Key) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for K256Key {}
 
 impl fmt::Debug for K256Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("K256Key").field(&self.key).finish()
+        f.debug_tuple("K256Key").field(&self.compressed()).finish()
     }
+}
+
+/// A secp256k1 secret scalar, wiped when dropped.
+#[derive(Clone)]
+pub(super) struct K256Secret(SecretKey);
+
+impl Drop for K256Secret {
+    fn drop(&mut self) {
+        self.0.non_secure_erase();
+    }
+}
+
+impl K256Secret {
+    /// The key of a big-endian scalar in `1..n`; `None` otherwise.
+    pub(super) fn from_bytes(bytes: &[u8; 32]) -> Option<K256Secret> {
+        SecretKey::from_secret_bytes(*bytes).ok().map(K256Secret)
+    }
+
+    pub(super) fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_secret_bytes()
+    }
+
+    pub(super) fn public_key(&self) -> K256Key {
+        K256Key(PublicKey::from_secret_key(&self.0))
+    }
+
+    /// Signs `prehash`: the 64-byte compact low-S signature (RFC 6979).
+    pub(super) fn sign_prehash(&self, prehash: &[u8; 32]) -> [u8; 64] {
+        secp256k1::ecdsa::sign(Message::from_digest(*prehash), &self.0).serialize_compact()
+    }
+}
+
+/// Whether `r` and `s` of a compact signature are both in `1..n`.
+pub(super) fn scalars_in_range(compact: &[u8; 64]) -> bool {
+    let (r, s) = compact.split_at(32);
+    let in_range = |x: &[u8]| x.iter().any(|&b| b != 0) && x < &ORDER[..];
+    in_range(r) && in_range(s)
+}
+
+/// Whether `s` of a compact signature (its scalars in range) is above `n/2`.
+pub(super) fn is_high_s(compact: &[u8; 64]) -> bool {
+    compact.get(32..).is_some_and(|s| s > &HALF_ORDER[..])
+}
+
+/// The low-S twin of a compact signature (its scalars in range): `s` replaced by `n − s` when high.
+pub(super) fn normalized(compact: &[u8; 64]) -> [u8; 64] {
+    let mut out = *compact;
+    if is_high_s(compact) {
+        let mut borrow = 0u16;
+        for i in (0..32).rev() {
+            let (Some(&n), Some(s)) = (ORDER.get(i), out.get_mut(32 + i)) else {
+                continue;
+            };
+            let difference = u16::from(n).wrapping_sub(u16::from(*s)).wrapping_sub(borrow);
+            *s = difference as u8;
+            borrow = u16::from(difference > 0xff);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
     use super::*;
-    use k256::ecdsa::signature::hazmat::PrehashSigner;
 
-    fn signing_key(seed: u8) -> k256::ecdsa::SigningKey {
-        let mut bytes = [seed; 32];
-        bytes[0] = 1;
-        k256::ecdsa::SigningKey::from_bytes(&bytes.into()).unwrap()
-    }
-
-    /// The same key verifying with `k256` only.
-    fn k256_only(key: &K256Key) -> K256Key {
-        K256Key {
-            key: key.key,
-            fast: None,
+    #[test]
+    fn the_constants_are_the_curve_s() {
+        let minus_one = {
+            let mut n = ORDER;
+            n[31] -= 1;
+            n
+        };
+        // (n − 1) / 2 doubled is n − 1.
+        let mut doubled = [0u8; 32];
+        let mut carry = 0u16;
+        for i in (0..32).rev() {
+            let sum = u16::from(HALF_ORDER[i]) * 2 + carry;
+            doubled[i] = sum as u8;
+            carry = sum >> 8;
         }
+        assert_eq!(doubled, minus_one);
+        assert!(SecretKey::from_secret_bytes(minus_one).is_ok());
+        assert!(SecretKey::from_secret_bytes(ORDER).is_err());
     }
 
     #[test]
-    fn signatures_are_k256_s_rfc6979_ones() {
-        for seed in 0..=255u8 {
-            let signing = signing_key(seed);
-            let prehash = [seed.wrapping_mul(7); 32];
-            let expected: k256::ecdsa::Signature = signing.sign_prehash(&prehash).unwrap();
-            let expected: [u8; 64] = expected.normalize_s().to_bytes().into();
-            assert_eq!(sign_prehash(&signing, &prehash), Some(expected), "{seed}");
-        }
-    }
-
-    #[test]
-    fn every_key_gets_the_fast_form() {
-        for seed in 0..=255u8 {
-            let key = K256Key::new(*signing_key(seed).verifying_key());
-            assert!(key.fast.is_some(), "{seed}");
-            assert_eq!(key, k256_only(&key));
-        }
-    }
-
-    #[test]
-    fn both_paths_agree_on_extreme_prehashes() {
-        // Prehashes at and above the group order n are reduced mod n by both libraries: 0 and n
-        // name the same scalar, as do 1 and n + 1.
-        let order = [
-            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-            0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c,
-            0xd0, 0x36, 0x41, 0x41,
-        ];
-        let mut order_plus_one = order;
-        order_plus_one[31] += 1;
-        let mut one = [0u8; 32];
-        one[31] = 1;
-        // (prehash, the scalar it reduces to, as an index)
-        let prehashes = [
-            ([0u8; 32], 0),
-            (order, 0),
-            (one, 1),
-            (order_plus_one, 1),
-            ([0xff; 32], 2),
-            ([0x5a; 32], 3),
-        ];
-        for (seed, (prehash, scalar)) in prehashes.iter().enumerate() {
-            let signing = signing_key(seed as u8);
-            let key = K256Key::new(*signing.verifying_key());
-            let signature: k256::ecdsa::Signature = signing.sign_prehash(prehash).unwrap();
-            let signature = signature.normalize_s();
-            let compact: [u8; 64] = signature.to_bytes().into();
-            for (candidate, candidate_scalar) in &prehashes {
-                let fast = key.verify_prehash(candidate, &compact, &signature);
-                let slow = k256_only(&key).verify_prehash(candidate, &compact, &signature);
-                assert_eq!(fast, slow, "seed {seed}, {candidate:02x?}");
-                assert_eq!(
-                    fast,
-                    candidate_scalar == scalar,
-                    "seed {seed}, {candidate:02x?}"
-                );
-            }
-        }
+    fn ranges_and_low_s() {
+        let with = |r: [u8; 32], s: [u8; 32]| {
+            let mut out = [0u8; 64];
+            out[..32].copy_from_slice(&r);
+            out[32..].copy_from_slice(&s);
+            out
+        };
+        let one = {
+            let mut x = [0u8; 32];
+            x[31] = 1;
+            x
+        };
+        assert!(scalars_in_range(&with(one, one)));
+        assert!(!scalars_in_range(&with([0; 32], one)));
+        assert!(!scalars_in_range(&with(one, ORDER)));
+        assert!(!is_high_s(&with(one, HALF_ORDER)));
+        let mut above = HALF_ORDER;
+        above[31] += 1;
+        let high = with(one, above);
+        assert!(is_high_s(&high));
+        // n − ((n − 1)/2 + 1) = (n − 1)/2
+        assert_eq!(normalized(&high), with(one, HALF_ORDER));
+        assert_eq!(normalized(&with(one, one)), with(one, one));
     }
 }

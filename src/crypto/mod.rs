@@ -23,10 +23,11 @@
 //! - **Parsing costs.** Decoding a `did:key` (base58, then a square root to decompress the point) takes
 //!   about a quarter of a secp256k1 verification (much less on P-256, whose verification is slower);
 //!   [`KeyCache`] keeps parsed keys so a stream of signatures from the same accounts pays it once.
-//! - **Speed.** ES256K signatures are verified by libsecp256k1 (the `secp256k1` crate; `k256` parses
-//!   keys and signs): natively about 40 000 per second on one core, in wasm about 20 000 (Node and
-//!   Chromium; `k256` managed 19 000 and 3 700). ES256 with `p256`: natively 5 300, in wasm 1 600; for
-//!   P-256, WebCrypto's native verify plus [`is_low_s`] is the faster path where it exists.
+//! - **Speed and size.** secp256k1 (ES256K) is entirely libsecp256k1's (the `secp256k1` crate:
+//!   keys, verification, signing): natively about 40 000 verifications per second on one core, in
+//!   wasm about 20 000 (Node and Chromium; RustCrypto's `k256` managed 19 000 and 3 700, and it is
+//!   kept only as the tests' independent reference). ES256 with `p256`: natively 5 300, in wasm
+//!   1 600; for P-256, WebCrypto's native verify plus [`is_low_s`] is the faster path where it exists.
 //!
 //! Verification has two flavours: [`verify_signature_strict`] returns the precise [`Code`] of what was
 //! wrong (`invalid-signature-format`, `high-s-signature`, `bad-signature`); [`verify_signature`] answers

@@ -1,11 +1,11 @@
 //! Signature verification and the low-S rule.
 
-use k256::ecdsa::signature::hazmat::PrehashVerifier;
-use k256::elliptic_curve::scalar::IsHigh;
-use k256::elliptic_curve::subtle::Choice;
+use p256::ecdsa::signature::hazmat::PrehashVerifier;
+use p256::elliptic_curve::scalar::IsHigh;
 use sha2::{Digest, Sha256};
 
 use super::keys::CurvePoint;
+use super::libsecp;
 use super::{Algorithm, PublicKey};
 use crate::{Code, Error, Result};
 
@@ -14,7 +14,7 @@ pub(super) const SIGNATURE_LEN: usize = 64;
 
 /// A 64-byte compact signature parsed for one curve: `r` and `s` both in `1..n`.
 enum ParsedSignature {
-    K256(k256::ecdsa::Signature),
+    K256([u8; SIGNATURE_LEN]),
     P256(p256::ecdsa::Signature),
 }
 
@@ -23,14 +23,14 @@ impl ParsedSignature {
         let compact: &[u8; SIGNATURE_LEN] =
             signature.try_into().map_err(|_| wrong_length(signature))?;
         let parsed = match algorithm {
-            Algorithm::Es256k => {
-                k256::ecdsa::Signature::from_bytes(compact.into()).map(ParsedSignature::K256)
-            }
-            Algorithm::Es256 => {
-                p256::ecdsa::Signature::from_bytes(compact.into()).map(ParsedSignature::P256)
-            }
+            Algorithm::Es256k => libsecp::scalars_in_range(compact)
+                .then_some(ParsedSignature::K256(*compact))
+                .ok_or(()),
+            Algorithm::Es256 => p256::ecdsa::Signature::from_bytes(compact.into())
+                .map(ParsedSignature::P256)
+                .map_err(|_| ()),
         };
-        parsed.map_err(|_| {
+        parsed.map_err(|()| {
             Error::new(
                 Code::InvalidSignatureFormat,
                 format!(
@@ -41,16 +41,15 @@ impl ParsedSignature {
     }
 
     fn is_high_s(&self) -> bool {
-        let high: Choice = match self {
-            ParsedSignature::K256(sig) => sig.s().is_high(),
-            ParsedSignature::P256(sig) => sig.s().is_high(),
-        };
-        high.into()
+        match self {
+            ParsedSignature::K256(compact) => libsecp::is_high_s(compact),
+            ParsedSignature::P256(sig) => sig.s().is_high().into(),
+        }
     }
 
     fn normalized_bytes(&self) -> [u8; SIGNATURE_LEN] {
         match self {
-            ParsedSignature::K256(sig) => sig.normalize_s().to_bytes().into(),
+            ParsedSignature::K256(compact) => libsecp::normalized(compact),
             ParsedSignature::P256(sig) => sig.normalize_s().to_bytes().into(),
         }
     }
@@ -95,9 +94,8 @@ pub fn verify_signature_strict(key: &PublicKey, data: &[u8], signature: &[u8]) -
     let prehash: [u8; 32] = Sha256::digest(data).into();
     let verified = match (&key.0, &parsed) {
         // `parse` succeeded, so the signature is 64 bytes.
-        (CurvePoint::K256(key), ParsedSignature::K256(sig)) => {
-            <&[u8; SIGNATURE_LEN]>::try_from(signature)
-                .is_ok_and(|compact| key.verify_prehash(&prehash, compact, sig))
+        (CurvePoint::K256(key), ParsedSignature::K256(compact)) => {
+            key.verify_prehash(&prehash, compact)
         }
         (CurvePoint::P256(key), ParsedSignature::P256(sig)) => {
             key.verify_prehash(&prehash, sig).is_ok()
