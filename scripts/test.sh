@@ -78,6 +78,9 @@ step "package in Bun"
 step "package in workerd"
 bash tests/js/workerd/run.sh
 
+step "the Worker example under workerd, against loopback stand-ins (examples/worker/test.mjs)"
+node examples/worker/test.mjs
+
 step "package in headless Chromium and Firefox (plain <script type=module> and a Vite bundle)"
 node tests/js/browser/run.mjs
 

@@ -1,0 +1,65 @@
+// A Cloudflare Worker that verifies the firehose in batches: each batch (a cron trigger, or
+// POST /consume) opens com.atproto.sync.subscribeRepos at the relay from the last seq it saw,
+// verifies every event with a FirehoseVerifier whose keys come from resolveIdentity, counts the
+// results by status, and stops after BATCH_EVENTS events or BATCH_SECONDS seconds. GET /stats
+// answers the counts. They live in this isolate's memory: no Durable Object, no storage.
+import { resolveIdentity, subscribeRepos } from 'atproof';
+import { identityOptions, setting } from './settings.mjs';
+
+const DEFAULTS = { RELAY_URL: 'wss://bsky.network', BATCH_EVENTS: '1000', BATCH_SECONDS: '20' };
+
+/** What this isolate has verified so far; lastError is what ended the last batch early, if anything. */
+const stats = { batches: 0, events: 0, cursor: null, byStatus: {}, byError: {}, lastError: null };
+let running = false;
+
+const configured = (env, name) => setting(env, name) ?? DEFAULTS[name];
+const increment = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
+
+/** One batch: from the last seq seen, until enough events, the time limit, or a stream error. */
+async function consumeBatch(env) {
+  running = true;
+  stats.batches++;
+  stats.lastError = null;
+  try {
+    const options = identityOptions(env);
+    const maxEvents = Number(configured(env, 'BATCH_EVENTS'));
+    const stream = subscribeRepos(configured(env, 'RELAY_URL'), {
+      cursor: stats.cursor ?? undefined,
+      resolveKey: (did) => resolveIdentity(did, options),
+      signal: AbortSignal.timeout(Number(configured(env, 'BATCH_SECONDS')) * 1000),
+    });
+    let taken = 0;
+    for await (const event of stream) {
+      stats.events++;
+      increment(stats.byStatus, event.status);
+      if (event.error !== undefined) increment(stats.byError, event.error.code);
+      if (event.seq !== undefined) stats.cursor = event.seq;
+      if (++taken >= maxEvents) break;
+    }
+  } catch (e) {
+    // An error frame from the relay, a key that could not be resolved, or a bad setting: the batch
+    // ends here and the next one starts again from the last event counted.
+    stats.lastError = { code: e.code ?? e.name, message: e.message };
+  } finally {
+    running = false;
+  }
+}
+
+const snapshot = () => ({ ...stats, running });
+
+export default {
+  async fetch(request, env) {
+    const { pathname } = new URL(request.url);
+    if (pathname === '/stats' && request.method === 'GET') return Response.json(snapshot());
+    if (pathname === '/consume' && request.method === 'POST') {
+      if (running) return Response.json({ error: 'busy', message: 'a batch is running' }, { status: 409 });
+      await consumeBatch(env);
+      return Response.json(snapshot());
+    }
+    return Response.json({ error: 'no-route', message: 'GET /stats, POST /consume' }, { status: 404 });
+  },
+
+  async scheduled(controller, env) {
+    if (!running) await consumeBatch(env);
+  },
+};
