@@ -834,9 +834,12 @@ fn tampered_record_proofs() {
     let (collection, rkey) = (entry.collection(), entry.rkey());
     let proof = record_proof_car(&good_car(), collection, rkey).unwrap();
     let key = reference_key();
-    assert!(verify_record(&proof, DID, &key, collection, rkey)
-        .unwrap()
-        .is_some());
+    let proven = verify_record(&proof, DID, &key, collection, rkey).unwrap();
+    assert!(proven.record.is_some());
+    assert_eq!(
+        (proven.commit, proven.rev),
+        (original.commit, original.rev.as_str())
+    );
 
     // Every single flipped byte past the header breaks the proof (hash, signature or framing).
     let header_end = 1 + proof[0] as usize;

@@ -227,6 +227,7 @@ fn record_proofs() {
         );
         let proven = verify_record(&proof, &did, &key, collection, rkey)
             .unwrap()
+            .record
             .unwrap();
         assert_eq!(proven.cid, *cid);
         assert_eq!(Cid::for_drisl(proven.record), *cid);
@@ -239,7 +240,9 @@ fn record_proofs() {
     ] {
         let proof = record_proof_car(&fixture.car, collection, rkey).unwrap();
         assert_eq!(
-            verify_record(&proof, &did, &key, collection, rkey).unwrap(),
+            verify_record(&proof, &did, &key, collection, rkey)
+                .unwrap()
+                .record,
             None
         );
     }
@@ -293,7 +296,8 @@ fn empty_repository() {
             "app.bsky.feed.post",
             "3k2a"
         )
-        .unwrap(),
+        .unwrap()
+        .record,
         None
     );
 }

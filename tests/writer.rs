@@ -296,15 +296,17 @@ fn check_everything_verifies(repo: &mut Repository, expected: &BTreeMap<String, 
         let (cid, stored) = repo.get(collection, rkey).unwrap().unwrap();
         assert_eq!((cid, stored), (Cid::for_drisl(block), &block[..]));
         let proof = repo.proof(collection, rkey).unwrap();
-        let proven = verify_record(&proof, repo.did(), &key, collection, rkey)
-            .unwrap()
-            .unwrap();
+        let proof = verify_record(&proof, repo.did(), &key, collection, rkey).unwrap();
+        assert_eq!(proof.commit, repo.commit().cid);
+        assert_eq!(proof.data, repo.data());
+        let proven = proof.record.unwrap();
         assert_eq!(proven.record, &block[..]);
     }
     let proof = repo.proof("app.bsky.feed.post", "absent").unwrap();
     assert!(
         verify_record(&proof, repo.did(), &key, "app.bsky.feed.post", "absent")
             .unwrap()
+            .record
             .is_none()
     );
 }

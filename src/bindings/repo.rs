@@ -236,9 +236,10 @@ pub fn verify_repo(
     verified_repo_to_js(verifier.finish()?)
 }
 
-/// Verifies a `com.atproto.sync.getRecord` proof CAR: `{ cid, record }` (the record decoded), or
-/// `{ cid: null, record: null }` when the proof shows the record absent.
-#[wasm_bindgen(js_name = verifyRecord, unchecked_return_type = "{ cid: string | null; record: unknown }")]
+/// Verifies a `com.atproto.sync.getRecord` proof CAR: `{ cid, record, commit, rev, data }` (the
+/// record decoded; the commit it hangs from, its rev and MST root), with `cid` and `record` null
+/// when the proof shows the record absent.
+#[wasm_bindgen(js_name = verifyRecord, unchecked_return_type = "{ cid: string | null; record: unknown; commit: string; rev: string; data: string }")]
 pub fn verify_record(
     #[wasm_bindgen(js_name = proofCar, unchecked_param_type = "Uint8Array")] proof_car: JsValue,
     #[wasm_bindgen(
@@ -268,7 +269,11 @@ pub fn verify_record(
     let mut proof = Vec::new();
     bytes_arg(&proof_car, "proofCar", MAX_WHOLE_CAR_BYTES, &mut proof)?;
     let out = js_sys::Object::new();
-    match repo::verify_record(&proof, &did, &key, &collection, &rkey)? {
+    let proven = repo::verify_record(&proof, &did, &key, &collection, &rkey)?;
+    set(&out, "commit", &proven.commit.to_string().into())?;
+    set(&out, "rev", &proven.rev.into())?;
+    set(&out, "data", &proven.data.to_string().into())?;
+    match proven.record {
         Some(found) => {
             set(&out, "cid", &found.cid.to_string().into())?;
             let record =

@@ -112,7 +112,9 @@ pub(super) fn normalized(compact: &[u8; 64]) -> [u8; 64] {
             let (Some(&n), Some(s)) = (ORDER.get(i), out.get_mut(32 + i)) else {
                 continue;
             };
-            let difference = u16::from(n).wrapping_sub(u16::from(*s)).wrapping_sub(borrow);
+            let difference = u16::from(n)
+                .wrapping_sub(u16::from(*s))
+                .wrapping_sub(borrow);
             *s = difference as u8;
             borrow = u16::from(difference > 0xff);
         }

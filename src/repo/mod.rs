@@ -45,5 +45,6 @@ pub use path::{ensure_valid_repo_path, split_repo_path};
 pub use stream::{RepoStreamVerifier, StreamProgress};
 pub(crate) use verify::{check_record_block, verify_repo_with};
 pub use verify::{
-    verify_record, verify_repo, ProvenRecord, RecordEntry, RepoRecords, VerifiedRepo, VerifyOptions,
+    verify_record, verify_repo, ProvenRecord, RecordEntry, RecordProof, RepoRecords, VerifiedRepo,
+    VerifyOptions,
 };

@@ -362,10 +362,24 @@ pub struct ProvenRecord<'a> {
     pub record: &'a [u8],
 }
 
+/// What a record proof proves: the signed commit it hangs from, and the record (`None` when the
+/// proof shows the key absent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordProof<'a> {
+    /// The commit's CID.
+    pub commit: Cid,
+    /// The commit's revision.
+    pub rev: &'a str,
+    /// The MST root the commit signs.
+    pub data: Cid,
+    /// The record, or `None` when the proof shows the key absent.
+    pub record: Option<ProvenRecord<'a>>,
+}
+
 /// Verifies a `com.atproto.sync.getRecord` proof CAR: the signed commit of `did` (checked with
 /// `key`), the MST nodes from the root to the record's key, and the record.
 ///
-/// Returns the record, or `None` when the proof shows the key absent. A proof that lacks a node on
+/// Returns the commit's facts and the record, or no record when the proof shows the key absent. A proof that lacks a node on
 /// the path fails with `missing-block`; a tampered one with `cid-mismatch`, `bad-signature` or the
 /// MST rule it breaks.
 pub fn verify_record<'a>(
@@ -374,7 +388,7 @@ pub fn verify_record<'a>(
     key: &PublicKey,
     collection: &str,
     rkey: &str,
-) -> Result<Option<ProvenRecord<'a>>> {
+) -> Result<RecordProof<'a>> {
     let path = repo_path(collection, rkey)?;
     let car = read_car_with_limits(proof_car, &CarLimits::DEFAULT)?;
     let commit_cid = root_commit_cid(car.roots())?;
@@ -388,12 +402,20 @@ pub fn verify_record<'a>(
     };
     let commit = verified_commit(commit_block, &options)?;
     let tree = Tree::load(&car, &commit.data())?;
-    let Some(cid) = tree.get(path.as_bytes())? else {
-        return Ok(None);
+    let record = match tree.get(path.as_bytes())? {
+        None => None,
+        Some(cid) => {
+            let record = car.get(&cid).ok_or_else(|| missing_record(&cid))?;
+            check_record_block(record).map_err(|e| e.context(format_args!("record {path}")))?;
+            Some(ProvenRecord { cid, record })
+        }
     };
-    let record = car.get(&cid).ok_or_else(|| missing_record(&cid))?;
-    check_record_block(record).map_err(|e| e.context(format_args!("record {path}")))?;
-    Ok(Some(ProvenRecord { cid, record }))
+    Ok(RecordProof {
+        commit: commit_cid,
+        rev: commit.rev_str(),
+        data: commit.data(),
+        record,
+    })
 }
 
 /// `collection/rkey`, checked.

@@ -54,7 +54,7 @@ export default async function repoSuite(atproof, fixtures, check) {
       const [collection, rkey] = path.split('/');
       const proof = recordProof(car, collection, rkey);
       const proven = verifyRecord(proof, { did: meta.did, key: meta.signingKey, collection, rkey });
-      check(`${name}: verifyRecord proves ${path}`, proven.cid === cid && JSON.stringify(proven.record) === JSON.stringify(decodeCbor(blocks.get(cid))) && proof.length < car.length / 10);
+      check(`${name}: verifyRecord proves ${path}`, proven.cid === cid && JSON.stringify(proven.record) === JSON.stringify(decodeCbor(blocks.get(cid))) && proof.length < car.length / 10 && proven.commit === meta.commitCid && proven.rev === meta.rev && proven.data === meta.dataCid);
       const tampered = proof.slice();
       tampered[tampered.length - 5] ^= 1;
       check(`${name}: a tampered proof of ${path} is refused`, throwsCode(atproof, () => verifyRecord(tampered, { did: meta.did, key: meta.signingKey, collection, rkey }), 'cid-mismatch') === true);
