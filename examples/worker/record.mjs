@@ -3,7 +3,7 @@
 // PDS and signing key), fetches com.atproto.sync.getRecord (the record with its Merkle proof up to
 // the signed commit) from the PDS, checks it with verifyRecord, and answers the record as atproto
 // JSON, with atproof-* headers saying what was verified — or an error with atproof's code.
-import { AtUri, AtproofError, decodeCbor, readCar, resolveIdentity, toJson, verifyRecord } from 'atproof';
+import { AtUri, AtproofError, resolveIdentity, toJson, verifyRecord } from 'atproof';
 import { identityOptions } from './settings.mjs';
 
 const ROUTE = '/record/';
@@ -54,15 +54,14 @@ async function verifiedRecord(uri, env) {
   if (pds === null) throw new AtproofError('identity-resolution', `the DID document of ${did} names no PDS`);
 
   const proof = await fetchProof(`${pds}/xrpc/com.atproto.sync.getRecord?${new URLSearchParams({ did, collection, rkey })}`);
-  const { cid, record } = verifyRecord(proof, { did, key, collection, rkey });
-  const commit = signedCommit(proof);
+  const { cid, record, commit, rev } = verifyRecord(proof, { did, key, collection, rkey });
   const headers = {
     'atproof-did': did,
     'atproof-signing-key': key,
-    'atproof-commit': commit.cid,
-    'atproof-rev': commit.rev,
+    'atproof-commit': commit,
+    'atproof-rev': rev,
   };
-  if (cid === null) return problem(404, 'record-absent', `the commit ${commit.cid} of ${did} proves that ${collection}/${rkey} does not exist`, headers);
+  if (cid === null) return problem(404, 'record-absent', `the commit ${commit} of ${did} proves that ${collection}/${rkey} does not exist`, headers);
   return new Response(JSON.stringify(toJson(record)), {
     headers: { ...headers, 'atproof-record-cid': cid, etag: `"${cid}"`, 'content-type': 'application/json' },
   });
@@ -91,12 +90,6 @@ async function fetchProof(url) {
   } catch (e) {
     throw e instanceof AtproofError ? e : failure(e.message);
   }
-}
-
-/** The commit a verified proof ends in: its CID (the CAR's root) and rev (verifyRecord returns neither). */
-function signedCommit(proof) {
-  const { roots, blocks } = readCar(proof);
-  return { cid: roots[0], rev: decodeCbor(blocks.get(roots[0])).rev };
 }
 
 /** An XRPC-style error body `{ error, message }` with its status. */
