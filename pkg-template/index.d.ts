@@ -79,8 +79,8 @@ export declare class FirehoseVerifier {
 
 /** Options of subscribeRepos. */
 export interface SubscribeReposOptions {
-  /** The account's signing key (did:key) — or what resolveIdentity gives — or a promise of either. */
-  resolveKey: (did: string) => string | { signingKey: string | null } | Promise<string | { signingKey: string | null }>;
+  /** The account's signing key (did:key) — or what resolveIdentity gives — or a promise of either (not needed with `verifier`). */
+  resolveKey?: (did: string) => string | { signingKey: string | null } | Promise<string | { signingKey: string | null }>;
   /** Start after this seq (the server sends the events after it). */
   cursor?: number;
   /** A WebSocket constructor (Node 20 has none: pass the ws package's). */
@@ -93,6 +93,10 @@ export interface SubscribeReposOptions {
   highWaterMark?: number;
   /** Reconnection backoff; default { initialMs: 250, maxMs: 30000 }. */
   backoff?: { initialMs: number; maxMs: number };
+  /** Connections in a row that may fail before opening before the iteration ends (stream-error); default Infinity. */
+  maxRetries?: number;
+  /** An existing FirehoseVerifier to continue (its accounts' continuity); not freed at the end. */
+  verifier?: FirehoseVerifier;
 }
 
 /**

@@ -15,7 +15,9 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
    * yields what FirehoseVerifier.process says of each message, in order, each exactly once;
    * reconnects with exponential backoff from the last processed seq when the connection drops; ends
    * when `signal` aborts. An error frame from the server (FutureCursor, ConsumerTooSlow, …) ends
-   * the iteration with an AtproofError (`stream-error`; `serverError` holds the name).
+   * the iteration with an AtproofError (`stream-error`; `serverError` holds the name), and so do
+   * `maxRetries` connections in a row that failed before opening. `verifier` continues an existing
+   * FirehoseVerifier (its accounts' continuity; it is not freed at the end).
    */
   return async function* subscribeRepos(url, options = {}) {
     const {
@@ -27,12 +29,18 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
       clockDriftMs,
       highWaterMark = 1000,
       backoff = { initialMs: 250, maxMs: 30_000 },
+      maxRetries = Infinity,
+      verifier: given,
     } = options;
     if (typeof Socket !== 'function') {
       throw new TypeError('no WebSocket in this runtime: pass one as options.WebSocket (for example the ws package\'s)');
     }
-    const verifier = new FirehoseVerifier({ resolveKey, maxAccounts, clockDriftMs });
+    if (given !== undefined && !(given instanceof FirehoseVerifier)) {
+      throw new TypeError('options.verifier must be a FirehoseVerifier of the same atproof instance');
+    }
+    const verifier = given ?? new FirehoseVerifier({ resolveKey, maxAccounts, clockDriftMs });
     let lastSeq = cursor;
+    // Connections in a row that closed before opening.
     let failures = 0;
     try {
       while (!signal?.aborted) {
@@ -50,7 +58,8 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
         if (lastSeq !== undefined) target.searchParams.set('cursor', String(lastSeq));
         const socket = new Socket(target.href);
         socket.binaryType = 'arraybuffer';
-        socket.onopen = () => { failures = 0; };
+        let opened = false;
+        socket.onopen = () => { opened = true; failures = 0; };
         socket.onmessage = (message) => {
           if (overflowed) return;
           queue.push(new Uint8Array(message.data));
@@ -89,6 +98,9 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
         }
         if (signal?.aborted) break;
         if (!overflowed) {
+          if (!opened && failures >= maxRetries) {
+            throw new AtproofError('stream-error', `could not connect to ${target.origin}: ${failures + 1} attempts in a row failed`);
+          }
           // Dropped: back off before reconnecting (reset once a connection opens).
           const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures++);
           await new Promise((resolve) => {
@@ -98,7 +110,7 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
         }
       }
     } finally {
-      verifier.free();
+      if (given === undefined) verifier.free();
     }
   };
 }

@@ -106,3 +106,29 @@ test('subscribeRepos: without a WebSocket it says so', async () => {
     for await (const _ of atproof.subscribeRepos('ws://127.0.0.1:1', { resolveKey, WebSocket: null })) break;
   }, /no WebSocket/);
 });
+
+test('subscribeRepos: a FirehoseVerifier given is continued, not freed', async () => {
+  const server = await relay();
+  try {
+    const verifier = new atproof.FirehoseVerifier({ resolveKey });
+    const first = await collect(atproof.subscribeRepos(server.url, { WebSocket, verifier }), { until: 50 });
+    const rest = await collect(atproof.subscribeRepos(server.url, { WebSocket, verifier, cursor: first.at(-1).seq }), { until: 150 });
+    assert.ok(inOrder([...first, ...rest]));
+    // The second subscription checks its first commit against the account's last from the first.
+    assert.equal(rest[0].continuity, true);
+    assert.equal(verifier.accounts, 1);
+    verifier.free();
+  } finally {
+    await server.close();
+  }
+});
+
+test('subscribeRepos: maxRetries failed connections in a row end it with stream-error', async () => {
+  // A port that was just free: every connection is refused.
+  const server = await relay();
+  const url = server.url;
+  await server.close();
+  await assert.rejects(async () => {
+    for await (const _ of atproof.subscribeRepos(url, { resolveKey, WebSocket, maxRetries: 2, backoff: { initialMs: 1, maxMs: 5 } })) break;
+  }, (e) => e instanceof atproof.AtproofError && e.code === 'stream-error' && /3 attempts in a row failed/.test(e.message));
+});
