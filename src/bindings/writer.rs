@@ -78,7 +78,7 @@ export interface AppliedCommit {
 /** A blob reference, as a record embeds it. */
 export interface BlobRef {
   $type: 'blob';
-  ref: CidLink;
+  ref: import('./index.js').CidLink;
   mimeType: string;
   size: number;
 }

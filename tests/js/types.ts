@@ -37,6 +37,8 @@ import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoS
 import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
 import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier, verifyPlcLog, compareAuditLogs, resolveIdentity } from 'atproof';
 import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent, VerifiedPlcLog, AuditLogComparison, ResolvedIdentity } from 'atproof';
+import { Repo, createRecord, blobRef, verifyPlcLogAsync } from 'atproof';
+import type { WrittenCommit, CommitOperation, AppliedCommit, BlobRef } from 'atproof';
 
 async function typed(bytes: Uint8Array, key: string) {
   const value: unknown = decodeCbor(bytes);
@@ -85,5 +87,18 @@ async function typed(bytes: Uint8Array, key: string) {
   console.log(plc.document?.id, plc.operations[0]?.nullified, rotation, forkAt);
   console.log(frame.header.op, frame.header.t, frame.unknown, verifiedCommit.inverted, firstOp?.action, synced.did, status, event.error?.code, firehose.accounts);
   console.log(value, many, encoded, cids, json, ok, parsed, sig, webSigner, doc, roots, blocks.get('x'), streamed, cid, record, got, verifier.finish(), jobRepo, size);
+  const writer = Keypair.generate('k256');
+  const repository: Repo = await Repo.create({ did: 'did:plc:x', keypair: writer });
+  const written: WrittenCommit = await repository.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 'hi' } }], { seq: 1 });
+  const writtenOp: CommitOperation | undefined = written.ops[0];
+  const replica: Repo = await Repo.load(repository.exportCar(), { signer: webSigner });
+  const applied: AppliedCommit = await replica.applyCommit(written.frame, { key: repository.signingKey });
+  const listed: { collection: string; rkey: string; cid: string }[] = repository.list('app.bsky.feed.post');
+  const stream: ReadableStream<Uint8Array> = repository.exportCarStream({ chunkSize: 1024 });
+  const blob: BlobRef = blobRef(bytes, 'image/png');
+  const made2: { cid: string; bytes: Uint8Array } = createRecord({ $type: 'x.y.z', embed: { image: blob } });
+  const plcAsync: VerifiedPlcLog = await verifyPlcLogAsync('did:plc:x', '[]');
+  const proofOf: { commit: string; rev: string } = verifyRecord(repository.proof('app.bsky.feed.post', 'x'), { did: 'did:plc:x', key, collection: 'app.bsky.feed.post', rkey: 'x' });
+  console.log(written.frame, writtenOp?.prev, applied.ops, listed, stream, made2.cid, repository.get('a.b.c', 'x')?.record, plcAsync.did, proofOf.rev);
 }
 console.log(typed);
