@@ -7,8 +7,9 @@
 //   ATPROOF_FUZZ_SECONDS=1800 node tests/js/fuzz.mjs
 //   ATPROOF_FUZZ_SEED=1234 node tests/js/fuzz.mjs  (replays a run: the seed is printed)
 //
-// Independent checks: @atcute/cbor decodes and encodes DRISL; node:crypto hashes blocks; this
-// file's own CAR parser, JSON-to-value conversion and DID-document reading.
+// Independent checks: @atcute/cbor decodes and encodes DRISL; node:crypto hashes blocks and
+// records; this file's own CAR parser, JSON-to-value conversion and DID-document reading; the
+// synchronous did:plc verification for the one that checks P-256 with WebCrypto.
 // Failures are printed with the seed and the input (hex), and written to target/js-fuzz/.
 import * as atproof from 'atproof';
 import * as atcute from '@atcute/cbor';
@@ -389,6 +390,51 @@ const ops = {
     }
     check('verifyPlcLog', input, ours.value.operations.length === entries.length && ours.value.operations.every((op, i) => op.cid === entries[i].cid && op.nullified === entries[i].nullified), 'operations differ from the log');
   },
+  async verifyPlcLogAsync() {
+    // P-256 through WebCrypto: the same outcome as the synchronous verification, on mutated logs too.
+    const source = pick(plcLogs);
+    const did = JSON.parse(source)[0].did;
+    const input = chance(0.3) ? source : new TextDecoder().decode(mutate(new TextEncoder().encode(source), plcLogs.map((l) => new TextEncoder().encode(l))));
+    const viaAsync = await call('verifyPlcLogAsync', input, () => atproof.verifyPlcLogAsync(did, input));
+    const sync = await call('verifyPlcLog', input, () => atproof.verifyPlcLog(did, input));
+    check('verifyPlcLogAsync', input, viaAsync.ok === sync.ok && (sync.ok ? JSON.stringify(viaAsync.value) === JSON.stringify(sync.value) : viaAsync.error.code === sync.error.code), `async ok=${viaAsync.ok} ${viaAsync.error?.code ?? ''}, sync ok=${sync.ok} ${sync.error?.code ?? ''}`);
+  },
+  async createRecord() {
+    // Random values as records: an accepted one is the canonical encoding (@atcute/cbor) of a
+    // plain object with a $type, and its CID is SHA-256 of those bytes (node:crypto).
+    const [value] = randomValue();
+    const record = chance(0.7) && value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof CidLink)
+      ? { ...value, $type: pick(['app.bsky.feed.post', 'x.y.z', '', 7]) }
+      : value;
+    const ours = await call('createRecord', record, () => atproof.createRecord(record));
+    if (!ours.ok) return;
+    // @atcute/cbor cannot hold integers beyond 2^53 (atcuteDecode gives undefined): decodeCbor then.
+    const decoded = atcuteDecode(ours.value.bytes) ?? atproof.decodeCbor(ours.value.bytes);
+    check('createRecord', record, typeof record.$type === 'string' && record.$type !== '' && same(decoded, record)
+      && ours.value.cid === cidString(Uint8Array.from([1, 0x71, 0x12, 0x20, ...sha256(ours.value.bytes)])), 'not the record\'s canonical bytes and CID');
+  },
+  async applyWrites() {
+    // One long-lived repository, written with valid and invalid batches interleaved: an accepted
+    // commit's frame carries exactly the writes (decoded by @atcute/cbor, records hashed by
+    // node:crypto); a refused one leaves the commit as it was.
+    const writes = Array.from({ length: 1 + below(chance(0.1) ? 210 : 4) }, () => {
+      const [value] = randomValue();
+      const record = chance(0.8) ? { $type: 'app.bsky.feed.post', text: `t${below(5)}`, n: below(3) } : value;
+      return { action: pick(['create', 'update', 'delete', 'create']), collection: pick(['app.bsky.feed.post', 'app.bsky.feed.like', 'bad nsid']), rkey: pick(['a', 'b', 'c', `k${below(30)}`, 'bad key!', undefined]), record };
+    });
+    const before = writer.commit;
+    const ours = await call('applyWrites', writes, () => writer.applyWrites(writes));
+    if (!ours.ok) return check('applyWrites', writes, writer.commit === before, `refused (${ours.error.code}) but the commit moved`);
+    const body = atcute.decodeFirst(atcute.decodeFirst(ours.value.frame)[1])[0];
+    const blocks = new Map(parseCar(atcute.fromBytes(body.blocks))?.blocks.map((b) => [b.cid, b.bytes]));
+    check('applyWrites', writes, ours.value.commit === writer.commit && body.ops.length === writes.length && body.ops.every((op, i) => {
+      const write = writes[i];
+      if (op.action !== write.action || (write.rkey !== undefined && op.path !== `${write.collection}/${write.rkey}`)) return false;
+      if (op.action === 'delete') return op.cid === null;
+      const bytes = blocks.get(op.cid.$link);
+      return bytes !== undefined && cidString(Uint8Array.from([1, 0x71, 0x12, 0x20, ...sha256(bytes)])) === op.cid.$link && same(atcuteDecode(bytes) ?? atproof.decodeCbor(bytes), write.record);
+    }), 'the frame does not carry the writes');
+  },
   async verifyRecord() {
     const proof = pick(proofs);
     const input = chance(0.2) ? proof.car : mutate(proof.car, smallCars);
@@ -439,6 +485,9 @@ function varint(n) {
   out.push(n);
   return out;
 }
+
+// The repository applyWrites writes to, for the whole run.
+const writer = await atproof.Repo.create({ did: 'did:plc:fuzzfuzzfuzzfuzzfuzzfuzz', keypair: atproof.Keypair.generate('k256') });
 
 const names = Object.keys(ops);
 const deadline = Date.now() + seconds * 1000;
