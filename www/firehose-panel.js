@@ -1,0 +1,80 @@
+// The firehose panel: connects the firehose worker (firehose-worker.js) to the relay of the
+// settings and shows what it verified — events per second, counts by status and type, and the
+// accounts that failed and why — until Stop.
+//
+// Tricky bits: the rate is the growth of the event count over each second the panel is connected,
+// measured here from the worker's snapshots; the stats element carries the counts as data
+// attributes (data-events, data-valid, …) for scripts and tests.
+import { startWorker } from './rpc.js';
+import { currentSettings, watchSettings } from './settings.js';
+import { byId, element, showError, clearError, fillList, count, describeError } from './ui.js';
+
+export function setupFirehosePanel() {
+  const worker = startWorker(new URL('./firehose-worker.js', import.meta.url));
+  const start = byId('firehose-start');
+  const stop = byId('firehose-stop');
+  const status = byId('firehose-status');
+  const error = byId('firehose-error');
+  const statsList = byId('firehose-stats');
+  const failureTable = byId('firehose-failures');
+  watchSettings(({ relay }) => { byId('firehose-relay').textContent = relay; });
+
+  let latest = null; // the last snapshot
+  let perSecond = 0;
+
+  function show(snapshot) {
+    latest = snapshot;
+    const { connection, connections, events, byStatus, byType, lastSeq, failures } = snapshot;
+    const connectionText = { connecting: 'connecting…', open: 'connected', closed: 'closed' }[connection];
+    status.textContent = `Relay ${connectionText}${connections > 1 ? ` (opened ${connections} times: resumed from the last seq)` : ''}.`;
+    Object.assign(statsList.dataset, { events, ...byStatus });
+    fillList(statsList, [
+      ['Verified events per second', count(perSecond)],
+      ['Events', count(events)],
+      ['Valid', count(byStatus.valid)],
+      ['Invalid', count(byStatus.invalid)],
+      ['Desync (continuity broken)', count(byStatus.desync)],
+      ['Ignored (stale, #info, unknown)', count(byStatus.ignored)],
+      ['By type', Object.entries(byType).map(([type, n]) => `${type}: ${count(n)}`).join(', ') || '—'],
+      ['Last seq', lastSeq ?? '—'],
+    ]);
+    failureTable.hidden = failures.length === 0;
+    failureTable.tBodies[0].replaceChildren(...failures.map(({ did, status: why, error: failure, events: n }) =>
+      element('tr', { dataset: { did, code: failure.code ?? '' } },
+        element('td', {}, element('code', {}, did)),
+        element('td', {}, why),
+        element('td', {}, describeError(failure)),
+        element('td', {}, count(n)))));
+  }
+
+  start.addEventListener('click', async () => {
+    clearError(error);
+    start.disabled = true;
+    stop.disabled = false;
+    latest = null;
+    perSecond = 0;
+    let countedBefore = 0;
+    const ticker = setInterval(() => {
+      perSecond = (latest?.events ?? 0) - countedBefore;
+      countedBefore = latest?.events ?? 0;
+      if (latest !== null) show(latest);
+    }, 1000);
+    status.textContent = 'Connecting…';
+    let ending;
+    try {
+      await worker.request('watch', { settings: currentSettings() }, show);
+      ending = `Stopped after ${count(latest.events)} events.`;
+    } catch (failure) {
+      ending = 'The subscription ended with an error.';
+      showError(error, failure);
+    } finally {
+      clearInterval(ticker);
+      perSecond = 0;
+      if (latest !== null) show(latest);
+      status.textContent = ending;
+      start.disabled = false;
+      stop.disabled = true;
+    }
+  });
+  stop.addEventListener('click', () => worker.request('stop'));
+}
