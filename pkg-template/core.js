@@ -14,7 +14,7 @@ export * from './atproof.js';
 export { default as init } from './atproof.js';
 export { AtproofError, CidLink, RepoRecords };
 export const { readCarStream, verifyRepoStream } = makeStreams({ CarReader, RepoVerifier });
-export const FirehoseVerifier = makeFirehose({ FirehoseState });
+export const FirehoseVerifier = makeFirehose({ FirehoseState, AtproofError });
 export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
 export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle, AtproofError });
 export const Repo = makeRepo({ RepoState, Keypair, AtproofError });
@@ -51,7 +51,7 @@ export async function createInstance(module) {
     initSync[Symbol.for('atproof.release')](releasedInstance);
     if (released !== undefined) forgetInstance(released);
   };
-  const FirehoseVerifier = makeFirehose(glue);
+  const FirehoseVerifier = makeFirehose({ ...glue, AtproofError });
   const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
   const resolveIdentity = makeResolve({ ...glue, AtproofError });
   const Repo = makeRepo({ ...glue, AtproofError });

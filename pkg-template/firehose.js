@@ -6,7 +6,7 @@
 const SIGNATURE_CODES = new Set(['bad-signature', 'high-s-signature', 'invalid-signature-format']);
 
 /** The FirehoseVerifier class over the given FirehoseState class. */
-export function makeFirehose({ FirehoseState }) {
+export function makeFirehose({ FirehoseState, AtproofError }) {
   return class FirehoseVerifier {
     #state;
     #resolveKey;
@@ -25,12 +25,22 @@ export function makeFirehose({ FirehoseState }) {
       return this.#state.accounts;
     }
 
-    /** Resolves the key of `did` and keeps it in the wasm state (as many as maxAccounts). */
+    /**
+     * Resolves the key of `did` and keeps it in the wasm state (as many as maxAccounts); a DID
+     * document without a key is kept as such. A resolver that throws (an unreachable directory)
+     * keeps nothing, so the next frame of the account asks again: returns its error.
+     */
     async #resolve(did) {
+      let resolved;
+      try {
+        resolved = await this.#resolveKey(did);
+      } catch (error) {
+        return error;
+      }
       // A did:key, or what resolveIdentity gives ({ signingKey }), so it can serve as resolveKey.
-      const resolved = await this.#resolveKey(did);
       const key = typeof resolved === 'object' && resolved !== null ? resolved.signingKey ?? undefined : resolved;
       this.#state.setKey(did, key ?? undefined);
+      return undefined;
     }
 
     /**
@@ -38,19 +48,32 @@ export function makeFirehose({ FirehoseState }) {
      * `{ seq, type, did, status, error?, commit?, continuity, seqRegression }`. The frame is decoded
      * once when its account's key is known; a signature that fails is retried once with a freshly
      * resolved key before the frame is invalid; an `#identity` event drops the kept key of its
-     * account.
+     * account. A resolver that throws makes the frame `invalid` (`identity-resolution`) and is asked
+     * again for the account's next frame.
      */
     async process(frame) {
       let result = this.#state.processCached(frame, Date.now());
       if (result.needsKey !== undefined) {
-        await this.#resolve(result.needsKey);
+        const failure = await this.#resolve(result.needsKey);
+        if (failure !== undefined) return this.#unresolved(frame, failure);
         result = this.#state.processCached(frame, Date.now());
       }
       if (result.status === 'invalid' && result.did !== undefined && SIGNATURE_CODES.has(result.error?.code)) {
-        await this.#resolve(result.did);
+        const failure = await this.#resolve(result.did);
+        if (failure !== undefined) return this.#unresolved(frame, failure);
         result = this.#state.processCached(frame, Date.now());
       }
       if (result.type === '#identity' && result.did !== undefined) this.#state.forgetKey(result.did);
+      return result;
+    }
+
+    /** The frame as invalid because its account's key could not be resolved (`identity-resolution`). */
+    #unresolved(frame, failure) {
+      const result = this.#state.process(frame, undefined, Date.now());
+      // A stale frame is ignored whatever its key; one that needed the key is invalid for want of it.
+      if (result.status !== 'invalid') return result;
+      const why = failure instanceof Error ? failure.message : String(failure);
+      result.error = new AtproofError('identity-resolution', `the signing key of ${result.did} could not be resolved: ${why}`, { cause: failure });
       return result;
     }
 

@@ -271,7 +271,10 @@ impl StreamVerifier {
         self.check_clock(rev, now_micros)
             .map_err(|error| (Status::Invalid, Some(error)))?;
         key.ok_or_else(|| {
-            let error = Error::new(Code::InvalidArgument, "no key for the account");
+            let error = Error::new(
+                Code::DidDocumentNoSigningKey,
+                "no signing key for the account (its DID document names none)",
+            );
             (Status::Invalid, Some(error))
         })
     }

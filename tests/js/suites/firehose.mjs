@@ -125,6 +125,15 @@ export default async function firehose(atproof, fixtures, check) {
   const wrong = new atproof.FirehoseVerifier({ resolveKey: () => other.signingKey });
   const refused = await wrong.process(frames[0]);
   check('FirehoseVerifier: a signature that fails twice is invalid, with its error', refused.status === 'invalid' && refused.error instanceof atproof.AtproofError && refused.error.code === 'bad-signature');
+  // A resolver that throws (an unreachable directory): the frame is invalid with identity-resolution,
+  // the stream goes on, and the account's next frame asks again; one that finds no key: the code says so.
+  let attempts = 0;
+  const flaky = new atproof.FirehoseVerifier({ resolveKey: async () => { if (++attempts === 1) throw new Error('directory down'); return key; } });
+  const down = await flaky.process(frames[0]);
+  const back = await flaky.process(frames[0]);
+  check('FirehoseVerifier: a resolver that throws gives identity-resolution, then is asked again', down.status === 'invalid' && down.error?.code === 'identity-resolution' && /directory down/.test(down.error.message) && down.error.cause?.message === 'directory down' && back.status === 'valid' && attempts === 2);
+  const keyless = await new atproof.FirehoseVerifier({ resolveKey: async () => ({ signingKey: null }) }).process(frames[0]);
+  check('FirehoseVerifier: an account without a signing key', keyless.status === 'invalid' && keyless.error?.code === 'did-document-no-signing-key');
   const identity = encodeCbor({ did: meta.did, seq: 5, time: '2025-01-10T08:46:10.205Z' });
   const identityFrame = Uint8Array.from([...encodeCbor({ op: 1, t: '#identity' }), ...identity]);
   const afterIdentity = await (async () => {
