@@ -33,6 +33,7 @@ const DEFAULTS = {
   hostUrl: 'https://{host}',
   relay: 'wss://bsky.network',
   timeout: 10,
+  retries: 5,
 };
 
 // ---- command-line errors and failures ----
@@ -216,15 +217,10 @@ async function verifyRepoTarget(target, settings, options = {}, onProgress) {
       progress = p;
       onProgress?.(p, total);
     }));
-    const collections = {};
-    for (const { path } of verified.records) {
-      const collection = path.slice(0, path.indexOf('/'));
-      collections[collection] = (collections[collection] ?? 0) + 1;
-    }
     Object.assign(report, {
       did: verified.did, rev: verified.rev, version: verified.version, commit: verified.commit, data: verified.data,
       signatureVerified: verified.signatureVerified, bytes: progress.bytes, blocks: progress.blocks,
-      records: verified.records.length, collections,
+      records: verified.records.length, collections: countCollections(verified.records),
     });
     report.checked.push(
       `${progress.blocks} blocks (${progress.bytes} bytes): each one's SHA-256 against its CID`,
@@ -239,6 +235,16 @@ async function verifyRepoTarget(target, settings, options = {}, onProgress) {
   }
   report.ok = report.problems.length === 0;
   return report;
+}
+
+/** Records per collection, from a verified repository's `{ path }`s (in key order, so collections sorted). */
+function countCollections(records) {
+  const counts = {};
+  for (const { path } of records) {
+    const collection = path.slice(0, path.indexOf('/'));
+    counts[collection] = (counts[collection] ?? 0) + 1;
+  }
+  return counts;
 }
 
 // ---- output ----
@@ -363,8 +369,9 @@ Prints the record as atproto JSON. A proof that the record does not exist is a f
         const url = xrpcUrl(account.pds, 'com.atproto.sync.getRecord', { did: account.did, collection, rkey });
         report.url = url;
         const proof = new Uint8Array(await (await get(`fetching the proof of ${report.uri}`, url, settings)).arrayBuffer());
-        const { cid, record } = await step(`verifying the proof from ${url}`, () => verifyRecord(proof, { did: account.did, key: account.signingKey, collection, rkey }));
-        report.checked.push(`proof from ${url}: commit signed by ${account.signingKey}, MST path, block hashes`);
+        const { cid, record, commit, rev } = await step(`verifying the proof from ${url}`, () => verifyRecord(proof, { did: account.did, key: account.signingKey, collection, rkey }));
+        Object.assign(report, { commit, rev });
+        report.checked.push(`proof from ${url}: commit ${commit} (rev ${rev}) signed by ${account.signingKey}, the MST path to the record, every block's hash`);
         if (cid === null) throw new StepFailure(`verifying the proof from ${url}`, 'record-absent', `${report.uri} does not exist (the signed commit proves its absence)`);
         Object.assign(report, { cid, record: toJson(record) });
       } catch (e) {
@@ -409,23 +416,26 @@ checks that the directory's current document is the one the log gives. Prints th
   },
 
   firehose: {
-    usage: 'firehose [relay-url] [--cursor N] [--duration S] [--limit N]',
+    usage: 'firehose [relay-url] [--cursor N] [--duration S] [--limit N] [--retries N]',
     about: 'verify a live event stream (subscribeRepos): counts by status, frames/s, every invalid or desynced account',
     help: `Opens com.atproto.sync.subscribeRepos at the relay (default ATPROOF_RELAY_URL, else
 ${DEFAULTS.relay}) and verifies every event: commit signatures (keys resolved with the network
 options), blocks, ops against the tree, MST inversion to the previous root, each account's
 continuity. Runs until --duration seconds have passed, --limit events were processed, or Ctrl-C;
-then prints the counts and every account with an invalid or desynced event and why.`,
-    options: { cursor: { type: 'string' }, duration: { type: 'string' }, limit: { type: 'string' } },
+then prints the counts and every account with an invalid or desynced event and why. A dropped
+connection is opened again from the last seq; --retries (default ${DEFAULTS.retries}) connections in a
+row that cannot be made end it.`,
+    options: { cursor: { type: 'string' }, duration: { type: 'string' }, limit: { type: 'string' }, retries: { type: 'string' } },
     positionals: [0, 1],
     async run([relayUrl], values, settings) {
       const url = relayUrl ?? process.env.ATPROOF_RELAY_URL ?? DEFAULTS.relay;
       if (!URL.canParse(url) || !/^wss?:$/.test(new URL(url).protocol)) throw new UsageError(`${JSON.stringify(url)} is not a ws(s):// URL`);
       const cursor = wholeNumber('--cursor', values.cursor);
       const limit = wholeNumber('--limit', values.limit);
+      const retries = wholeNumber('--retries', values.retries) ?? DEFAULTS.retries;
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration: ${JSON.stringify(values.duration)} is not a positive number of seconds`);
-      return { report: await watchFirehose(url, { cursor, limit, duration }, settings, values.json), print: printFirehoseReport };
+      return { report: await watchFirehose(url, { cursor, limit, duration, retries }, settings, values.json), print: printFirehoseReport };
     },
   },
 
@@ -447,11 +457,7 @@ block as atproto JSON.`,
         if (root !== undefined) report.commit = await step(`decoding the root block ${roots[0]}`, () => toJson(decodeCbor(root)));
         const verified = await step(`walking the repository in ${path}`, () => verifyRepo(car, {}));
         report.records = verified.records.length;
-        report.collections = {};
-        for (const { path: recordPath } of verified.records) {
-          const collection = recordPath.slice(0, recordPath.indexOf('/'));
-          report.collections[collection] = (report.collections[collection] ?? 0) + 1;
-        }
+        report.collections = countCollections(verified.records);
         if (wanted !== undefined) {
           const cid = wanted.includes('/') ? verified.records.get(wanted) : wanted;
           const bytes = cid === undefined ? undefined : blocks.get(cid);
@@ -524,7 +530,7 @@ function wholeNumber(flag, text) {
 
 function printRecordReport(report) {
   console.log(`${report.ok ? 'verified' : 'NOT verified'}: ${report.uri}`);
-  for (const [name, value] of [['handle', report.handle], ['PDS', report.pds], ['signing key', report.signingKey], ['cid', report.cid]]) {
+  for (const [name, value] of [['handle', report.handle], ['PDS', report.pds], ['signing key', report.signingKey], ['commit', report.commit], ['rev', report.rev], ['cid', report.cid]]) {
     if (value) console.log(`  ${name.padEnd(12)}${value}`);
   }
   if (report.checked.length) console.log('checked:');
@@ -603,7 +609,7 @@ function printInspectReport(report) {
  * Runs the stream until the limit, the duration, Ctrl-C or SIGTERM → the report. A second Ctrl-C
  * exits at once.
  */
-async function watchFirehose(url, { cursor, limit, duration }, settings, json) {
+async function watchFirehose(url, { cursor, limit, duration, retries }, settings, json) {
   const controller = new AbortController();
   const stop = () => {
     if (controller.signal.aborted) process.exit(130);
@@ -629,7 +635,7 @@ async function watchFirehose(url, { cursor, limit, duration }, settings, json) {
   const started = Date.now();
   const line = process.stderr.isTTY ? progressLine() : undefined;
   try {
-    for await (const event of subscribeRepos(url, { cursor, resolveKey, signal: controller.signal })) {
+    for await (const event of subscribeRepos(url, { cursor, resolveKey, signal: controller.signal, maxRetries: retries })) {
       report.frames++;
       report.byStatus[event.status]++;
       report.byType[event.type] = (report.byType[event.type] ?? 0) + 1;

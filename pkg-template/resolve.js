@@ -14,16 +14,25 @@ const DEFAULTS = {
 export function makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle, AtproofError }) {
   const failure = (message) => new AtproofError('identity-resolution', message);
 
-  /** GETs `url` with the limits; the body as text. Redirects are followed up to 5 times. */
+  /**
+   * GETs `url` with the limits; the body as text. Redirects are followed up to 5 times. Browsers
+   * hide a redirect's target from `redirect: 'manual'` (an opaque response): there the browser is
+   * left to follow them itself, within its own limit.
+   */
   async function get(url, options, accept) {
     const { fetch: fetchFn = globalThis.fetch, timeoutMs, maxBytes } = options;
     let target = url;
+    let redirect = 'manual';
     for (let redirects = 0; ; redirects++) {
       let response;
       try {
-        response = await fetchFn(target, { headers: { accept }, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+        response = await fetchFn(target, { headers: { accept }, redirect, signal: AbortSignal.timeout(timeoutMs) });
       } catch (e) {
         throw failure(`${target}: ${e?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e?.message ?? e}`);
+      }
+      if (response.type === 'opaqueredirect' && redirect === 'manual') {
+        redirect = 'follow';
+        continue;
       }
       if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
         if (redirects >= 5) throw failure(`${url}: more than 5 redirects`);

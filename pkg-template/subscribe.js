@@ -70,9 +70,10 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
           }
           notify();
         };
-        socket.onclose = () => { closed = true; notify(); };
-        socket.onerror = () => {};
-        const onAbort = () => socket.close();
+        // An error ends the connection too: Node 20's WebSocket (undici) fires `error` and no
+        // `close` when the connection cannot be made, and would leave this loop waiting for ever.
+        socket.onclose = socket.onerror = () => { closed = true; notify(); };
+        const onAbort = () => { socket.close(); notify(); };
         signal?.addEventListener('abort', onAbort);
         try {
           for (;;) {
@@ -93,13 +94,14 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
           }
         } finally {
           signal?.removeEventListener('abort', onAbort);
-          socket.onmessage = socket.onclose = socket.onopen = null;
+          socket.onmessage = socket.onclose = socket.onerror = socket.onopen = null;
           if (socket.readyState <= 1) socket.close();
         }
         if (signal?.aborted) break;
         if (!overflowed) {
           if (!opened && failures >= maxRetries) {
-            throw new AtproofError('stream-error', `could not connect to ${target.origin}: ${failures + 1} attempts in a row failed`);
+            const attempts = failures === 0 ? 'the only attempt' : `${failures + 1} attempts in a row`;
+            throw new AtproofError('stream-error', `could not connect to ${target.origin}: ${attempts} failed`);
           }
           // Dropped: back off before reconnecting (reset once a connection opens).
           const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** failures++);
