@@ -84,8 +84,8 @@ node examples/worker/test.mjs
 step "package in headless Chromium and Firefox (plain <script type=module> and a Vite bundle)"
 node tests/js/browser/run.mjs
 
-step "the demo page (www/) in headless Chromium, against loopback stand-ins (tests/js/www.test.mjs)"
-node tests/js/www.test.mjs
+step "the demo page (www/) in headless Chromium, against loopback stand-ins (tests/js/www-page.mjs)"
+node tests/js/www-page.mjs
 
 step "TypeScript declarations"
 (cd tests/js && tsc -p tsconfig.json)

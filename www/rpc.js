@@ -35,6 +35,8 @@ export function startWorker(url) {
       return;
     }
     const request = pending.get(data.id);
+    // A message for a request already settled (the worker failed, and its last messages arrive after).
+    if (request === undefined) return;
     if ('progress' in data) {
       request.onProgress?.(data.progress);
       return;

@@ -8,7 +8,7 @@
 // served, and with no key to be had), and a repository written with a WebCrypto key whose
 // downloaded CAR is verified here.
 // Screenshots go to target/www-screenshots/.
-//   node tests/js/www.test.mjs      (from the repository root, after scripts/build-pkg.sh)
+//   node tests/js/www-page.mjs      (from the repository root, after scripts/build-pkg.sh)
 // Prints "N passed, M failed"; exits non-zero on any failure or when no check ran.
 //
 // Tricky bits: each step waits for the page's own data-state (running → verified | failed)
