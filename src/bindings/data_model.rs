@@ -640,13 +640,16 @@ fn from_js_at(
         if n.fract() != 0.0 || !n.is_finite() {
             return Err(Error::new(
                 Code::CborFloat,
-                format!("{n} is not an integer (atproto has no floats)"),
+                format!(
+                    "{} is not an integer (atproto has no floats)",
+                    number_text(value)
+                ),
             ));
         }
         if n.abs() > 9_007_199_254_740_991.0 {
             return Err(Error::new(
                 Code::UnsafeInteger,
-                format!("{n} is beyond ±(2^53−1); pass a bigint"),
+                format!("{} is beyond ±(2^53−1); pass a bigint", number_text(value)),
             ));
         }
         return Ok(Value::Integer(n as i64));
@@ -738,6 +741,16 @@ fn from_js_at(
         entries.push((Cow::Owned(key), item));
     }
     Ok(Value::Map(entries))
+}
+
+/// A JS number as JS writes it (`String(n)`): Rust's float formatting would add about 11 KB of
+/// wasm for two error messages.
+fn number_text(value: &JsValue) -> String {
+    value
+        .unchecked_ref::<js_sys::Number>()
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 fn check_container_len(len: usize, limits: &Limits) -> Result<(), Error> {

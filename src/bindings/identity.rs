@@ -110,7 +110,7 @@ fn verified_to_js(did: &str, verified: VerifiedPlcLog) -> Result<JsValue, JsValu
         })
         .collect();
     let out = json!({ "did": did, "state": state, "document": document, "operations": operations });
-    js_sys::JSON::parse(&out.to_string())
+    js_sys::JSON::parse(&crate::cbor::json::json_text(&out))
 }
 
 /// An audit log argument (JSON text, or a value to stringify) as text within the size limit.
@@ -153,5 +153,5 @@ pub fn compare_audit_logs(
             "bAllowedByA": b_allowed_by_a,
         }),
     };
-    js_sys::JSON::parse(&out.to_string())
+    js_sys::JSON::parse(&crate::cbor::json::json_text(&out))
 }

@@ -131,10 +131,16 @@ fn is_safe_integer(n: i64) -> bool {
 }
 
 fn integer(n: &Number) -> Result<i64> {
+    // The integer is written from its i64/u64 form: `{n}` would link serde_json's float formatting.
     let out_of_range = || {
+        let text = match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(u)) => u.to_string(),
+            (None, None) => "a number".to_owned(),
+        };
         Error::new(
             Code::JsonIntegerRange,
-            format!("integer {n} outside ±(2^53-1)"),
+            format!("integer {text} outside ±(2^53-1)"),
         )
     };
     if let Some(i) = n.as_i64() {
@@ -151,7 +157,8 @@ fn integer(n: &Number) -> Result<i64> {
     if f.fract() != 0.0 || !f.is_finite() {
         return Err(Error::new(
             Code::JsonFloat,
-            format!("number {n} is not an integer (atproto forbids floats)"),
+            // Not the number itself: writing a float would link serde_json's float formatting.
+            "a number with a fraction or an exponent: atproto forbids floats",
         ));
     }
     if f.abs() > MAX_SAFE_INTEGER as f64 {
@@ -195,7 +202,70 @@ pub fn to_json(value: &Value<'_>) -> Result<serde_json::Value> {
 
 /// Converts a value into atproto JSON text (compact).
 pub fn to_json_text(value: &Value<'_>) -> Result<String> {
-    Ok(to_json(value)?.to_string())
+    Ok(json_text(&to_json(value)?))
+}
+
+/// Compact JSON text of a JSON value whose numbers are integers (atproto's, and every one atproof
+/// makes). Written here rather than with serde_json's serializer, which links its float formatting
+/// (about 20 KB of wasm) for numbers atproof never has; a float would be written as `null`.
+pub fn json_text(value: &serde_json::Value) -> String {
+    let mut out = String::new();
+    write_json(value, &mut out);
+    out
+}
+
+fn write_json(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Null => out.push_str("null"),
+        serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => out.push_str(&i.to_string()),
+            (None, Some(u)) => out.push_str(&u.to_string()),
+            (None, None) => out.push_str("null"),
+        },
+        serde_json::Value::String(s) => write_json_string(s, out),
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out);
+            }
+            out.push(']');
+        }
+        serde_json::Value::Object(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_string(key, out);
+                out.push(':');
+                write_json(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// A JSON string: `"` and `\` escaped, control characters as `\uXXXX` (or their short forms).
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> {
@@ -304,6 +374,23 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn json_text_is_serde_json_s_for_integer_values() {
+        let values = [
+            serde_json::json!(null),
+            serde_json::json!({ "a": [1, -2, 9007199254740991_i64, u64::MAX, true, false, null], "": {} }),
+            serde_json::json!([
+                "quote \" backslash \\ newline \n tab \t cr \r",
+                "\u{0}\u{1f}\u{7f}\u{2028}",
+                "é 日本語 🦋"
+            ]),
+            serde_json::json!({ "nested": { "deeper": [[[]], {}] } }),
+        ];
+        for value in values {
+            assert_eq!(json_text(&value), value.to_string());
+        }
+    }
     use super::*;
 
     #[test]

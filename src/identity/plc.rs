@@ -203,7 +203,13 @@ impl Replay {
         if text("did") != Some(did) {
             return Err(fail(
                 Code::DidMismatch,
-                &format_args!("the entry is for {:?}, not {did}", fields.get("did")),
+                &format_args!(
+                    "the entry is for {}, not {did}",
+                    fields
+                        .get("did")
+                        .and_then(Json::as_str)
+                        .unwrap_or("no DID string")
+                ),
             ));
         }
         let nullified_claim = fields
