@@ -61,33 +61,39 @@ impl fmt::Debug for K256Key {
     }
 }
 
-/// A secp256k1 secret scalar, wiped when dropped.
+/// A secp256k1 secret scalar, wiped when dropped, with its public key (computed once: it takes a
+/// scalar multiplication, as long as a signature).
 #[derive(Clone)]
-pub(super) struct K256Secret(SecretKey);
+pub(super) struct K256Secret {
+    secret: SecretKey,
+    public: K256Key,
+}
 
 impl Drop for K256Secret {
     fn drop(&mut self) {
-        self.0.non_secure_erase();
+        self.secret.non_secure_erase();
     }
 }
 
 impl K256Secret {
     /// The key of a big-endian scalar in `1..n`; `None` otherwise.
     pub(super) fn from_bytes(bytes: &[u8; 32]) -> Option<K256Secret> {
-        SecretKey::from_secret_bytes(*bytes).ok().map(K256Secret)
+        let secret = SecretKey::from_secret_bytes(*bytes).ok()?;
+        let public = K256Key(PublicKey::from_secret_key(&secret));
+        Some(K256Secret { secret, public })
     }
 
     pub(super) fn to_bytes(&self) -> [u8; 32] {
-        self.0.to_secret_bytes()
+        self.secret.to_secret_bytes()
     }
 
     pub(super) fn public_key(&self) -> K256Key {
-        K256Key(PublicKey::from_secret_key(&self.0))
+        self.public
     }
 
     /// Signs `prehash`: the 64-byte compact low-S signature (RFC 6979).
     pub(super) fn sign_prehash(&self, prehash: &[u8; 32]) -> [u8; 64] {
-        secp256k1::ecdsa::sign(Message::from_digest(*prehash), &self.0).serialize_compact()
+        secp256k1::ecdsa::sign(Message::from_digest(*prehash), &self.secret).serialize_compact()
     }
 }
 
