@@ -8,13 +8,15 @@ use wasm_bindgen::prelude::*;
 /// Exports `isValidX(s) → boolean` (false for anything that is not a valid string of the format)
 /// and `ensureValidX(s)` (throws an `AtproofError` saying why) for one format.
 macro_rules! syntax_checks {
-    ($($is:ident, $ensure:ident, $check:path, $max:expr, $code:ident;)*) => {$(
+    ($($what:literal, $is:ident, $ensure:ident, $check:path, $max:expr, $code:ident;)*) => {$(
+        #[doc = concat!("Whether `value` is a valid ", $what, " (false for anything else, a non-string too).")]
         #[allow(non_snake_case)]
         #[wasm_bindgen(js_name = $is)]
         pub fn $is(#[wasm_bindgen(unchecked_param_type = "string")] value: JsValue) -> bool {
             string_arg(&value, "value", $max, Code::$code).and_then(|s| $check(&s)).is_ok()
         }
 
+        #[doc = concat!("Checks that `value` is a valid ", $what, "; throws an `AtproofError` saying why not.")]
         #[allow(non_snake_case)]
         #[wasm_bindgen(js_name = $ensure)]
         pub fn $ensure(#[wasm_bindgen(unchecked_param_type = "string")] value: JsValue) -> Result<(), JsValue> {
@@ -25,17 +27,17 @@ macro_rules! syntax_checks {
 }
 
 syntax_checks! {
-    isValidTid, ensureValidTid, syntax::ensure_valid_tid, tid::TID_LEN, InvalidTid;
-    isValidRecordKey, ensureValidRecordKey, syntax::ensure_valid_record_key, identifiers::MAX_RECORD_KEY_LEN, InvalidRecordKey;
-    isValidNsid, ensureValidNsid, syntax::ensure_valid_nsid, identifiers::MAX_NSID_LEN, InvalidNsid;
-    isValidDid, ensureValidDid, syntax::ensure_valid_did, identifiers::MAX_DID_LEN, InvalidDid;
-    isValidHandle, ensureValidHandle, syntax::ensure_valid_handle, identifiers::MAX_HANDLE_LEN, InvalidHandle;
-    isValidAtIdentifier, ensureValidAtIdentifier, syntax::ensure_valid_at_identifier, identifiers::MAX_DID_LEN, InvalidAtIdentifier;
-    isValidAtUri, ensureValidAtUri, syntax::ensure_valid_at_uri, at_uri::MAX_AT_URI_LEN, InvalidAtUri;
-    isValidDatetime, ensureValidDatetime, syntax::ensure_valid_datetime, datetime::MAX_DATETIME_LEN, InvalidDatetime;
-    isValidLanguage, ensureValidLanguage, syntax::ensure_valid_language, language::MAX_LANGUAGE_LEN, InvalidLanguage;
-    isValidCid, ensureValidCid, syntax::ensure_valid_cid_syntax, 256, InvalidCid;
-    isValidUri, ensureValidUri, syntax::ensure_valid_uri, uri::MAX_URI_LEN, InvalidUri;
+    "TID", isValidTid, ensureValidTid, syntax::ensure_valid_tid, tid::TID_LEN, InvalidTid;
+    "record key", isValidRecordKey, ensureValidRecordKey, syntax::ensure_valid_record_key, identifiers::MAX_RECORD_KEY_LEN, InvalidRecordKey;
+    "NSID", isValidNsid, ensureValidNsid, syntax::ensure_valid_nsid, identifiers::MAX_NSID_LEN, InvalidNsid;
+    "DID", isValidDid, ensureValidDid, syntax::ensure_valid_did, identifiers::MAX_DID_LEN, InvalidDid;
+    "handle", isValidHandle, ensureValidHandle, syntax::ensure_valid_handle, identifiers::MAX_HANDLE_LEN, InvalidHandle;
+    "AT identifier (a handle or a DID)", isValidAtIdentifier, ensureValidAtIdentifier, syntax::ensure_valid_at_identifier, identifiers::MAX_DID_LEN, InvalidAtIdentifier;
+    "AT-URI", isValidAtUri, ensureValidAtUri, syntax::ensure_valid_at_uri, at_uri::MAX_AT_URI_LEN, InvalidAtUri;
+    "datetime", isValidDatetime, ensureValidDatetime, syntax::ensure_valid_datetime, datetime::MAX_DATETIME_LEN, InvalidDatetime;
+    "language tag", isValidLanguage, ensureValidLanguage, syntax::ensure_valid_language, language::MAX_LANGUAGE_LEN, InvalidLanguage;
+    "CID string", isValidCid, ensureValidCid, syntax::ensure_valid_cid_syntax, 256, InvalidCid;
+    "URI", isValidUri, ensureValidUri, syntax::ensure_valid_uri, uri::MAX_URI_LEN, InvalidUri;
 }
 
 #[wasm_bindgen(typescript_custom_section)]
