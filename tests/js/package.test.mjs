@@ -193,3 +193,13 @@ test('the lone-surrogate check has a fallback for runtimes without String.protot
     Object.defineProperty(String.prototype, 'isWellFormed', descriptor);
   }
 });
+
+test('the AtproofErrorCode type lists exactly the codes of src/error.rs', async () => {
+  const { readFileSync } = await import('node:fs');
+  const codes = [...readFileSync(new URL('../../src/error.rs', import.meta.url), 'utf8').matchAll(/=> "([a-z-]+)",/g)].map((m) => m[1]);
+  const declarations = readFileSync(new URL('./node_modules/atproof/index.d.ts', import.meta.url), 'utf8');
+  const union = declarations.match(/export type AtproofErrorCode =([^;]*);/)?.[1] ?? '';
+  const declared = [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
+  assert.ok(codes.length > 90, `${codes.length} codes read from src/error.rs`);
+  assert.deepEqual(declared, codes);
+});
