@@ -726,6 +726,9 @@ fn from_js_at(
     }
     let keys = js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>());
     check_container_len(keys.length() as usize, limits)?;
+    if let Some(link) = dollar_link(value, &keys)? {
+        return Ok(link);
+    }
     let mut entries = Vec::with_capacity(keys.length() as usize);
     for key in keys.iter() {
         let item =
@@ -741,6 +744,31 @@ fn from_js_at(
         entries.push((Cow::Owned(key), item));
     }
     Ok(Value::Map(entries))
+}
+
+/// A plain object with a `$link` key: atproto JSON's form of a link (and `@atcute`'s value form),
+/// taken as the link it means rather than encoded as a map no atproto data can hold (the data
+/// model reserves `$link`). It must be exactly `{ $link: "<CID>" }` (`json-invalid-link`).
+fn dollar_link(value: &JsValue, keys: &js_sys::Array) -> Result<Option<Value<'static>>, Error> {
+    if !keys.iter().any(|key| key.as_string().as_deref() == Some("$link")) {
+        return Ok(None);
+    }
+    let invalid = |why: &str| {
+        Error::new(
+            Code::JsonInvalidLink,
+            format!("a {{ $link }} object {why} (or pass a CidLink)"),
+        )
+    };
+    if keys.length() != 1 {
+        return Err(invalid("must have no other key"));
+    }
+    let text = js_sys::Reflect::get(value, &"$link".into())
+        .ok()
+        .and_then(|link| link.as_string())
+        .ok_or_else(|| invalid("must hold a CID string"))?;
+    Cid::parse(&text)
+        .map(|cid| Some(Value::Link(cid)))
+        .map_err(|e| invalid(&format!("holds no atproto CID: {}", e.message())))
 }
 
 /// A JS number as JS writes it (`String(n)`): Rust's float formatting would add about 11 KB of

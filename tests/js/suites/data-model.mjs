@@ -91,6 +91,12 @@ export default async function dataModel(atproof, fixtures, check) {
     const outcome = throwsCode(atproof, () => encodeCbor(value), code);
     check(`encodeCbor refuses ${String(value?.constructor?.name ?? typeof value)} with ${code}`, outcome === true, outcome);
   }
+  // A plain { $link } object (atproto JSON's form, @atcute's value form) is the link it means.
+  const linkCid = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
+  check('a { $link } object encodes as the link', bytesEqual(encodeCbor({ ref: { $link: linkCid } }), encodeCbor({ ref: new CidLink(linkCid) })) && cidForValue({ $link: linkCid }) === cidForValue(new CidLink(linkCid)));
+  for (const [value, what] of [[{ $link: linkCid, other: 1 }, 'another key'], [{ $link: 'not-a-cid' }, 'no CID'], [{ $link: 42 }, 'no string']]) {
+    check(`a { $link } object with ${what} is refused`, throwsCode(atproof, () => encodeCbor({ ref: value }), 'json-invalid-link') === true);
+  }
   const cyclic = {};
   cyclic.self = cyclic;
   check('encodeCbor refuses a cycle', throwsCode(atproof, () => encodeCbor(cyclic), 'limit-exceeded') === true);
