@@ -3,17 +3,26 @@
 // a Node.js stream. Made for one instance's classes (core.js: the package's; createInstance: a
 // fresh instance's).
 
+/**
+ * The chunks of a source. A consumer that stops early or fails cancels it (a fetch body stops
+ * downloading): a ReadableStream is cancelled, an iterable's iterator is returned.
+ */
 async function* chunks(source) {
   if (source && typeof source.arrayBuffer === 'function' && source.body !== undefined) source = source.body; // Response
   if (source && typeof source.getReader === 'function') {
     const reader = source.getReader();
+    let finished = false;
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) return;
+        if (done) {
+          finished = true;
+          return;
+        }
         yield value;
       }
     } finally {
+      if (!finished) await reader.cancel().catch(() => {});
       reader.releaseLock();
     }
   }

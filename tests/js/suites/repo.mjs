@@ -49,6 +49,34 @@ export default async function repoSuite(atproof, fixtures, check) {
     }
     check(`${name}: readCarStream yields every block, hash-checked`, seen === meta.blockCount && rootsSeen?.[0] === meta.commitCid);
 
+    // A consumer that stops early, or a CAR that fails, cancels the source (a fetch body stops
+    // downloading); one read to the end is not cancelled.
+    const source = (bytes) => {
+      const state = { pulled: 0, cancelled: false };
+      let at = 0;
+      state.stream = new ReadableStream({
+        pull(controller) {
+          state.pulled++;
+          if (at >= bytes.length) return controller.close();
+          controller.enqueue(bytes.slice(at, at + 4096));
+          at += 4096;
+        },
+        cancel() { state.cancelled = true; },
+      }, { highWaterMark: 0 });
+      return state;
+    };
+    const early = source(car);
+    for await (const block of readCarStream(early.stream)) if (block) break;
+    check(`${name}: readCarStream cancels its source when the consumer stops early`, early.cancelled && early.pulled < Math.ceil(car.length / 4096));
+    const broken = car.slice();
+    broken[broken.length - 1] ^= 1;
+    const failing = source(broken);
+    let failed = false;
+    try { await verifyRepoStream(failing.stream, { did: meta.did }); } catch (e) { failed = e instanceof atproof.AtproofError; }
+    const whole = source(car);
+    await verifyRepoStream(whole.stream, { did: meta.did });
+    check(`${name}: verifyRepoStream cancels its source when the CAR fails, not when it is read to the end`, failed && failing.cancelled && !whole.cancelled);
+
     for (const index of [0, 500, 999]) {
       const { path, cid } = result.records.at(index);
       const [collection, rkey] = path.split('/');
