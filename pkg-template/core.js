@@ -1,6 +1,6 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
-import { CarReader, RepoVerifier, FirehoseState, RepoState, Keypair, parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle } from './atproof.js';
+import { CarReader, RepoVerifier, FirehoseState, RepoState, Keypair, Tid as TidClass, parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle } from './atproof.js';
 import { makeStreams } from './streams.js';
 import { makeFirehose } from './firehose.js';
 import { makeSubscribe } from './subscribe.js';
@@ -18,6 +18,19 @@ export const FirehoseVerifier = makeFirehose({ FirehoseState, AtproofError });
 export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
 export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle, AtproofError });
 export const Repo = makeRepo({ RepoState, Keypair, AtproofError });
+export const Tid = tidFunctions(TidClass);
+
+/**
+ * Tid as plain functions: the wasm class has only static methods, and as a class it would show
+ * instances' `free()` to users who never make one.
+ */
+function tidFunctions(TidClass) {
+  return Object.freeze({
+    now: () => TidClass.now(),
+    fromTime: (micros, clockId) => TidClass.fromTime(micros, clockId),
+    parse: (value) => TidClass.parse(value),
+  });
+}
 
 let instances = 0;
 
@@ -55,5 +68,6 @@ export async function createInstance(module) {
   const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
   const resolveIdentity = makeResolve({ ...glue, AtproofError });
   const Repo = makeRepo({ ...glue, AtproofError });
-  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, resolveIdentity, Repo, AtproofError, CidLink, RepoRecords, createInstance, release });
+  const Tid = tidFunctions(glue.Tid);
+  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, resolveIdentity, Repo, Tid, AtproofError, CidLink, RepoRecords, createInstance, release });
 }

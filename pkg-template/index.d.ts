@@ -108,6 +108,16 @@ export declare class AtproofError extends Error {
   readonly code: AtproofErrorCode;
 }
 
+/** Timestamp identifiers, as plain functions. */
+export declare const Tid: {
+  /** A new TID, strictly greater than every TID this process made before. */
+  now(): string;
+  /** The TID of `micros` µs since the epoch with clock id `clockId` (0–1023). */
+  fromTime(micros: number | bigint, clockId: number): string;
+  /** The timestamp and clock id of a TID string. */
+  parse(value: string): import('./atproof.js').TidParts;
+};
+
 /** A CID link in a decoded value (DRISL tag 42). `JSON.stringify` gives atproto JSON: `{"$link": "bafy…"}`. */
 export declare class CidLink {
   /** Wraps a CID string; `encodeCbor` checks it. */

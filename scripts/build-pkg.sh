@@ -32,6 +32,9 @@ initSync[Symbol.for('atproof.release')] = (standIn) => {
 };
 JS
 
+# The classes' [Symbol.dispose] would make the declarations need TypeScript's esnext.disposable lib;
+# the method stays in the JS (where the runtime has the symbol), only its declaration goes.
+sed -i '/^    \[Symbol\.dispose\](): void;$/d' pkg/atproof.d.ts
 cp pkg-template/*.js pkg-template/*.d.ts pkg-template/README.md pkg/
 cp LICENSE-MIT LICENSE-APACHE pkg/
 # The JS classes of src/bindings/ are wasm-bindgen snippets (the glue imports them from a folder

@@ -118,7 +118,7 @@ fn resolved(value: JsValue) -> js_sys::Promise {
 /// Parses a `did:key` → `{ algorithm: 'ES256K' | 'ES256', publicKey }` (33-byte compressed point).
 #[wasm_bindgen(js_name = parseDidKey, unchecked_return_type = "ParsedDidKey")]
 pub fn parse_did_key(
-    #[wasm_bindgen(unchecked_param_type = "string")] did_key: JsValue,
+    #[wasm_bindgen(js_name = didKey, unchecked_param_type = "string")] did_key: JsValue,
 ) -> Result<JsValue, JsValue> {
     let text = string_arg(&did_key, "did:key", MAX_KEY_LEN, Code::InvalidDidKey)?;
     let key = crypto::with_default_key_cache(|cache| cache.parse_did_key(&text))?;

@@ -415,7 +415,7 @@ pub(super) fn decode_to_js(input: &[u8], limits: Limits) -> Result<JsValue, JsVa
 /// Decodes one DRISL value into a JS value: objects, arrays, strings, numbers (bigints beyond
 /// ±(2^53−1)), booleans, null, `Uint8Array` byte strings and `CidLink` links. Strict: every DRISL
 /// rule is checked and the first broken one throws an `AtproofError` naming it and its byte offset.
-#[wasm_bindgen(js_name = decodeCbor)]
+#[wasm_bindgen(js_name = decodeCbor, unchecked_return_type = "unknown")]
 pub fn decode_cbor(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -564,21 +564,27 @@ pub fn cid_for_cbor(
 /// (`unsafe-integer`; use a bigint), `undefined` in arrays, functions, symbols and non-plain
 /// objects (`invalid-value`). Object properties whose value is `undefined` are left out, as in JSON.
 #[wasm_bindgen(js_name = encodeCbor)]
-pub fn encode_cbor(value: JsValue) -> Result<Vec<u8>, JsValue> {
+pub fn encode_cbor(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+) -> Result<Vec<u8>, JsValue> {
     Ok(cbor::encode(&value_from_js(&value)?)?)
 }
 
 /// The CID of a JS value's canonical encoding.
 #[wasm_bindgen(js_name = cidForValue)]
-pub fn cid_for_value(value: JsValue) -> Result<String, JsValue> {
+pub fn cid_for_value(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+) -> Result<String, JsValue> {
     let bytes = cbor::encode(&value_from_js(&value)?)?;
     Ok(Cid::for_drisl(&bytes).to_string())
 }
 
 /// Turns atproto JSON (an object as `JSON.parse` gives it, or JSON text) into a value:
 /// `{"$link"}` becomes a `CidLink`, `{"$bytes"}` a `Uint8Array`; blobs and `$type` are checked.
-#[wasm_bindgen(js_name = fromJson)]
-pub fn from_json(json: JsValue) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = fromJson, unchecked_return_type = "unknown")]
+pub fn from_json(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] json: JsValue,
+) -> Result<JsValue, JsValue> {
     let text = super::json_text_arg(
         &json,
         "JSON",
@@ -591,8 +597,10 @@ pub fn from_json(json: JsValue) -> Result<JsValue, JsValue> {
 
 /// Turns a value into atproto JSON (a plain object): links become `{"$link"}`, bytes `{"$bytes"}`.
 /// Integers beyond ±(2^53−1) cannot be JSON and throw `json-integer-range`.
-#[wasm_bindgen(js_name = toJson)]
-pub fn to_json(value: JsValue) -> Result<JsValue, JsValue> {
+#[wasm_bindgen(js_name = toJson, unchecked_return_type = "unknown")]
+pub fn to_json(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+) -> Result<JsValue, JsValue> {
     let text = cbor::json::to_json_text(&value_from_js(&value)?)?;
     js_sys::JSON::parse(&text)
 }
@@ -750,7 +758,10 @@ fn from_js_at(
 /// taken as the link it means rather than encoded as a map no atproto data can hold (the data
 /// model reserves `$link`). It must be exactly `{ $link: "<CID>" }` (`json-invalid-link`).
 fn dollar_link(value: &JsValue, keys: &js_sys::Array) -> Result<Option<Value<'static>>, Error> {
-    if !keys.iter().any(|key| key.as_string().as_deref() == Some("$link")) {
+    if !keys
+        .iter()
+        .any(|key| key.as_string().as_deref() == Some("$link"))
+    {
         return Ok(None);
     }
     let invalid = |why: &str| {

@@ -230,8 +230,10 @@ impl FirehoseState {
     /// revs more than `clockDriftMs` in the future.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(js_name = maxAccounts)] max_accounts: JsValue,
-        #[wasm_bindgen(js_name = clockDriftMs)] clock_drift_ms: JsValue,
+        #[wasm_bindgen(js_name = maxAccounts, unchecked_param_type = "number")]
+        max_accounts: JsValue,
+        #[wasm_bindgen(js_name = clockDriftMs, unchecked_param_type = "number")]
+        clock_drift_ms: JsValue,
     ) -> Result<FirehoseState, JsValue> {
         let number = |value: &JsValue, what: &str| match value.as_f64() {
             Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Ok(n),
