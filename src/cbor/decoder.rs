@@ -7,7 +7,6 @@
 
 use std::cmp::Ordering;
 
-use super::events::Walker;
 use super::{canonical_key_order, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
@@ -594,15 +593,6 @@ impl<'a> Decoder<'a> {
             Token::Null => Ok(None),
             other => Err(self.unexpected(start, "string or null", other)),
         }
-    }
-
-    /// Checks and skips one whole value (a container with everything in it), enforcing every rule
-    /// and the depth limit counted from here; returns the bytes it spans.
-    pub fn skip_value(&mut self) -> Result<&'a [u8]> {
-        let start = self.pos;
-        let mut walker = Walker::new();
-        while walker.next(self)?.is_some() {}
-        Ok(self.input.get(start..self.pos).unwrap_or_default())
     }
 }
 

@@ -191,6 +191,19 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// Skipping values runs the walker, so it is defined here, beside it: the decoder knows nothing of
+/// the walker.
+impl<'a> Decoder<'a> {
+    /// Checks and skips one whole value (a container with everything in it), enforcing every rule
+    /// and the depth limit counted from here; returns the bytes it spans.
+    pub fn skip_value(&mut self) -> Result<&'a [u8]> {
+        let start = self.position();
+        let mut walker = Walker::new();
+        while walker.next(self)?.is_some() {}
+        Ok(self.input().get(start..self.position()).unwrap_or_default())
+    }
+}
+
 /// The events of one whole DRISL input: one top-level value, then the end of the input.
 ///
 /// ```

@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, OnceCell};
 
-use super::verify::{check_record_block, missing_record, RepoRecords};
+use super::records::{check_record_block, missing_record, RepoRecords};
 use crate::car::BlockSource;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
@@ -509,7 +509,7 @@ fn bucket(cid: &Cid, bits: u32) -> usize {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)] // test code
 
-    use super::super::verify::RecordList;
+    use super::super::records::RecordList;
     use super::*;
     use crate::cid::Codec;
 

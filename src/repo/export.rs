@@ -1,7 +1,8 @@
 //! Writing repository CARs: full exports in streaming order, and record proofs.
 
 use super::commit::Commit;
-use super::verify::{missing_commit, missing_record, repo_path, root_commit_cid};
+use super::records::missing_record;
+use super::verify::{missing_commit, repo_path, root_commit_cid};
 use crate::car::{read_car, BlockSource, CarWriter, CidSet};
 use crate::cid::Cid;
 use crate::error::Result;

@@ -35,6 +35,7 @@ mod blocks;
 mod commit;
 mod export;
 mod path;
+mod records;
 mod stream;
 mod verify;
 
@@ -42,9 +43,10 @@ pub(crate) use blocks::{by_digest, sort_by_digest};
 pub use commit::{Commit, SignedCommit, UnsignedCommit, COMMIT_VERSION, SIGNATURE_LEN};
 pub use export::{record_proof_car, write_repo_car, RepoCarWriter};
 pub use path::{ensure_valid_repo_path, split_repo_path};
+pub(crate) use records::check_record_block;
+pub use records::{RecordEntry, RepoRecords};
 pub use stream::{RepoStreamVerifier, StreamProgress};
-pub(crate) use verify::{check_record_block, verify_repo_with};
+pub(crate) use verify::verify_repo_with;
 pub use verify::{
-    verify_record, verify_repo, ProvenRecord, RecordEntry, RecordProof, RepoRecords, VerifiedRepo,
-    VerifyOptions,
+    verify_record, verify_repo, ProvenRecord, RecordProof, VerifiedRepo, VerifyOptions,
 };
