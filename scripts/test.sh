@@ -65,6 +65,7 @@ wasm_tests firefox
 
 step "build the package"
 bash scripts/build-pkg.sh
+(cd pkg && npm pack --dry-run --json --loglevel=error) | node scripts/check-pack.mjs
 # tests/js: 'atproof' (file:../../pkg) and @atproto/crypto for the cross-implementation tests.
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 
