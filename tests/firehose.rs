@@ -23,30 +23,16 @@ use atproof::mst::Tree;
 use atproof::repo::{verify_repo, VerifyOptions};
 use atproof::Code;
 use serde_json::Value as Json;
+use support::{fixture, frames_of};
 
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
-/// The frames of a `.frames.bin` (`[u32 big-endian length][frame]` repeated) and its sidecar.
+/// The frames of a reference stream and its sidecar.
 fn stream(curve: &str) -> (Vec<Vec<u8>>, Json) {
     let bin = fixture(&format!("generated/repo-1000-s1-{curve}.frames.bin"));
     let meta: Json = serde_json::from_slice(&fixture(&format!(
         "generated/repo-1000-s1-{curve}.frames.json"
     )))
     .unwrap();
-    let mut frames = Vec::new();
-    let mut at = 0;
-    while at < bin.len() {
-        let len = u32::from_be_bytes(bin[at..at + 4].try_into().unwrap()) as usize;
-        frames.push(bin[at + 4..at + 4 + len].to_vec());
-        at += 4 + len;
-    }
-    (frames, meta)
+    (frames_of(&bin), meta)
 }
 
 fn cid(json: &Json) -> Option<Cid> {

@@ -13,6 +13,8 @@
     clippy::unreachable
 )]
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use atproof::car::read_car;
@@ -27,25 +29,12 @@ use atproof::writer::{encode_record, CommitOptions, Repository, Write, WrittenCo
 use atproof::Code;
 use proptest::prelude::*;
 use serde_json::Value as Json;
-
-fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
+use support::{fixture, frames_of};
 
 fn frames(curve: &str) -> Vec<Vec<u8>> {
-    let bin = fixture(&format!("generated/repo-1000-s1-{curve}.frames.bin"));
-    let mut frames = Vec::new();
-    let mut at = 0;
-    while at < bin.len() {
-        let len = u32::from_be_bytes(bin[at..at + 4].try_into().unwrap()) as usize;
-        frames.push(bin[at + 4..at + 4 + len].to_vec());
-        at += 4 + len;
-    }
-    frames
+    frames_of(&fixture(&format!(
+        "generated/repo-1000-s1-{curve}.frames.bin"
+    )))
 }
 
 fn sidecar(curve: &str) -> Json {

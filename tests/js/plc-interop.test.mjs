@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import * as atproof from 'atproof';
 import * as plc from '@did-plc/lib';
 import { P256Keypair, Secp256k1Keypair, parseDidKey as referenceParseDidKey } from '@atproto/crypto';
-import { fromBase58, bytesEqual } from './suites/util.mjs';
+import { base32, fromBase58, bytesEqual } from './suites/util.mjs';
 import { highSTwin } from './suites/crypto.mjs';
 
 const REFERENCE = { k256: Secp256k1Keypair, p256: P256Keypair };
@@ -39,16 +39,6 @@ const ourKey = (curve, name) => atproof.Keypair.import(curve, seed(name));
 const sha256 = (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest());
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url'); // unpadded
 const fromB64url = (text) => new Uint8Array(Buffer.from(text, 'base64url'));
-function base32(bytes) {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  let out = '', bits = 0, value = 0;
-  for (const byte of bytes) {
-    value = (value << 8) | byte; bits += 8;
-    while (bits >= 5) { out += alphabet[(value >>> (bits - 5)) & 31]; bits -= 5; }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
-  return out;
-}
 
 // ---- the two sides ----
 

@@ -51,6 +51,7 @@ import {
   Keypair, Repo, Tid, cidForValue, createRecord, decodeCbor, encodeCbor, readCar, recordProof, toJson, verifyPlcLog, verifyRepo,
 } from 'atproof';
 import { meta as streamMeta, relay as startRelay } from './relay.mjs';
+import { base32 } from './suites/util.mjs';
 
 const T0 = Date.parse('2025-01-06T12:00:00.000Z');
 const HOUR = 3600_000;
@@ -61,16 +62,6 @@ const keyOf = (curve, name) => Keypair.import(curve, sha256(`atproof standins ${
 /** Fixed revs and record keys: TIDs of T0 plus `step` milliseconds. */
 const tidAt = (step) => Tid.fromTime((T0 + step) * 1000, 0);
 
-function base32(bytes) {
-  const alphabet = 'abcdefghijklmnopqrstuvwxyz234567';
-  let out = '', bits = 0, value = 0;
-  for (const byte of bytes) {
-    value = (value << 8) | byte; bits += 8;
-    while (bits >= 5) { out += alphabet[(value >>> (bits - 5)) & 31]; bits -= 5; }
-  }
-  if (bits > 0) out += alphabet[(value << (5 - bits)) & 31];
-  return out;
-}
 
 // ---- did:plc operations (as in plc-interop.test.mjs: encodeCbor, cidForValue, Keypair.sign) ----
 

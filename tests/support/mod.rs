@@ -35,6 +35,27 @@ fn varint(bytes: &[u8]) -> (usize, usize) {
     panic!("truncated varint");
 }
 
+/// A file of `tests/fixtures/`.
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The frames of a `.frames.bin`: `[u32 big-endian length][frame]` repeated.
+pub fn frames_of(bin: &[u8]) -> Vec<Vec<u8>> {
+    let mut frames = Vec::new();
+    let mut at = 0;
+    while at < bin.len() {
+        let len = u32::from_be_bytes(bin[at..at + 4].try_into().unwrap()) as usize;
+        frames.push(bin[at + 4..at + 4 + len].to_vec());
+        at += 4 + len;
+    }
+    frames
+}
+
 /// The repo CAR made by the reference implementation (`@atproto/repo`), 1000 records.
 pub fn reference_repo_car() -> Vec<u8> {
     std::fs::read(concat!(

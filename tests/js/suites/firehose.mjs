@@ -1,19 +1,7 @@
 // The event stream through the package: the reference-made #commit streams (k256, p256) decoded
 // and verified frame by frame with sync 1.1 inversion, each data root following the last and the
 // last equal to the repository after the stream; tampered frames refused with their codes; #sync.
-import { carSections, throwsCode, writeCar } from './util.mjs';
-
-/** The frames of a .frames.bin: [u32 big-endian length][frame] repeated. */
-function framesOf(bin) {
-  const frames = [];
-  const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
-  for (let at = 0; at < bin.length;) {
-    const length = view.getUint32(at);
-    frames.push(bin.subarray(at + 4, at + 4 + length));
-    at += 4 + length;
-  }
-  return frames;
-}
+import { carSections, framesOf, throwsCode, writeCar } from './util.mjs';
 
 /** Re-encodes a frame with its body changed by `change` (the header kept as it is). */
 function tamper(atproof, frame, change) {

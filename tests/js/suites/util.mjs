@@ -30,14 +30,30 @@ export function fromBase58(s) {
 }
 
 const B32 = 'abcdefghijklmnopqrstuvwxyz234567';
-export function cidString(bytes) {
-  let out = 'b', bits = 0, value = 0;
+/** RFC 4648 base32, lower case, no padding (as CIDs and did:plc identifiers write it). */
+export function base32(bytes) {
+  let out = '', bits = 0, value = 0;
   for (const byte of bytes) {
     value = (value << 8) | byte; bits += 8;
     while (bits >= 5) { out += B32[(value >>> (bits - 5)) & 31]; bits -= 5; }
   }
   if (bits > 0) out += B32[(value << (5 - bits)) & 31];
   return out;
+}
+
+/** The CID string of a binary CID: multibase `b` + base32. */
+export const cidString = (bytes) => `b${base32(bytes)}`;
+
+/** The frames of a .frames.bin: [u32 big-endian length][frame] repeated. */
+export function framesOf(bin) {
+  const frames = [];
+  const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
+  for (let at = 0; at < bin.length;) {
+    const length = view.getUint32(at);
+    frames.push(bin.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return frames;
 }
 
 /** The blocks of a CARv1 file: [{ cid (string), bytes }]. Assumes 36-byte CIDv1 blocks (atproto). */

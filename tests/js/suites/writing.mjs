@@ -4,21 +4,9 @@
 // verifyRecord; every kind of bad write refused with its code, the repository unchanged, and the
 // next write working; a replica of the reference-made repository following the reference stream;
 // createRecord and blobRef against SHA-256 from WebCrypto.
-import { carBlocks, cidString, rejectsCode, throwsCode } from './util.mjs';
+import { carBlocks, cidString, framesOf, rejectsCode, throwsCode } from './util.mjs';
 
 const DID = 'did:plc:writingsuiteaaaaaaaaaaaa';
-
-/** The frames of a .frames.bin: [u32 big-endian length][frame] repeated. */
-function framesOf(bin) {
-  const frames = [];
-  const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
-  for (let at = 0; at < bin.length;) {
-    const length = view.getUint32(at);
-    frames.push(bin.subarray(at + 4, at + 4 + length));
-    at += 4 + length;
-  }
-  return frames;
-}
 
 /** The CID string of `bytes` under `codec` (0x71 DRISL, 0x55 raw), hashed by WebCrypto. */
 async function cidOf(bytes, codec) {
