@@ -96,6 +96,12 @@ async function referenceFrame(REPO, CBOR, commit, ops, did, seq, prevData) {
   return frame;
 }
 
+/** The data set's key as @atproto/crypto's keypair. */
+function referenceKeypair(input, M) {
+  const { Secp256k1Keypair, P256Keypair } = M['@atproto/crypto'];
+  return (input.meta.curve === 'p256' ? P256Keypair : Secp256k1Keypair).import(input.secret);
+}
+
 export const WRITE_TASKS = {
   'repo-build': {
     title: 'a repository built from a dataset\'s records in signed commits of 200 creates',
@@ -124,8 +130,7 @@ export const WRITE_TASKS = {
         side: 'atproto', modules: ['@atproto/repo', '@atproto/crypto', '@atproto/lex-cbor'],
         make: async (input, M) => {
           const REPO = M['@atproto/repo'];
-          const { Secp256k1Keypair, P256Keypair } = M['@atproto/crypto'];
-          const keypair = input.meta.curve === 'p256' ? await P256Keypair.import(input.secret) : await Secp256k1Keypair.import(input.secret);
+          const keypair = await referenceKeypair(input, M);
           const writes = batches(input.records, M['@atproto/lex-cbor'].decode, REPO.WriteOpAction.Create);
           return {
             async run() {
@@ -171,8 +176,7 @@ export const WRITE_TASKS = {
         make: async (input, M) => {
           const REPO = M['@atproto/repo'];
           const CBOR = M['@atproto/lex-cbor'];
-          const { Secp256k1Keypair, P256Keypair } = M['@atproto/crypto'];
-          const keypair = input.meta.curve === 'p256' ? await P256Keypair.import(input.secret) : await Secp256k1Keypair.import(input.secret);
+          const keypair = await referenceKeypair(input, M);
           const ACTIONS = { create: REPO.WriteOpAction.Create, update: REPO.WriteOpAction.Update, delete: REPO.WriteOpAction.Delete };
           const plan = input.plan.map((w) => ({ action: ACTIONS[w.action], collection: w.collection, rkey: w.rkey, record: w.bytes && CBOR.decode(w.bytes) }));
           return {
