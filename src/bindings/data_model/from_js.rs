@@ -1,0 +1,211 @@
+//! JS values into data-model values, checked on the way (floats, unsafe integers, `undefined`,
+//! non-plain objects, `{ $link }` objects as links).
+
+use crate::cbor::{Limits, Value};
+use crate::cid::Cid;
+use crate::{Code, Error};
+use std::borrow::Cow;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::JsCidLink;
+
+thread_local! {
+    static OBJECT_PROTOTYPE: JsValue = js_sys::Object::get_prototype_of(&js_sys::Object::new()).into();
+}
+
+/// A JS value as a data-model value, within the default limits; object properties whose value is
+/// `undefined` are left out, as in JSON.
+pub(super) fn value_from_js(value: &JsValue) -> Result<Value<'static>, Error> {
+    from_js_at(value, 1, &Limits::DEFAULT, Undefined::LeftOut)
+}
+
+/// A record to write as a data-model value: like [`value_from_js`], but an `undefined` anywhere is
+/// refused (a record written is what its author meant, not what JSON would drop).
+pub(in crate::bindings) fn record_from_js(value: &JsValue) -> Result<Value<'static>, Error> {
+    from_js_at(value, 1, &Limits::RECORD, Undefined::Refused)
+}
+
+/// What an object property whose value is `undefined` becomes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Undefined {
+    LeftOut,
+    Refused,
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(Code::InvalidValue, message)
+}
+
+fn from_js_at(
+    value: &JsValue,
+    depth: usize,
+    limits: &Limits,
+    undefined: Undefined,
+) -> Result<Value<'static>, Error> {
+    if value.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = value.as_f64() {
+        if n.fract() != 0.0 || !n.is_finite() {
+            return Err(Error::new(
+                Code::CborFloat,
+                format!(
+                    "{} is not an integer (atproto has no floats)",
+                    number_text(value)
+                ),
+            ));
+        }
+        if n.abs() > 9_007_199_254_740_991.0 {
+            return Err(Error::new(
+                Code::UnsafeInteger,
+                format!("{} is beyond ±(2^53−1); pass a bigint", number_text(value)),
+            ));
+        }
+        return Ok(Value::Integer(n as i64));
+    }
+    if value.is_bigint() {
+        return i64::try_from(value.clone())
+            .map(Value::Integer)
+            .map_err(|_| {
+                Error::new(
+                    Code::CborIntegerRange,
+                    "a bigint outside the signed 64-bit range",
+                )
+            });
+    }
+    if let Some(s) = value.dyn_ref::<js_sys::JsString>() {
+        if !crate::bindings::is_well_formed(s) {
+            return Err(invalid("a string with a lone surrogate"));
+        }
+        return Ok(Value::String(Cow::Owned(String::from(s))));
+    }
+    if value.is_undefined() {
+        return Err(invalid("undefined is not a value (in an array; object properties that are undefined are left out)"));
+    }
+    if depth > limits.depth_limit() {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!("nested deeper than {} levels", limits.depth_limit()),
+        ));
+    }
+    if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        if bytes.length() as usize > limits.max_size {
+            return Err(Error::new(
+                Code::LimitExceeded,
+                format!(
+                    "a byte string of {} bytes exceeds the limit of {}",
+                    bytes.length(),
+                    limits.max_size
+                ),
+            ));
+        }
+        return Ok(Value::Bytes(Cow::Owned(bytes.to_vec())));
+    }
+    if let Some(link) = value.dyn_ref::<JsCidLink>() {
+        let text = link
+            .link()
+            .as_string()
+            .ok_or_else(|| invalid("a CidLink whose $link is not a string"))?;
+        return Ok(Value::Link(Cid::parse(&text)?));
+    }
+    if js_sys::Array::is_array(value) {
+        let array: &js_sys::Array = value.unchecked_ref();
+        let len = array.length() as usize;
+        check_container_len(len, limits)?;
+        let mut items = Vec::with_capacity(len);
+        for (i, item) in array.iter().enumerate() {
+            items.push(
+                from_js_at(&item, depth + 1, limits, undefined)
+                    .map_err(|e| e.context(format!("[{i}]")))?,
+            );
+        }
+        return Ok(Value::Array(items));
+    }
+    if !value.is_object() {
+        return Err(invalid(format!(
+            "a {} is not a value",
+            value.js_typeof().as_string().unwrap_or_default()
+        )));
+    }
+    let prototype: JsValue = js_sys::Object::get_prototype_of(value).into();
+    if !prototype.is_null() && !OBJECT_PROTOTYPE.with(|p| *p == prototype) {
+        return Err(invalid(
+            "only plain objects are maps (not a Date, Map, class instance, ArrayBuffer, …)",
+        ));
+    }
+    let keys = js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>());
+    check_container_len(keys.length() as usize, limits)?;
+    if let Some(link) = dollar_link(value, &keys)? {
+        return Ok(link);
+    }
+    let mut entries = Vec::with_capacity(keys.length() as usize);
+    for key in keys.iter() {
+        let item =
+            js_sys::Reflect::get(value, &key).map_err(|_| invalid("a property getter threw"))?;
+        let key = key.as_string().unwrap_or_default();
+        if item.is_undefined() {
+            if undefined == Undefined::Refused {
+                return Err(invalid(format!("{key}: undefined is not a value")));
+            }
+            continue;
+        }
+        let item = from_js_at(&item, depth + 1, limits, undefined).map_err(|e| e.context(&key))?;
+        entries.push((Cow::Owned(key), item));
+    }
+    Ok(Value::Map(entries))
+}
+
+/// A plain object with a `$link` key: atproto JSON's form of a link (and `@atcute`'s value form),
+/// taken as the link it means rather than encoded as a map no atproto data can hold (the data
+/// model reserves `$link`). It must be exactly `{ $link: "<CID>" }` (`json-invalid-link`).
+fn dollar_link(value: &JsValue, keys: &js_sys::Array) -> Result<Option<Value<'static>>, Error> {
+    if !keys
+        .iter()
+        .any(|key| key.as_string().as_deref() == Some("$link"))
+    {
+        return Ok(None);
+    }
+    let invalid = |why: &str| {
+        Error::new(
+            Code::JsonInvalidLink,
+            format!("a {{ $link }} object {why} (or pass a CidLink)"),
+        )
+    };
+    if keys.length() != 1 {
+        return Err(invalid("must have no other key"));
+    }
+    let text = js_sys::Reflect::get(value, &"$link".into())
+        .ok()
+        .and_then(|link| link.as_string())
+        .ok_or_else(|| invalid("must hold a CID string"))?;
+    Cid::parse(&text)
+        .map(|cid| Some(Value::Link(cid)))
+        .map_err(|e| invalid(&format!("holds no atproto CID: {}", e.message())))
+}
+
+/// A JS number as JS writes it (`String(n)`): Rust's float formatting would add about 11 KB of
+/// wasm for two error messages.
+fn number_text(value: &JsValue) -> String {
+    value
+        .unchecked_ref::<js_sys::Number>()
+        .to_string_with_radix(10)
+        .map(String::from)
+        .unwrap_or_default()
+}
+
+fn check_container_len(len: usize, limits: &Limits) -> Result<(), Error> {
+    if len > limits.max_container_len {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "{len} items exceed the container limit of {}",
+                limits.max_container_len
+            ),
+        ));
+    }
+    Ok(())
+}
