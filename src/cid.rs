@@ -295,18 +295,13 @@ fn classify_unblessed(bytes: &[u8]) -> Error {
     ))
 }
 
-/// An unsigned LEB128 varint as multiformats define it (minimal, at most 9 bytes): the value and the
-/// number of bytes read.
+/// A varint of a binary CID: strict as every varint (minimal, within 64 bits), and at most 9 bytes
+/// as multiformats' unsigned-varint allows; `None` otherwise or when `bytes` ends inside it.
 fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(9) {
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            // A final zero byte after the first makes the encoding non-minimal.
-            return (b != 0 || i == 0).then_some((value, i + 1));
-        }
+    match crate::varint::read_varint(bytes, 0) {
+        Ok(Some((value, used))) if used <= 9 => Some((value, used)),
+        _ => None,
     }
-    None
 }
 
 const BASE32_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";

@@ -32,6 +32,7 @@ pub mod sha256x4;
 mod short_copy;
 pub mod syntax;
 mod utf8;
+mod varint;
 pub mod writer;
 
 #[cfg(target_arch = "wasm32")]

@@ -29,7 +29,6 @@ mod block_map;
 mod reader;
 mod section;
 mod stream;
-mod varint;
 mod writer;
 
 pub use block_map::{BlockMap, BlockSource, CidSet};
@@ -38,7 +37,7 @@ pub use reader::{
     CarFile,
 };
 pub use stream::{CarItem, CarStreamReader};
-pub use varint::{read_varint, write_varint, MAX_VARINT_LEN};
+pub use crate::varint::{read_varint, write_varint, MAX_VARINT_LEN};
 pub use writer::{write_car, CarWriter};
 
 /// Default [`CarLimits::max_block_size`]: 2 MiB (records are at most 1 MiB; firehose diffs at most

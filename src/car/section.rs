@@ -1,7 +1,7 @@
 //! The pieces of a CAR v1 file, shared by the whole-buffer and the incremental reader: the
 //! length-prefixed frame, the header, the block section.
 
-use super::varint::{read_varint, write_varint};
+use crate::varint::{read_varint, write_varint};
 use super::CarLimits;
 use crate::cbor::{Decoder, Encoder};
 use crate::cid::{Cid, CID_BYTE_LEN};

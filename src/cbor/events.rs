@@ -15,11 +15,13 @@ use crate::error::{Code, Error, Result};
 /// followed by one value. Strings and byte strings borrow from the input (their byte offset is
 /// [`Events::position`] minus their length right after the event).
 ///
-/// This is what a JavaScript binding needs to build JS values with one boundary crossing: drain
-/// the events into one buffer (a tag byte per event; integers inline; strings, keys and bytes as
-/// offset and length into the input the caller already holds; links as their 36 bytes), return
-/// that buffer, and let JS rebuild the value from it with `TextDecoder` and `subarray`. Every rule
-/// has been checked by the time an event is emitted, so JS never sees a half-valid value.
+/// This is what the JavaScript binding needs to build JS values with one boundary crossing: it
+/// drains the events into a "tape" of `u32` ops (containers as an op with their item count, so
+/// `End` adds nothing; integers inline; strings and keys copied into an ASCII and a non-ASCII text
+/// buffer, or named by their intern id; bytes as offset and length into the input; links as their
+/// CID string in the ASCII text), and JS rebuilds the value from views of the tape and the texts.
+/// The tape's format is documented in the `bindings::data_model` module. Every rule has been
+/// checked by the time an event is emitted, so JS never sees a half-valid value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event<'a> {
     /// `null`.

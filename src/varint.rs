@@ -1,4 +1,5 @@
-//! Unsigned LEB128 varints, the length prefixes of CAR sections.
+//! Unsigned LEB128 varints: the length prefixes of CAR sections and the fields of binary CIDs
+//! (multiformats' unsigned-varint, read strictly: minimal, within 64 bits).
 
 use crate::error::{Code, Error, Result};
 
