@@ -6,17 +6,7 @@
 //! repository CAR, best of several rounds, and criterion's statistics would not change the verdict
 //! while adding a large dependency tree to the build.
 //!
-//! Measured on the project machine (AMD EPYC with SHA-NI, Rust 1.95), MB/s:
-//!
-//! | build                       | SHA-256 | validate | cursor skip | tree decode | encode |
-//! | --------------------------- | ------- | -------- | ----------- | ----------- | ------ |
-//! | native (sha2 uses SHA-NI)   | 1491    | 1637     | 1577        | 736         | 1289   |
-//! | native, `sha2_backend=soft` | 270     |          |             |             |        |
-//! | wasm32-wasip1 in Node 20    | 263     | 1103     | 1074        | 446         | 931    |
-//!
-//! Validation and the cursor (what CAR, MST and commit verification use) keep pace with hardware
-//! SHA-256 and run 4x faster than SHA-256 in wasm; building a tree allocates one vector per
-//! container and runs at half the hardware hash speed, 1.7x the wasm one.
+//! Its measurements are in bench/README.md ("Native decoding throughput").
 
 // A benchmark binary: a broken fixture should stop it loudly.
 #![allow(

@@ -49,7 +49,7 @@ step "native tests"
 cargo test --locked
 # The crate as a Rust user gets it: the library and its examples, nothing else; and the example
 # that uses it without JavaScript.
-unexpected=$(cargo package --list --allow-dirty --locked | grep -vE '^(src/|examples/[a-z_]+\.rs$|Cargo\.(toml|lock|toml\.orig)$|README\.md$|CHANGELOG\.md$|LICENSE-(MIT|APACHE)$|\.cargo_vcs_info\.json$)' || true)
+unexpected=$(cargo package --list --allow-dirty --locked | grep -vE '^(src/|docs/[a-z-]+\.md$|examples/[a-z_]+\.rs$|Cargo\.(toml|lock|toml\.orig)$|README\.md$|CHANGELOG\.md$|LICENSE-(MIT|APACHE)$|\.cargo_vcs_info\.json$)' || true)
 [ -z "$unexpected" ] || { echo "cargo package would ship more than the library: $unexpected" >&2; exit 1; }
 cargo run --locked --example verify -- tests/fixtures/generated/repo-1000-s1-k256.car \
   did:key:zQ3shib1VEhDds71EkT4n95qYQ9Ma34V6QPkEWqoWj3D8o2uv tests/fixtures/generated/repo-1000-s1-k256.frames.bin

@@ -17,6 +17,7 @@
 //! `bindings` (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
 
+mod base64;
 pub mod car;
 pub mod cbor;
 pub mod cid;

@@ -3,7 +3,9 @@
 //! or errors with the same code.
 //!
 //! Run from the repository root: `cargo +nightly fuzz run car_read -- -max_total_time=300`.
-//! Seeds: `tests/fixtures/mst-test-suite/cars/exhaustive/*.car` (small CARs).
+//! Seeds: `cargo test --test fuzz_seeds -- --ignored` writes the small CARs of
+//! `tests/fixtures/mst-test-suite/cars/exhaustive/` and small signed repositories, each after its
+//! chunk-size byte.
 #![no_main]
 
 use atproof::car::{read_car, CarItem, CarStreamReader};

@@ -2,8 +2,9 @@
 //! and anything accepted must be canonical (re-encode to the same bytes).
 //!
 //! Run from the repository root: `cargo +nightly fuzz run cbor_decode -- -max_total_time=600`.
-//! Seeding `fuzz/corpus/cbor_decode/` with real blocks (for example the blocks of
-//! `tests/fixtures/generated/*.car`) reaches deep structure sooner.
+//! Seeds: `cargo test --test fuzz_seeds -- --ignored` writes 200 blocks of the reference
+//! repository (`tests/fixtures/generated/repo-1000-s1-k256.car`) into `fuzz/corpus/cbor_decode/`:
+//! real records reach deep structure sooner.
 #![no_main]
 
 use atproof::cbor::{self, json, Decoder};

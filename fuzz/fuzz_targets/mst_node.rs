@@ -2,8 +2,8 @@
 //! bytes (the canonical form is unique), and a tree made of that one node must load and walk.
 //!
 //! Run from the repository root: `cargo +nightly fuzz run mst_node -- -max_total_time=300`.
-//! Seeds: the MST node blocks of `tests/fixtures/mst-test-suite/cars/` (for example split out with
-//! `read_car`).
+//! Seeds: `cargo test --test fuzz_seeds -- --ignored` writes the MST node blocks of
+//! `tests/fixtures/mst-test-suite/cars/exhaustive/`.
 #![no_main]
 
 use std::collections::BTreeMap;

@@ -54,7 +54,7 @@ pub fn verify_plc_log(
 /// [`verify_plc_log`] as a promise, free to check P-256 signatures with WebCrypto where the
 /// runtime has it (several times faster than wasm): the checks the log may need are listed first
 /// and made all at once, then the log is verified with their outcomes (everything else as always).
-#[wasm_bindgen(js_name = verifyPlcLogAsync, unchecked_return_type = "Promise<VerifiedPlcLog>")]
+#[wasm_bindgen(js_name = verifyPlcLogAsync, unchecked_return_type = "VerifiedPlcLog")]
 pub async fn verify_plc_log_async(
     #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
     #[wasm_bindgen(js_name = auditLog, unchecked_param_type = "string | unknown[]")]

@@ -31,13 +31,13 @@ mod section;
 mod stream;
 mod writer;
 
+pub use crate::varint::{read_varint, write_varint, MAX_VARINT_LEN};
 pub use block_map::{BlockMap, BlockSource, CidSet};
 pub use reader::{
     count_sections, read_car, read_car_blocks, read_car_trusted, read_car_with_limits, CarBlocks,
     CarFile,
 };
 pub use stream::{CarItem, CarStreamReader};
-pub use crate::varint::{read_varint, write_varint, MAX_VARINT_LEN};
 pub use writer::{write_car, CarWriter};
 
 /// Default [`CarLimits::max_block_size`]: 2 MiB (records are at most 1 MiB; firehose diffs at most

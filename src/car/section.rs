@@ -1,11 +1,11 @@
 //! The pieces of a CAR v1 file, shared by the whole-buffer and the incremental reader: the
 //! length-prefixed frame, the header, the block section.
 
-use crate::varint::{read_varint, write_varint};
 use super::CarLimits;
 use crate::cbor::{Decoder, Encoder};
 use crate::cid::{Cid, CID_BYTE_LEN};
 use crate::error::{Code, Error, Result};
+use crate::varint::{read_varint, write_varint};
 
 /// A length-prefixed frame (the header or a block section) at the start of some bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

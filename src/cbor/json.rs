@@ -18,6 +18,7 @@ use serde_json::{Map, Number};
 use super::model::check_map;
 use super::value::Value;
 use super::{canonical_key_order, Limits};
+use crate::base64::{self, Alphabet};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 
@@ -187,9 +188,12 @@ fn bytes(object: &Map<String, serde_json::Value>) -> Result<Value<'static>> {
         return Err(invalid("must have no other key"));
     }
     match object.get("$bytes") {
-        Some(serde_json::Value::String(s)) => base64_decode(s)
-            .map(|b| Value::Bytes(Cow::Owned(b)))
-            .ok_or_else(|| invalid("must hold standard base64 (RFC 4648 §4)")),
+        Some(serde_json::Value::String(s)) => {
+            base64::decode(s.as_bytes(), Alphabet::Standard, true, false)
+                .ok()
+                .map(|b| Value::Bytes(Cow::Owned(b)))
+                .ok_or_else(|| invalid("must hold standard base64 (RFC 4648 §4)"))
+        }
         _ => Err(invalid("must hold a base64 string")),
     }
 }
@@ -287,7 +291,7 @@ fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> 
             ))
         }
         Value::String(s) => serde_json::Value::String(s.to_string()),
-        Value::Bytes(b) => single("$bytes", base64_encode(b)),
+        Value::Bytes(b) => single("$bytes", base64::encode(b, Alphabet::Standard)),
         Value::Link(cid) => single("$link", cid.to_string()),
         Value::Array(items) => {
             let depth = deeper()?;
@@ -310,68 +314,6 @@ fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> 
     })
 }
 
-const BASE64_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Value of each standard base64 character, 0xff for every other byte.
-// Evaluated at compile time: an out-of-bounds index would fail the build, not panic at run time.
-#[allow(clippy::indexing_slicing)]
-const BASE64_VALUES: [u8; 256] = {
-    let mut table = [0xffu8; 256];
-    let mut i = 0;
-    while i < 64 {
-        table[BASE64_ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
-
-/// Standard base64 without padding.
-fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    let char_at =
-        |index: u32| char::from(*BASE64_ALPHABET.get(index as usize & 63).unwrap_or(&b'A'));
-    for chunk in bytes.chunks(3) {
-        let mut group = [0u8; 3];
-        group.iter_mut().zip(chunk).for_each(|(slot, &b)| *slot = b);
-        let bits = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
-        for i in 0..=chunk.len() {
-            out.push(char_at(bits >> (18 - 6 * i as u32)));
-        }
-    }
-    out
-}
-
-/// Standard base64, padding optional (but correct if present); `None` if not base64.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    let unpadded = bytes
-        .strip_suffix(b"==")
-        .or_else(|| bytes.strip_suffix(b"="))
-        .unwrap_or(bytes);
-    if unpadded.len() != bytes.len() && bytes.len() % 4 != 0 {
-        return None;
-    }
-    if unpadded.len() % 4 == 1 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(unpadded.len() / 4 * 3 + 2);
-    for chunk in unpadded.chunks(4) {
-        let mut bits = 0u32;
-        for &c in chunk {
-            let value = *BASE64_VALUES.get(usize::from(c))?;
-            if value == 0xff {
-                return None;
-            }
-            bits = bits << 6 | u32::from(value);
-        }
-        bits <<= 6 * (4 - chunk.len() as u32);
-        let decoded = bits.to_be_bytes();
-        out.extend_from_slice(decoded.get(1..chunk.len()).unwrap_or_default());
-    }
-    Some(out)
-}
-
 #[cfg(test)]
 mod tests {
 
@@ -392,24 +334,6 @@ mod tests {
         }
     }
     use super::*;
-
-    #[test]
-    fn base64_round_trip() {
-        for len in 0..10 {
-            let bytes: Vec<u8> = (0..len).map(|i| (i * 37 + 250) as u8).collect();
-            let text = base64_encode(&bytes);
-            assert!(!text.contains('='));
-            assert_eq!(base64_decode(&text).unwrap(), bytes);
-            let padded = format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4));
-            assert_eq!(base64_decode(&padded).unwrap(), bytes);
-        }
-        assert_eq!(base64_encode(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64_decode("Zm9vYg").unwrap(), b"foob");
-        assert!(base64_decode("Zm9vY").is_none());
-        assert!(base64_decode("Zm9vYg=").is_none());
-        assert!(base64_decode("Zm9v-g").is_none());
-        assert!(base64_decode("Zm=9").is_none());
-    }
 
     #[test]
     fn integers_beyond_json_are_refused() {

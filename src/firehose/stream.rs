@@ -35,7 +35,7 @@ impl Status {
     }
 }
 
-/// The continuity state kept per account: 32 bytes, with a 16-byte key (see README).
+/// The continuity state kept per account: 32 bytes, with a 16-byte key (see docs/firehose.md).
 #[derive(Clone, Copy, Debug)]
 struct Account {
     /// The last accepted commit's rev.

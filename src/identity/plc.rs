@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
+use crate::base64::{self, Alphabet, Base64Error};
 use crate::cbor::{self, Value};
 use crate::cid::{base32_encode, sha256, Cid, Codec};
 use crate::crypto::{verify_signature_strict, with_default_key_cache, Algorithm, PublicKey};
@@ -907,36 +908,20 @@ fn json_to_value(json: &Json, depth: usize) -> Result<Value<'static>> {
 /// characters, zero padding bits; 64 bytes.
 fn decode_signature(text: &str) -> Result<[u8; 64]> {
     let format = |why: &str| Error::new(Code::InvalidSignatureFormat, format!("`sig`: {why}"));
-    let mut out = [0u8; 64];
     // 64 bytes are 86 characters, the last carrying 2 bits of data and 4 of padding.
     if text.len() != 86 {
         return Err(format("not 86 characters of unpadded base64url (64 bytes)"));
     }
-    let (mut bits, mut value, mut at) = (0u32, 0u32, 0usize);
-    for c in text.bytes() {
-        let sextet = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            _ => return Err(format("a character outside the base64url alphabet")),
-        };
-        value = (value << 6) | u32::from(sextet);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            if let Some(slot) = out.get_mut(at) {
-                *slot = (value >> bits) as u8;
+    let bytes = base64::decode(text.as_bytes(), Alphabet::UrlSafe, false, true).map_err(|e| {
+        format(match e {
+            Base64Error::TrailingBits => "the padding bits are not zero",
+            Base64Error::Padding => "padded (only unpadded base64url is valid)",
+            Base64Error::Character | Base64Error::Length => {
+                "a character outside the base64url alphabet"
             }
-            at += 1;
-            value &= (1 << bits) - 1;
-        }
-    }
-    if value != 0 {
-        return Err(format("the padding bits are not zero"));
-    }
-    Ok(out)
+        })
+    })?;
+    <[u8; 64]>::try_from(bytes.as_slice()).map_err(|_| format("not 64 bytes of unpadded base64url"))
 }
 
 /// Whether 64 bytes are a whole DER `SEQUENCE { INTEGER r, INTEGER s }` (asked only of a
