@@ -35,16 +35,24 @@ impl Status {
     }
 }
 
-/// The continuity state kept per account: 32 bytes, with a 16-byte key (see docs/firehose.md).
+/// The continuity state kept per account: 28 bytes, with a 16-byte key (see docs/firehose.md).
+/// Byte arrays and a `u32`, so that the table's entries are not padded to 8-byte alignment.
 #[derive(Clone, Copy, Debug)]
 struct Account {
-    /// The last accepted commit's rev.
-    rev: Tid,
+    /// The last accepted commit's rev ([`Tid::as_u64`], little-endian).
+    rev: [u8; 8],
     /// The first half of the last accepted commit's MST root digest (always a DRISL CID): to make
     /// a `prevData` that passes for it takes a 128-bit second preimage of SHA-256.
     data: DigestHalf,
-    /// When the account was last seen, in events processed, for forgetting the least recent.
-    seen: u64,
+    /// When the account was last seen, in events processed since `StreamVerifier::seen_base`, for
+    /// forgetting the least recent.
+    seen: u32,
+}
+
+impl Account {
+    fn rev(&self) -> Tid {
+        Tid::from_u64(u64::from_le_bytes(self.rev))
+    }
 }
 
 /// The outcome of one event.
@@ -79,6 +87,8 @@ pub struct StreamVerifier {
     max_accounts: usize,
     clock_drift_micros: u64,
     events: u64,
+    /// What `Account::seen` counts from: moved on (and every `seen` down) before it would overflow.
+    seen_base: u64,
     last_seq: Option<i64>,
 }
 
@@ -110,6 +120,7 @@ impl StreamVerifier {
             max_accounts: max_accounts.max(1),
             clock_drift_micros,
             events: 0,
+            seen_base: 0,
             last_seq: None,
         }
     }
@@ -208,7 +219,7 @@ impl StreamVerifier {
                 if let Some(last) = last {
                     out.continuity = true;
                     let since_follows =
-                        event.since.and_then(|since| Tid::parse(since).ok()) == Some(last.rev);
+                        event.since.and_then(|since| Tid::parse(since).ok()) == Some(last.rev());
                     let data_follows =
                         verified.prev_data.as_ref().map(digest_half) == Some(last.data);
                     if !since_follows || !data_follows {
@@ -220,7 +231,7 @@ impl StreamVerifier {
                                 event.repo,
                                 event.rev_text,
                                 if since_follows { "prevData" } else { "since" },
-                                last.rev
+                                last.rev()
                             ),
                         ));
                     }
@@ -265,7 +276,7 @@ impl StreamVerifier {
         now_micros: u64,
         key: Option<&'k PublicKey>,
     ) -> std::result::Result<&'k PublicKey, (Status, Option<Error>)> {
-        if last.is_some_and(|last| rev <= last.rev) {
+        if last.is_some_and(|last| rev <= last.rev()) {
             return Err((Status::Ignored, None));
         }
         self.check_clock(rev, now_micros)
@@ -296,27 +307,42 @@ impl StreamVerifier {
     /// eighth of it is forgotten at once: one pass for many insertions, not one per insertion.
     fn remember(&mut self, id: AccountKey, rev: Tid, data: Cid) {
         if !self.accounts.contains_key(&id) && self.accounts.len() >= self.max_accounts {
-            let mut seen: Vec<u64> = self.accounts.values().map(|a| a.seen).collect();
+            let mut seen: Vec<u32> = self.accounts.values().map(|a| a.seen).collect();
             let forget = (self.max_accounts / 8).clamp(1, seen.len());
             let (_, threshold, _) = seen.select_nth_unstable(forget - 1);
             let threshold = *threshold;
             self.accounts.retain(|_, account| account.seen > threshold);
         }
+        let seen = self.seen_now();
         self.accounts.insert(
             id,
             Account {
-                rev,
+                rev: rev.as_u64().to_le_bytes(),
                 data: digest_half(&data),
-                seen: self.events,
+                seen,
             },
         );
     }
 
+    /// The current event count as an `Account::seen`. Every 2^31 events the base moves on and
+    /// every account's `seen` down with it (accounts not seen since then all become 0: equally
+    /// old), so that the count fits in 32 bits.
+    fn seen_now(&mut self) -> u32 {
+        const HALF: u64 = 1 << 31;
+        if self.events - self.seen_base > u64::from(u32::MAX) - 1 {
+            self.seen_base += HALF;
+            for account in self.accounts.values_mut() {
+                account.seen = account.seen.saturating_sub(HALF as u32);
+            }
+        }
+        (self.events - self.seen_base) as u32
+    }
+
     /// Marks an account as seen now (an event about it arrived).
     fn touch(&mut self, did: &str) {
-        let events = self.events;
+        let seen = self.seen_now();
         if let Some(account) = self.accounts.get_mut(&account_key(did)) {
-            account.seen = events;
+            account.seen = seen;
         }
     }
 }
@@ -363,10 +389,33 @@ mod tests {
     }
 
     #[test]
+    fn the_least_recently_seen_is_forgotten_across_the_32_bit_rebase() {
+        let mut verifier = StreamVerifier::new(4, 0);
+        let rev = Tid::from_time(1, 0).unwrap();
+        let data = Cid::for_drisl(&[0xa0]);
+        verifier.events = u64::from(u32::MAX) - 2;
+        verifier.remember([1; 16], rev, data);
+        verifier.events += 1;
+        verifier.remember([2; 16], rev, data);
+        // Past 2^32 events since the base: it moves on, the order stays.
+        verifier.events += 10;
+        verifier.remember([3; 16], rev, data);
+        verifier.remember([4; 16], rev, data);
+        assert!(verifier.seen_base > 0);
+        verifier.events += 1;
+        verifier.remember([5; 16], rev, data);
+        let kept: Vec<bool> = (1..=5u8)
+            .map(|k| verifier.accounts.contains_key(&[k; 16]))
+            .collect();
+        assert_eq!(kept, [false, true, true, true, true]);
+        assert_eq!(verifier.accounts.get(&[2; 16]).map(Account::rev), Some(rev));
+    }
+
+    #[test]
     fn an_account_takes_well_under_128_bytes() {
         // The entry (key and state) and hashbrown's control byte; the table holds between 7/16
         // and 7/8 of its buckets (bench/firehose-memory.mjs measures the whole).
         let entry = size_of::<(AccountKey, Account)>() + 1;
-        assert!(entry <= 49, "{entry}");
+        assert!(entry <= 45, "{entry}");
     }
 }

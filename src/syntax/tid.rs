@@ -56,6 +56,11 @@ impl Tid {
         Ok(Tid((micros << 10) | u64::from(clock_id)))
     }
 
+    /// The TID whose 64-bit value [`Tid::as_u64`] gave (kept compactly elsewhere).
+    pub(crate) fn from_u64(value: u64) -> Tid {
+        Tid(value)
+    }
+
     /// Parses a 13-character TID string.
     pub fn parse(s: &str) -> Result<Tid> {
         let bad = |why: &str| invalid(Code::InvalidTid, "TID", s, why);
