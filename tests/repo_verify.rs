@@ -145,6 +145,8 @@ fn streaming_verifier_matches() {
             let progress = verifier.progress();
             assert_eq!(progress.bytes, fixture.car.len() as u64);
             assert_eq!(progress.blocks, 1270);
+            // Every record of the reference repository is its own block (1,000 of the 1,270).
+            assert_eq!(progress.records, 1000);
             let repo = verifier.finish().unwrap();
             assert!(repo.signature_verified);
             check_result(&fixture, &repo);

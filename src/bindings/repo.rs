@@ -11,7 +11,7 @@ use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::crypto::PublicKey;
 use crate::memory;
-use crate::repo::{self, RepoStreamVerifier, VerifiedRepo, VerifyOptions};
+use crate::repo::{self, RepoStreamVerifier, StreamProgress, VerifiedRepo, VerifyOptions};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
 
@@ -63,6 +63,8 @@ export interface VerifyRepoOptions {
 export interface StreamProgress {
   blocks: number;
   bytes: number;
+  /** Valid record blocks read so far (for a progress display; the tree's links are checked at the end). */
+  records: number;
 }
 "#;
 
@@ -304,10 +306,11 @@ pub fn record_proof(
     })?)
 }
 
-fn progress_to_js(blocks: u64, bytes: u64) -> Result<JsValue, JsValue> {
+fn progress_to_js(progress: &StreamProgress) -> Result<JsValue, JsValue> {
     let out = js_sys::Object::new();
-    set(&out, "blocks", &(blocks as f64).into())?;
-    set(&out, "bytes", &(bytes as f64).into())?;
+    set(&out, "blocks", &(progress.blocks as f64).into())?;
+    set(&out, "bytes", &(progress.bytes as f64).into())?;
+    set(&out, "records", &(progress.records as f64).into())?;
     Ok(out.into())
 }
 
@@ -337,7 +340,7 @@ impl RepoVerifier {
         let verifier = self.0.as_mut().ok_or_else(finished)?;
         feed_in_slices(&chunk, "chunk", |input| verifier.feed(input).map(|_| ()))?;
         let progress = verifier.progress();
-        progress_to_js(progress.blocks, progress.bytes)
+        progress_to_js(&progress)
     }
 
     /// Checks the whole repository once every chunk is in: the result of `verifyRepo`.

@@ -228,6 +228,11 @@ impl<'a> SortedBlocks<'a> {
         Ok(())
     }
 
+    /// How many valid records were read (blocks neither kept nor invalid).
+    pub(crate) fn records_read(&self) -> usize {
+        self.records.len()
+    }
+
     /// A kept block (the commit or an MST node).
     pub(crate) fn kept(&self, cid: &Cid) -> Option<&[u8]> {
         self.found(self.index.get(cid)?.1)

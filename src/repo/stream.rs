@@ -12,6 +12,10 @@ pub struct StreamProgress {
     pub blocks: u64,
     /// Bytes fed.
     pub bytes: u64,
+    /// Of the blocks read, those that are valid records (not MST nodes or the commit): the
+    /// records so far, for a progress display; whether the tree links each of them is known at
+    /// the end.
+    pub records: u64,
 }
 
 /// Verifies a repository CAR as it streams in, to the same result as
@@ -74,6 +78,7 @@ impl RepoStreamVerifier {
         StreamProgress {
             blocks: self.reader.blocks_read(),
             bytes: self.reader.bytes_read(),
+            records: self.blocks.records_read() as u64,
         }
     }
 

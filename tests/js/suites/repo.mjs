@@ -35,9 +35,10 @@ export default async function repoSuite(atproof, fixtures, check) {
 
     let progressCalls = 0;
     let lastBytes = 0;
-    const streamed = await verifyRepoStream(chunksOf(car, 1000), { did: meta.did, key: meta.signingKey }, (p) => { progressCalls++; lastBytes = p.bytes; });
+    let lastRecords = 0;
+    const streamed = await verifyRepoStream(chunksOf(car, 1000), { did: meta.did, key: meta.signingKey }, (p) => { progressCalls++; lastBytes = p.bytes; lastRecords = p.records; });
     check(`${name}: streamed in 1000-byte chunks, same result`, streamed.commit === result.commit && streamed.records.length === result.records.length && [...streamed.records].every((r, i) => r.cid === result.records.at(i).cid));
-    check(`${name}: progress reported per chunk up to the whole CAR`, progressCalls === Math.ceil(car.length / 1000) && lastBytes === car.length);
+    check(`${name}: progress reported per chunk up to the whole CAR`, progressCalls === Math.ceil(car.length / 1000) && lastBytes === car.length && lastRecords === meta.recordCount);
     if (typeof Blob === 'function') {
       const fromStream = await verifyRepoStream(new Blob([car]).stream(), { did: meta.did });
       check(`${name}: verifyRepoStream from a ReadableStream`, fromStream.data === meta.dataCid);
