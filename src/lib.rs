@@ -31,6 +31,7 @@ pub mod mst;
 pub mod repo;
 pub mod sha256x4;
 mod short_copy;
+mod sort;
 pub mod syntax;
 mod utf8;
 mod varint;

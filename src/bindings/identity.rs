@@ -83,13 +83,16 @@ fn did_arg(did: &JsValue) -> Result<String, Error> {
 /// The JS object of a verified log.
 fn verified_to_js(did: &str, verified: VerifiedPlcLog) -> Result<JsValue, JsValue> {
     let state = verified.state.as_ref().map(|state| {
+        // Inserted one by one: collecting would instantiate the standard stable sort.
+        let mut services = serde_json::Map::new();
+        for (name, (kind, endpoint)) in &state.services {
+            services.insert(name.clone(), json!({ "type": kind, "endpoint": endpoint }));
+        }
         json!({
             "rotationKeys": state.rotation_keys,
             "verificationMethods": state.verification_methods,
             "alsoKnownAs": state.also_known_as,
-            "services": state.services.iter().map(|(name, (kind, endpoint))| {
-                (name.clone(), json!({ "type": kind, "endpoint": endpoint }))
-            }).collect::<serde_json::Map<String, Json>>(),
+            "services": services,
         })
     });
     let document = verified

@@ -119,7 +119,7 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
                 .collect::<Result<Vec<_>>>()?;
             // Keys of a JSON object are unique; canonical order makes the value equal to the one
             // decoded from its CBOR, and lets the encoder skip sorting.
-            entries.sort_unstable_by(|a, b| canonical_key_order(&a.0, &b.0));
+            crate::sort::sort_by(&mut entries, |a, b| canonical_key_order(&a.0, &b.0))?;
             check_map(&entries)?;
             Value::Map(entries)
         }
@@ -304,12 +304,12 @@ fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> 
         }
         Value::Map(entries) => {
             let depth = deeper()?;
-            serde_json::Value::Object(
-                entries
-                    .iter()
-                    .map(|(key, item)| Ok((key.to_string(), to_json_nested(item, depth)?)))
-                    .collect::<Result<_>>()?,
-            )
+            // Inserted one by one: collecting would instantiate the standard stable sort.
+            let mut object = serde_json::Map::new();
+            for (key, item) in entries {
+                object.insert(key.to_string(), to_json_nested(item, depth)?);
+            }
+            serde_json::Value::Object(object)
         }
     })
 }

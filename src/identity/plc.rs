@@ -823,14 +823,15 @@ fn string_map(json: Option<&Json>, field: &str) -> Result<BTreeMap<String, Strin
             object.len()
         )));
     }
-    object
-        .iter()
-        .map(|(k, v)| {
-            v.as_str()
-                .map(|v| (k.clone(), v.to_owned()))
-                .ok_or_else(|| invalid(format_args!("`{field}.{k}` is not a string")))
-        })
-        .collect()
+    // Inserted one by one: collecting would instantiate the standard stable sort.
+    let mut out = BTreeMap::new();
+    for (k, v) in object {
+        let v = v
+            .as_str()
+            .ok_or_else(|| invalid(format_args!("`{field}.{k}` is not a string")))?;
+        out.insert(k.clone(), v.to_owned());
+    }
+    Ok(out)
 }
 
 fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {

@@ -222,7 +222,7 @@ impl Tree {
                 Ok((Rc::<[u8]>::from(key), depth, value))
             })
             .collect::<Result<Vec<_>>>()?;
-        items.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut items, |a, b| a.0.cmp(&b.0))?;
         if let Some(pair) = items
             .windows(2)
             .find(|pair| pair.first().map(|a| &a.0) == pair.get(1).map(|b| &b.0))

@@ -9,6 +9,7 @@ use crate::error::{Code, Error, Result};
 use crate::keyed_hash::KeyedHashMap;
 use crate::memory;
 use crate::mst::missing_node;
+use crate::sort::sort_by;
 
 /// A CAR's blocks sorted in one pass, as they are read (and hashed): the commit and every block
 /// shaped like an MST node are kept (borrowed from the input, or copied when streaming); every
@@ -352,7 +353,11 @@ impl<'a> SortedBlocks<'a> {
         let have = self.record_index()?;
         let cids = records.cids();
         let mut want = memory::vec_with_capacity(positions.len())?;
-        want.extend(positions.iter().filter_map(|&i| Some((*cids.get(i)?, ()))));
+        want.extend(
+            positions
+                .iter()
+                .filter_map(|&i| Some((*cids.get(i)?, (i as u32).to_le_bytes()))),
+        );
         let mut have_iter = have.iter().peekable();
         let mut all_valid = true;
         for (cid, _) in &sort_by_digest(&want)? {
@@ -426,11 +431,11 @@ fn looks_like_mst_node(block: &[u8]) -> bool {
     matches!(block, [0xa2, 0x61, b'e', array, ..] if array >> 5 == 4)
 }
 
-/// Sorts CIDs (with a value each) by [`by_digest`]: a counting sort on the first digest bits
+/// Sorts CIDs (each with a position) by [`by_digest`]: a counting sort on the first digest bits
 /// (about one CID per bucket; SHA-256 output is uniform, and the scattered writes do not stall),
-/// then an insertion sort of each bucket (an ordinary sort for a large one: a digest ground into
-/// one bucket only makes that bucket an ordinary sort).
-pub(crate) fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Result<Vec<(Cid, T)>> {
+/// then [`sort_by`] of each bucket (by insertion for a small one; a digest ground into one bucket
+/// only makes that bucket an ordinary sort).
+pub(crate) fn sort_by_digest(cids: &[(Cid, Position)]) -> Result<Vec<(Cid, Position)>> {
     let bits = bucket_bits(cids.len());
     // `ends[b]`: first the start of bucket `b`, after the scatter its end.
     let mut ends = memory::vec_with_capacity(1 << bits)?;
@@ -459,22 +464,7 @@ pub(crate) fn sort_by_digest<T: Copy>(cids: &[(Cid, T)]) -> Result<Vec<(Cid, T)>
     let mut start = 0;
     for &end in &ends {
         if let Some(run) = sorted.get_mut(start..end as usize) {
-            if run.len() > 16 {
-                run.sort_unstable_by(|a, b| by_digest(&a.0, &b.0));
-            } else {
-                for i in 1..run.len() {
-                    let mut j = i;
-                    while let (Some(previous), Some(current)) =
-                        (run.get(j.wrapping_sub(1)), run.get(j))
-                    {
-                        if by_digest(&previous.0, &current.0).is_le() {
-                            break;
-                        }
-                        run.swap(j - 1, j);
-                        j -= 1;
-                    }
-                }
-            }
+            sort_by(run, |a, b| by_digest(&a.0, &b.0))?;
         }
         start = end as usize;
     }
@@ -536,11 +526,11 @@ mod tests {
         let repeated = cids[..10].to_vec();
         cids.extend(repeated);
         cids.push(Cid::new(Codec::Raw, *cids[3].digest()));
-        let items: Vec<(Cid, ())> = cids.iter().map(|c| (*c, ())).collect();
+        let items: Vec<(Cid, Position)> = cids.iter().map(|c| (*c, [1, 2, 3, 4])).collect();
         let mut expected = items.clone();
         expected.sort_by(|a, b| by_digest(&a.0, &b.0));
         assert_eq!(sort_by_digest(&items).unwrap(), expected);
-        assert_eq!(sort_by_digest::<()>(&[]).unwrap(), Vec::new());
+        assert_eq!(sort_by_digest(&[]).unwrap(), Vec::new());
     }
 
     #[test]
