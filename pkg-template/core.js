@@ -1,73 +1,23 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
-import { CarReader, RepoVerifier, FirehoseState, RepoState, Keypair, Tid as TidClass, parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle } from './atproof.js';
-import { makeStreams } from './streams.js';
-import { makeFirehose } from './firehose.js';
-import { makeSubscribe } from './subscribe.js';
+import * as glue from './atproof.js';
+import { makeVerifyApi, makeCreateInstance } from './api.js';
 import { makeResolve } from './resolve.js';
 import { makeRepo } from './repo.js';
 import { AtproofError } from '__BINDINGS__/error.js';
-import { CidLink, forgetInstance } from '__BINDINGS__/values.js';
-import { RepoRecords } from '__BINDINGS__/repo.js';
 
 export * from './atproof.js';
 export { default as init } from './atproof.js';
-export { AtproofError, CidLink, RepoRecords };
-export const { readCarStream, verifyRepoStream } = makeStreams({ CarReader, RepoVerifier });
-export const FirehoseVerifier = makeFirehose({ FirehoseState, AtproofError });
-export const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
-export const resolveIdentity = makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, isValidHandle, AtproofError });
-export const Repo = makeRepo({ RepoState, Keypair, AtproofError });
-export const Tid = tidFunctions(TidClass);
+export { AtproofError, CidLink, RepoRecords } from './api.js';
 
-/**
- * Tid as plain functions: the wasm class has only static methods, and as a class it would show
- * instances' `free()` to users who never make one.
- */
-function tidFunctions(TidClass) {
-  return Object.freeze({
-    now: () => TidClass.now(),
-    fromTime: (micros, clockId) => TidClass.fromTime(micros, clockId),
-    parse: (value) => TidClass.parse(value),
-  });
-}
-
-let instances = 0;
-
-/** What a released instance's glue calls instead of its wasm: every call throws, freeing does nothing. */
-const releasedInstance = new Proxy({}, {
-  get(_, name) {
-    // Objects of the released instance may still be collected; their finalizers free nothing.
-    if (typeof name === 'string' && name.endsWith('_free')) return () => {};
-    throw new AtproofError('instance-released', 'this atproof instance was released');
-  },
-});
-
-/**
- * A new instance of the whole API with a wasm memory of its own, from `module` (a
- * WebAssembly.Module, or the bytes of atproof_bg.wasm), plus `release()`. WebAssembly memory grows
- * to the peak of the largest call and never shrinks: run large jobs in an instance of their own and
- * release it to give the memory back. After `release()` every call on the instance and on the
- * objects it made throws `instance-released`. Instances share no state. Needs the package's files
- * as ES modules (Node, Deno, Bun, browsers without a bundler): it imports the glue again under a new
- * URL (ES modules are never unloaded, so each instance costs its glue's few kilobytes for good).
- */
-export async function createInstance(module) {
-  // Not `new URL(…, import.meta.url)`: bundlers rewrite that pattern.
-  const url = `${import.meta.url.replace(/[^/]*$/, '')}atproof.js?instance=${++instances}`;
-  const glue = await import(/* @vite-ignore */ url);
-  // Weakly: the instance object must not keep the memory alive once released.
-  const memory = new WeakRef(glue.initSync({ module }).memory);
-  const { default: _init, initSync, ...api } = glue;
-  const release = () => {
-    const released = memory.deref();
-    initSync[Symbol.for('atproof.release')](releasedInstance);
-    if (released !== undefined) forgetInstance(released);
+/** The JS-side API of the full build: verification, identity resolution and writing. */
+function assemble(glue) {
+  return {
+    ...makeVerifyApi(glue),
+    resolveIdentity: makeResolve({ ...glue, AtproofError }),
+    Repo: makeRepo({ ...glue, AtproofError }),
   };
-  const FirehoseVerifier = makeFirehose({ ...glue, AtproofError });
-  const subscribeRepos = makeSubscribe({ FirehoseVerifier, AtproofError });
-  const resolveIdentity = makeResolve({ ...glue, AtproofError });
-  const Repo = makeRepo({ ...glue, AtproofError });
-  const Tid = tidFunctions(glue.Tid);
-  return Object.freeze({ ...api, ...makeStreams(glue), FirehoseVerifier, subscribeRepos, resolveIdentity, Repo, Tid, AtproofError, CidLink, RepoRecords, createInstance, release });
 }
+
+export const { readCarStream, verifyRepoStream, FirehoseVerifier, subscribeRepos, Tid, resolveIdentity, Repo } = assemble(glue);
+export const createInstance = makeCreateInstance('atproof.js', assemble);

@@ -6,22 +6,28 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
-cargo build --locked --release --target wasm32-unknown-unknown --lib
 rm -rf pkg
-wasm-bindgen --target web --weak-refs --out-dir pkg --out-name atproof \
-  target/wasm32-unknown-unknown/release/atproof.wasm
-# npm binaryen's wasm-opt (never Debian's). Features: those rustc enables for wasm32 by default.
-wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
-  pkg/atproof_bg.wasm -o pkg/atproof_bg.opt.wasm
-mv pkg/atproof_bg.opt.wasm pkg/atproof_bg.wasm
+# One build into pkg/: `glue` names its wasm-bindgen output (glue.js, glue_bg.wasm, glue.d.ts).
+build() {
+  local glue=$1
+  shift
+  cargo build --locked --release --target wasm32-unknown-unknown --lib "$@"
+  wasm-bindgen --target web --weak-refs --out-dir pkg --out-name "$glue" \
+    target/wasm32-unknown-unknown/release/atproof.wasm
+  # npm binaryen's wasm-opt (never Debian's). Features: those rustc enables for wasm32 by default.
+  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
+    "pkg/${glue}_bg.wasm" -o "pkg/${glue}_bg.opt.wasm"
+  mv "pkg/${glue}_bg.opt.wasm" "pkg/${glue}_bg.wasm"
 
-# createInstance().release() (pkg-template/core.js) needs to drop a glue's instance: the glue keeps
-# it in module variables, and ES modules are never unloaded. Appended here: the glue has no such call.
-grep -q '^let wasmModule, wasmInstance, wasm;$' pkg/atproof.js \
-  || { echo "build-pkg: the wasm-bindgen glue no longer declares 'let wasmModule, wasmInstance, wasm;'" >&2; exit 1; }
-views=$(sed -nE 's/^let (cached[A-Za-z0-9]*Memory0) = null;$/\1 = null;/p' pkg/atproof.js | tr '\n' ' ')
-cat >> pkg/atproof.js <<JS
+  # createInstance().release() (pkg-template/api.js) needs to drop a glue's instance: the glue
+  # keeps it in module variables, and ES modules are never unloaded. Appended here: the glue has no
+  # such call.
+  grep -q '^let wasmModule, wasmInstance, wasm;$' "pkg/$glue.js" \
+    || { echo "build-pkg: the wasm-bindgen glue no longer declares 'let wasmModule, wasmInstance, wasm;'" >&2; exit 1; }
+  local views
+  views=$(sed -nE 's/^let (cached[A-Za-z0-9]*Memory0) = null;$/\1 = null;/p' "pkg/$glue.js" | tr '\n' ' ')
+  cat >> "pkg/$glue.js" <<JS
 
 // Added by scripts/build-pkg.sh for createInstance().release(): the instance, its memory and the
 // views of it become unreachable; \`standIn\` answers every later call. Under a symbol, not an export.
@@ -31,21 +37,30 @@ initSync[Symbol.for('atproof.release')] = (standIn) => {
     ${views}
 };
 JS
+  # The classes' [Symbol.dispose] would make the declarations need TypeScript's esnext.disposable
+  # lib; the method stays in the JS (where the runtime has the symbol), only its declaration goes.
+  sed -i '/^    \[Symbol\.dispose\](): void;$/d' "pkg/$glue.d.ts"
+}
+build atproof
+# The verify-only build (atproof/verify): the crate without its `full` feature. Both glues import
+# the same snippets (src/bindings/*.js, in a folder named by a hash of the crate).
+build atproof_verify --no-default-features
 
-# The classes' [Symbol.dispose] would make the declarations need TypeScript's esnext.disposable lib;
-# the method stays in the JS (where the runtime has the symbol), only its declaration goes.
-sed -i '/^    \[Symbol\.dispose\](): void;$/d' pkg/atproof.d.ts
 cp pkg-template/*.js pkg-template/*.d.ts pkg-template/README.md pkg/
 cp LICENSE-MIT LICENSE-APACHE pkg/
 # The JS classes of src/bindings/ are wasm-bindgen snippets (the glue imports them from a folder
-# whose name carries a hash); core.js re-exports them.
+# whose name carries a hash); api.js and core.js import them.
 bindings=$(cd pkg && dirname "$(find snippets -path '*/src/bindings/error.js' | head -n 1)")
 [ "$bindings" != . ] || { echo "build-pkg: src/bindings snippets not found" >&2; exit 1; }
-sed -i "s#__BINDINGS__#./$bindings#g" pkg/core.js
+sed -i "s#__BINDINGS__#./$bindings#g" pkg/api.js pkg/core.js
+# atproof/verify's entry point per runtime: the full build's, loading the other glue and module.
+for entry in index node deno browser workerd; do
+  { echo "// Made by scripts/build-pkg.sh from $entry.js, for atproof/verify (the verify-only build)."
+    sed -e 's#\./atproof\.js#./atproof_verify.js#g' -e 's#\./core\.js#./verify-core.js#g' \
+      -e 's#\./atproof_bg\.wasm#./atproof_verify_bg.wasm#g' "pkg-template/$entry.js"; } > "pkg/verify-$entry.js"
+done
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 sed "s/__VERSION__/$version/" pkg-template/package.json > pkg/package.json
 rm -f pkg/.gitignore
 
-raw=$(stat -c %s pkg/atproof_bg.wasm)
-gz=$(gzip -9 -c pkg/atproof_bg.wasm | wc -c)
-echo "build-pkg: pkg/atproof_bg.wasm $raw bytes ($gz gzip -9)"
+node scripts/wasm-size.mjs pkg

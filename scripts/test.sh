@@ -38,10 +38,11 @@ wasm_tests() {
   rm -f "$log"
 }
 
-step "formatting, clippy (native, all targets; wasm32 library with the bindings), the fuzz targets"
+step "formatting, clippy (native, all targets; wasm32 library with the bindings, both builds), the fuzz targets"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 # The fuzz crate needs nightly only to run; a check on stable keeps its targets in step with the API.
 cargo check --locked --manifest-path fuzz/Cargo.toml --bins
 
@@ -66,6 +67,8 @@ wasm_tests firefox
 step "build the package"
 bash scripts/build-pkg.sh
 (cd pkg && npm pack --dry-run --json --loglevel=error) | node scripts/check-pack.mjs
+# Each build's wasm within its size ceiling (scripts/wasm-size.mjs).
+node scripts/wasm-size.mjs pkg --check
 # tests/js: 'atproof' (file:../../pkg) and @atproto/crypto for the cross-implementation tests.
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
 

@@ -29,6 +29,7 @@ const worker :Workerd.Worker = (
     (name = "atproof", esModule = embed "../../pkg/workerd.js"),
     (name = "atproof.js", esModule = embed "../../pkg/atproof.js"),
     (name = "core.js", esModule = embed "../../pkg/core.js"),
+    (name = "api.js", esModule = embed "../../pkg/api.js"),
     (name = "streams.js", esModule = embed "../../pkg/streams.js"),
     (name = "firehose.js", esModule = embed "../../pkg/firehose.js"),
     (name = "subscribe.js", esModule = embed "../../pkg/subscribe.js"),

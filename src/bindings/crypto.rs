@@ -1,5 +1,5 @@
 //! Keys, signatures and DID documents for JavaScript: `parseDidKey`, `verifySignature`,
-//! `verifySignatureAsync`, `Keypair`, `webCryptoSigner`, `parseDidDocument`.
+//! `verifySignatureAsync`, `parseDidDocument` (signing is in `signing.rs`).
 //!
 //! `verifySignatureAsync` takes P-256 to WebCrypto where the runtime has it (native code, several
 //! times faster than wasm) after the wasm side has parsed the key (cached) and checked the
@@ -12,7 +12,8 @@ use crate::identity;
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+#[cfg(feature = "full")]
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/src/bindings/webcrypto.js")]
 extern "C" {
@@ -27,10 +28,6 @@ extern "C" {
         data: &JsValue,
         signature: &JsValue,
     ) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = exportRawPublicKey)]
-    fn export_raw_public_key(key_pair: &JsValue) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = signP256)]
-    fn sign_p256(private_key: &JsValue, data: &JsValue) -> js_sys::Promise;
 }
 
 thread_local! {
@@ -56,13 +53,6 @@ export interface ParsedDidKey {
   /** The 33-byte compressed point. */
   publicKey: Uint8Array;
 }
-/** Anything that can sign for a repository: a Keypair, a webCryptoSigner, a hardware key… */
-export interface Signer {
-  /** The did:key of the signing key. */
-  did(): string;
-  /** A 64-byte low-S r‖s signature of SHA-256(data). */
-  sign(data: Uint8Array): Promise<Uint8Array>;
-}
 /** The atproto facts of a DID document. */
 export interface DidDocumentInfo {
   did: string;
@@ -83,35 +73,14 @@ pub(super) fn key_arg(key: &JsValue) -> Result<(String, Vec<PublicKey>), Error> 
     Ok((text, keys))
 }
 
-fn data_arg(value: &JsValue, what: &str) -> Result<Vec<u8>, Error> {
+pub(super) fn data_arg(value: &JsValue, what: &str) -> Result<Vec<u8>, Error> {
     let mut bytes = Vec::new();
     bytes_arg(value, what, MAX_DATA_LEN, &mut bytes)?;
     Ok(bytes)
 }
 
-fn algorithm_arg(value: &JsValue) -> Result<Algorithm, Error> {
-    match value.as_string().as_deref() {
-        Some("k256") => Ok(Algorithm::Es256k),
-        Some("p256") => Ok(Algorithm::Es256),
-        _ => Err(Error::new(
-            Code::UnsupportedKeyType,
-            format!(
-                "the algorithm must be 'k256' or 'p256', not {}",
-                type_name(value)
-            ),
-        )),
-    }
-}
-
-fn algorithm_name(algorithm: Algorithm) -> &'static str {
-    match algorithm {
-        Algorithm::Es256k => "k256",
-        Algorithm::Es256 => "p256",
-    }
-}
-
 /// A promise already resolved to `value`.
-fn resolved(value: JsValue) -> js_sys::Promise {
+pub(super) fn resolved(value: JsValue) -> js_sys::Promise {
     js_sys::Promise::resolve(&value)
 }
 
@@ -196,6 +165,7 @@ pub fn verify_signature_async(
     }
 }
 
+#[cfg(feature = "full")]
 /// Whether each of `checks` (P-256, well-formed low-S) verifies, all checked at once with WebCrypto
 /// where the runtime has it, else here.
 pub(super) async fn verify_p256_all(
@@ -222,123 +192,6 @@ pub(super) async fn verify_p256_all(
     let results = JsFuture::from(js_sys::Promise::all(&promises)).await?;
     let results: js_sys::Array = results.unchecked_into();
     Ok(results.iter().map(|r| r.as_bool() == Some(true)).collect())
-}
-
-/// A signing keypair (secp256k1 or P-256) whose private key lives in wasm memory.
-#[wasm_bindgen]
-pub struct Keypair(pub(super) crypto::Keypair);
-
-#[wasm_bindgen]
-impl Keypair {
-    /// A new keypair from the secure random source (`crypto.getRandomValues`).
-    pub fn generate(
-        #[wasm_bindgen(unchecked_param_type = "'k256' | 'p256'")] algorithm: JsValue,
-    ) -> Result<Keypair, JsValue> {
-        Ok(Keypair(crypto::Keypair::generate(algorithm_arg(
-            &algorithm,
-        )?)?))
-    }
-
-    /// A keypair from its 32-byte private key.
-    #[wasm_bindgen(js_name = "import")]
-    pub fn import_private_key(
-        #[wasm_bindgen(unchecked_param_type = "'k256' | 'p256'")] algorithm: JsValue,
-        #[wasm_bindgen(js_name = privateKey, unchecked_param_type = "Uint8Array")]
-        private_key: JsValue,
-    ) -> Result<Keypair, JsValue> {
-        let algorithm = algorithm_arg(&algorithm)?;
-        let bytes = data_arg(&private_key, "privateKey")?;
-        Ok(Keypair(crypto::Keypair::import(algorithm, &bytes)?))
-    }
-
-    /// 'k256' or 'p256'.
-    #[wasm_bindgen(getter, unchecked_return_type = "'k256' | 'p256'")]
-    pub fn algorithm(&self) -> String {
-        algorithm_name(self.0.algorithm()).to_owned()
-    }
-
-    /// The public key as a did:key.
-    pub fn did(&self) -> String {
-        self.0.did()
-    }
-
-    /// Signs SHA-256(`data`): a 64-byte low-S signature (deterministic, RFC 6979).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn sign(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
-    ) -> js_sys::Promise {
-        match data_arg(&data, "data").and_then(|data| self.0.sign(&data)) {
-            Ok(signature) => resolved(js_sys::Uint8Array::from(&signature[..]).into()),
-            Err(error) => js_sys::Promise::reject(&error.into()),
-        }
-    }
-
-    /// The 32-byte private key.
-    pub fn export(&self) -> Vec<u8> {
-        self.0.export().to_vec()
-    }
-}
-
-/// A [`Signer`] over a WebCrypto P-256 key pair: the private key never leaves WebCrypto (it may be
-/// non-extractable); signatures are normalized to low-S.
-#[wasm_bindgen]
-pub struct WebCryptoSigner {
-    did: String,
-    private_key: JsValue,
-}
-
-#[wasm_bindgen]
-impl WebCryptoSigner {
-    /// The public key as a did:key.
-    pub fn did(&self) -> String {
-        self.did.clone()
-    }
-
-    /// Signs SHA-256(`data`) with WebCrypto: 64 bytes r‖s, low-S.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
-    pub fn sign(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
-    ) -> js_sys::Promise {
-        if data.dyn_ref::<js_sys::Uint8Array>().is_none() {
-            let error = Error::new(
-                Code::InvalidArgument,
-                format!("data must be a Uint8Array, not {}", type_name(&data)),
-            );
-            return js_sys::Promise::reject(&error.into());
-        }
-        let signed = JsFuture::from(sign_p256(&self.private_key, &data));
-        future_to_promise(async move {
-            let signature = signed.await?;
-            let signature: js_sys::Uint8Array = signature.unchecked_into();
-            let low_s = crypto::normalize_low_s(Algorithm::Es256, &signature.to_vec())?;
-            Ok(js_sys::Uint8Array::from(&low_s[..]).into())
-        })
-    }
-}
-
-/// Wraps a WebCrypto ECDSA P-256 `CryptoKeyPair` as a `Signer` (see [`WebCryptoSigner`]).
-#[wasm_bindgen(js_name = webCryptoSigner)]
-pub async fn web_crypto_signer(
-    #[wasm_bindgen(js_name = keyPair, unchecked_param_type = "CryptoKeyPair")] key_pair: JsValue,
-) -> Result<WebCryptoSigner, JsValue> {
-    let raw = JsFuture::from(export_raw_public_key(&key_pair))
-        .await
-        .map_err(|e| {
-            Error::new(
-                Code::InvalidArgument,
-                e.as_string()
-                    .unwrap_or_else(|| "expected a WebCrypto ECDSA P-256 CryptoKeyPair".into()),
-            )
-        })?;
-    let raw: js_sys::Uint8Array = raw.unchecked_into();
-    let public_key = PublicKey::from_uncompressed(Algorithm::Es256, &raw.to_vec())?;
-    let private_key = js_sys::Reflect::get(&key_pair, &"privateKey".into())?;
-    Ok(WebCryptoSigner {
-        did: public_key.did_key(),
-        private_key,
-    })
 }
 
 /// The atproto facts of a DID document (an object or JSON text):

@@ -20,9 +20,13 @@
 pub mod crypto;
 pub mod data_model;
 pub mod firehose;
+#[cfg(feature = "full")]
 pub mod identity;
 pub mod repo;
+#[cfg(feature = "full")]
+pub mod signing;
 pub mod syntax;
+#[cfg(feature = "full")]
 pub mod writer;
 
 use crate::{Code, Error};

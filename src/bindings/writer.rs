@@ -5,10 +5,10 @@
 //! (`prepare`), awaits the signer, and hands the signature back (`finish`), one write at a time.
 //! A keypair given to `Repo` is copied here and signs inside `finish`, with no await in between.
 
-use super::crypto::Keypair;
 use super::data_model::{decode_to_js, record_from_js};
 use super::firehose::js_cid;
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
+use super::signing::Keypair;
 use super::syntax::tid_now;
 use super::{bytes_arg, set, string_arg, type_name, with_bytes};
 use crate::cbor::{self, Limits, Value};

@@ -3,15 +3,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as atproof from 'atproof';
+import * as atproofVerify from 'atproof/verify';
 import { diskFixtures } from './fixtures.mjs';
 import { runSuites } from './suites/util.mjs';
-import { SUITES } from './suites/all.mjs';
+import { SUITES, verifySuites } from './suites/all.mjs';
 
 const { AtproofError, Tid, AtUri } = atproof;
 
 for (const [name, suite] of Object.entries(SUITES)) {
   test(`suite: ${name}`, async () => {
     const { passed, failures } = await runSuites(atproof, diskFixtures(), { [name]: suite });
+    assert.deepEqual(failures, []);
+    assert.ok(passed > 0, 'no check ran');
+  });
+}
+
+const verifyBuild = verifySuites(atproofVerify, atproof);
+for (const [name, suite] of Object.entries(verifyBuild.suites)) {
+  test(`atproof/verify suite: ${name}`, async () => {
+    const { passed, failures } = await runSuites(verifyBuild.module, diskFixtures(), { [name]: suite });
     assert.deepEqual(failures, []);
     assert.ok(passed > 0, 'no check ran');
   });

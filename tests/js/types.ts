@@ -102,3 +102,27 @@ async function typed(bytes: Uint8Array, key: string) {
   console.log(written.frame, writtenOp?.prev, applied.ops, listed, stream, made2.cid, repository.get('a.b.c', 'x')?.record, plcAsync.did, proofOf.rev);
 }
 console.log(typed);
+
+// The verify-only build: the verification API, the same error and link classes, no signing.
+import * as verifyOnly from 'atproof/verify';
+import type { AtproofVerifyInstance } from 'atproof/verify';
+
+async function verifyTyped(bytes: Uint8Array, key: string, frame: Uint8Array) {
+  const repo: VerifiedRepo = verifyOnly.verifyRepo(bytes, { did: 'did:plc:x', key });
+  const streamed: VerifiedRepo = await verifyOnly.verifyRepoStream([bytes]);
+  const value: unknown = verifyOnly.decodeCbor(bytes);
+  const ok: boolean = verifyOnly.verifySignature(key, bytes, bytes) && (await verifyOnly.verifySignatureAsync(key, bytes, bytes));
+  const commit: VerifiedCommit = verifyOnly.verifyCommit(frame, { key });
+  const verifier = new verifyOnly.FirehoseVerifier({ resolveKey: async () => key });
+  const event: FirehoseEvent = await verifier.process(frame);
+  const instance: AtproofVerifyInstance = await verifyOnly.createInstance(bytes);
+  const sameError: boolean = new verifyOnly.AtproofError('invalid-tid', 'x') instanceof AtproofError;
+  const tid: string = verifyOnly.Tid.now();
+  // @ts-expect-error the verify-only build cannot sign
+  verifyOnly.Keypair.generate('k256');
+  // @ts-expect-error nor encode
+  verifyOnly.encodeCbor({});
+  instance.release();
+  console.log(repo, streamed, value, ok, commit, event, sameError, tid);
+}
+console.log(verifyTyped);

@@ -36,11 +36,14 @@ use crate::{Code, Error};
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 
+#[cfg(feature = "full")]
 mod from_js;
 mod interner;
 mod tape;
 
+#[cfg(feature = "full")]
 pub(super) use from_js::record_from_js;
+#[cfg(feature = "full")]
 use from_js::value_from_js;
 pub(super) use tape::decode_to_js;
 use tape::{build, with_tape, write_tape};
@@ -239,6 +242,7 @@ pub fn cid_for_cbor(
 /// cannot hold: non-integer numbers (`cbor-float`), integers outside ±(2^53−1) given as numbers
 /// (`unsafe-integer`; use a bigint), `undefined` in arrays, functions, symbols and non-plain
 /// objects (`invalid-value`). Object properties whose value is `undefined` are left out, as in JSON.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = encodeCbor)]
 pub fn encode_cbor(
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
@@ -247,6 +251,7 @@ pub fn encode_cbor(
 }
 
 /// The CID of a JS value's canonical encoding.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = cidForValue)]
 pub fn cid_for_value(
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
@@ -257,6 +262,7 @@ pub fn cid_for_value(
 
 /// Turns atproto JSON (an object as `JSON.parse` gives it, or JSON text) into a value:
 /// `{"$link"}` becomes a `CidLink`, `{"$bytes"}` a `Uint8Array`; blobs and `$type` are checked.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = fromJson, unchecked_return_type = "unknown")]
 pub fn from_json(
     #[wasm_bindgen(unchecked_param_type = "unknown")] json: JsValue,
@@ -273,6 +279,7 @@ pub fn from_json(
 
 /// Turns a value into atproto JSON (a plain object): links become `{"$link"}`, bytes `{"$bytes"}`.
 /// Integers beyond ±(2^53−1) cannot be JSON and throw `json-integer-range`.
+#[cfg(feature = "full")]
 #[wasm_bindgen(js_name = toJson, unchecked_return_type = "unknown")]
 pub fn to_json(
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs worker.mjs under workerd with the built package (pkg/) as its 'atproof' module set.
+# Runs worker.mjs under workerd with the built package (pkg/) as its 'atproof' and 'atproof/verify'
+# module sets.
 # The config is generated because the error-class snippet's folder name carries a hash.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../../.." && pwd)"
@@ -18,6 +19,10 @@ const mainWorker :Workerd.Worker = (
     (name = "worker.mjs", esModule = embed "worker.mjs"),
     (name = "atproof", esModule = embed "pkg/workerd.js"),
     (name = "core.js", esModule = embed "pkg/core.js"),
+    (name = "api.js", esModule = embed "pkg/api.js"),
+    (name = "atproof-verify", esModule = embed "pkg/verify-workerd.js"),
+    (name = "verify-core.js", esModule = embed "pkg/verify-core.js"),
+    (name = "atproof_verify.js", esModule = embed "pkg/atproof_verify.js"),
     (name = "atproof.js", esModule = embed "pkg/atproof.js"),
     (name = "streams.js", esModule = embed "pkg/streams.js"),
     (name = "firehose.js", esModule = embed "pkg/firehose.js"),
@@ -26,6 +31,7 @@ const mainWorker :Workerd.Worker = (
     (name = "repo.js", esModule = embed "pkg/repo.js"),
 $snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
+    (name = "atproof_verify_bg.wasm", wasm = embed "pkg/atproof_verify_bg.wasm"),
   ],
   compatibilityDate = "2026-01-01",
 );

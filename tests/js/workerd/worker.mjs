@@ -1,6 +1,9 @@
-// A Cloudflare Worker that imports atproof through the package's workerd entry and checks a
-// handful of vectors; `workerd test` runs its test() handler (exit 1 if it throws).
+// A Cloudflare Worker that imports atproof through the package's workerd entries (the full build
+// and atproof/verify) and checks a handful of vectors with each; `workerd test` runs its test()
+// handler (exit 1 if it throws).
 import * as atproof from 'atproof';
+// 'atproof/verify' by another name: workerd resolves a module's relative imports under its name.
+import * as atproofVerify from 'atproof-verify';
 
 const CHECKS = [
   ['isValidHandle', 'alice.bsky.social', true],
@@ -37,6 +40,24 @@ async function run() {
     check(`${curve} verifySignatureAsync (WebCrypto for p256)`, await atproof.verifySignatureAsync(keypair.did(), data, sig));
   }
   for (const [name, input, expected] of CHECKS) check(`${name}(${input}) === ${expected}`, atproof[name](input) === expected);
+  for (const [name, input, expected] of CHECKS) check(`atproof/verify ${name}(${input}) === ${expected}`, atproofVerify[name](input) === expected);
+  const bytes = atproof.encodeCbor({ $type: 'app.bsky.feed.post', text: 'hi', n: 2n ** 60n });
+  const decoded = atproofVerify.decodeCbor(bytes);
+  check('atproof/verify decodes what the full build encodes', decoded.$type === 'app.bsky.feed.post' && decoded.n === 2n ** 60n && atproofVerify.cidForCbor(bytes) === atproof.cidForValue(decoded));
+  check('atproof/verify has no signing or encoding', !('Keypair' in atproofVerify) && !('encodeCbor' in atproofVerify) && !('Repo' in atproofVerify));
+  for (const curve of ['k256', 'p256']) {
+    const keypair = atproof.Keypair.generate(curve);
+    const data = new TextEncoder().encode('workerd verify');
+    const sig = await keypair.sign(data);
+    check(`atproof/verify ${curve} verifySignature`, atproofVerify.verifySignature(keypair.did(), data, sig) && !atproofVerify.verifySignature(keypair.did(), bytes, sig));
+    check(`atproof/verify ${curve} verifySignatureAsync`, await atproofVerify.verifySignatureAsync(keypair.did(), data, sig));
+  }
+  try {
+    atproofVerify.decodeCbor(bytes.subarray(0, 5));
+    failures.push('atproof/verify decodeCbor of a truncated value did not throw');
+  } catch (e) {
+    check(`atproof/verify AtproofError cbor-truncated: ${e}`, e instanceof atproof.AtproofError && e.code === 'cbor-truncated');
+  }
   const a = atproof.Tid.now();
   const b = atproof.Tid.now(); // the clock id came from crypto.getRandomValues in this isolate
   check(`Tid.now increasing: ${a} ${b}`, b > a);
