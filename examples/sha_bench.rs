@@ -1,4 +1,4 @@
-//! Throughput of atproof::sha256x4::sha256_many against sha2 one message at a time, on 250-byte
+//! Throughput of atproof::cid::sha256_many against sha2 one message at a time, on 250-byte
 //! messages: `CARGO_TARGET_DIR=target/wasi cargo build --release --example sha_bench --target
 //! wasm32-wasip1` then `node bench/run-wasi.mjs target/wasi/wasm32-wasip1/release/examples/sha_bench.wasm`.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -45,6 +45,6 @@ fn one_at_a_time(messages: &[&[u8]], digests: &mut [[u8; 32]]) {
 #[inline(never)]
 fn in_groups(messages: &[&[u8]], digests: &mut [[u8; 32]]) {
     for (ms, ds) in messages.chunks(16).zip(digests.chunks_mut(16)) {
-        atproof::sha256x4::sha256_many(ms, ds);
+        atproof::cid::sha256_many(ms, ds);
     }
 }

@@ -17,7 +17,6 @@
 //! `bindings` (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
 
-mod base64;
 pub mod car;
 pub mod cbor;
 pub mod cid;
@@ -26,15 +25,10 @@ pub mod error;
 pub mod firehose;
 pub mod identity;
 pub mod keyed_hash;
-mod memory;
 pub mod mst;
 pub mod repo;
-pub mod sha256x4;
-mod short_copy;
-mod sort;
+mod support;
 pub mod syntax;
-mod utf8;
-mod varint;
 pub mod writer;
 
 #[cfg(target_arch = "wasm32")]

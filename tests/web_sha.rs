@@ -1,4 +1,4 @@
-//! The 4-lane multi-buffer SHA-256 (`atproof::sha256x4`) against sha2, in wasm with SIMD128
+//! The 4-lane multi-buffer SHA-256 (`atproof::cid::sha256_many`) against sha2, in wasm with SIMD128
 //! (through `cargo test --target wasm32-unknown-unknown --test web_sha`), where the SIMD code runs.
 #![cfg(target_arch = "wasm32")]
 #![allow(
@@ -8,7 +8,7 @@
     clippy::indexing_slicing
 )] // test code
 
-use atproof::sha256x4::sha256_many;
+use atproof::cid::sha256_many;
 use sha2::{Digest, Sha256};
 use wasm_bindgen_test::*;
 

@@ -284,7 +284,7 @@ impl FirehoseState {
         }
         self.keys
             .try_reserve(1)
-            .map_err(|_| crate::memory::out_of_memory(did.len()))?;
+            .map_err(|_| crate::support::memory::out_of_memory(did.len()))?;
         self.keys.insert(did.into_boxed_str(), key);
         Ok(())
     }

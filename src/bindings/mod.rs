@@ -207,7 +207,7 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
             };
             return Ok(());
         }
-        crate::memory::reserve(into, len)?;
+        crate::support::memory::reserve(into, len)?;
     }
     Err(Error::new(
         Code::InvalidArgument,

@@ -10,8 +10,8 @@ use super::{bytes_arg, crypto::key_arg, set, string_arg, type_name, with_bytes};
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::crypto::PublicKey;
-use crate::memory;
 use crate::repo::{self, RepoStreamVerifier, StreamProgress, VerifiedRepo, VerifyOptions};
+use crate::support::memory;
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
 

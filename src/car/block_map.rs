@@ -5,7 +5,7 @@ use std::hash::BuildHasher;
 
 use crate::cid::Cid;
 use crate::keyed_hash::{KeyedHashBuilder, KeyedHashMap, KeyedHashSet};
-use crate::memory::out_of_memory;
+use crate::support::memory::out_of_memory;
 use crate::Result;
 
 /// Where verification code finds blocks by CID: a CAR's [`BlockMap`], or any map of owned blocks.

@@ -31,7 +31,7 @@ mod section;
 mod stream;
 mod writer;
 
-pub use crate::varint::{read_varint, write_varint, MAX_VARINT_LEN};
+pub use crate::support::varint::{read_varint, write_varint, MAX_VARINT_LEN};
 pub use block_map::{BlockMap, BlockSource, CidSet};
 pub use reader::{
     count_sections, read_car, read_car_blocks, read_car_trusted, read_car_with_limits, CarBlocks,

@@ -5,7 +5,7 @@ use super::CarLimits;
 use crate::cbor::{Decoder, Encoder};
 use crate::cid::{Cid, CID_BYTE_LEN};
 use crate::error::{Code, Error, Result};
-use crate::varint::{read_varint, write_varint};
+use crate::support::varint::{read_varint, write_varint};
 
 /// A length-prefixed frame (the header or a block section) at the start of some bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -146,7 +146,7 @@ pub(crate) fn read_block<'a>(
 /// How many block sections [`hash_ahead`] hashes at once.
 pub(crate) const HASH_AHEAD: usize = 128;
 
-/// Hashes, four at a time (see [`crate::sha256x4`]), the blocks of the whole block sections at the
+/// Hashes, four at a time (see [`crate::cid::sha256_many`]), the blocks of the whole block sections at the
 /// start of `bytes` (at most [`HASH_AHEAD`]; it stops at the first incomplete or invalid frame)
 /// and returns how many: `digests[i]` is the SHA-256 of the `i`-th section's block. Nothing is
 /// checked or reported here: the reader then reads the same sections one by one, in file order,
@@ -175,7 +175,7 @@ pub(crate) fn hash_ahead(
         rest = rest.get(prefix + body..).unwrap_or_default();
         count += 1;
     }
-    crate::sha256x4::sha256_many(blocks.get(..count).unwrap_or_default(), digests);
+    crate::cid::sha256_many(blocks.get(..count).unwrap_or_default(), digests);
     count
 }
 

@@ -288,7 +288,7 @@ impl<'a> Decoder<'a> {
 
     #[inline(always)]
     fn utf8(&self, bytes: &'a [u8], content_start: usize) -> Result<&'a str> {
-        crate::utf8::str_from_utf8(bytes).map_err(|e| {
+        crate::support::utf8::str_from_utf8(bytes).map_err(|e| {
             self.error(
                 Code::CborInvalidUnicode,
                 content_start + e.valid_up_to(),

@@ -198,7 +198,7 @@ fn is_canonically_sorted<'v, 'a: 'v>(entries: impl Iterator<Item = Entry<'v, 'a>
 /// is given twice.
 fn sorted_entries<'v, 'a>(entries: &'v [(Cow<'a, str>, Value<'a>)]) -> Result<Vec<Entry<'v, 'a>>> {
     let mut sorted: Vec<Entry<'v, 'a>> = entries.iter().collect();
-    crate::sort::sort_by(&mut sorted, |a, b| canonical_key_order(&a.0, &b.0))?;
+    crate::support::sort::sort_by(&mut sorted, |a, b| canonical_key_order(&a.0, &b.0))?;
     if !is_canonically_sorted(sorted.iter().copied()) {
         let duplicate = sorted
             .iter()

@@ -18,9 +18,9 @@ use serde_json::{Map, Number};
 use super::model::check_map;
 use super::value::Value;
 use super::{canonical_key_order, Limits};
-use crate::base64::{self, Alphabet};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
+use crate::support::base64::{self, Alphabet};
 
 /// Largest integer magnitude JSON carries exactly (`Number.MAX_SAFE_INTEGER`).
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
@@ -119,7 +119,7 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
                 .collect::<Result<Vec<_>>>()?;
             // Keys of a JSON object are unique; canonical order makes the value equal to the one
             // decoded from its CBOR, and lets the encoder skip sorting.
-            crate::sort::sort_by(&mut entries, |a, b| canonical_key_order(&a.0, &b.0))?;
+            crate::support::sort::sort_by(&mut entries, |a, b| canonical_key_order(&a.0, &b.0))?;
             check_map(&entries)?;
             Value::Map(entries)
         }

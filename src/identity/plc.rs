@@ -25,11 +25,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use crate::base64::{self, Alphabet, Base64Error};
 use crate::cbor::{self, Value};
 use crate::cid::{base32_encode, sha256, Cid, Codec};
 use crate::crypto::{verify_signature_strict, with_default_key_cache, Algorithm, PublicKey};
 use crate::error::{Code, Error, Result};
+use crate::support::base64::{self, Alphabet, Base64Error};
 
 /// The most rotation keys, verification methods, services and `alsoKnownAs` entries (the
 /// directory's limits).

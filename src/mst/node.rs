@@ -9,7 +9,7 @@ use super::{
 use crate::cbor::{canonical_link_content, Decoder, Encoder, Limits, CANONICAL_LINK_CONTENT_LEN};
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
-use crate::short_copy;
+use crate::support::short_copy;
 
 /// A decoded MST node: the left link and the entries, with every key rebuilt in full.
 ///
@@ -244,7 +244,7 @@ impl Node {
     }
 
     /// Checks that every key has the depth of the first (the node's layer), hashing the keys a
-    /// batch at a time: four SHA-256 run at once in wasm (see [`crate::sha256x4`]), and a node
+    /// batch at a time: four SHA-256 run at once in wasm (see [`crate::cid::sha256_many`]), and a node
     /// holds a few keys, each one block long.
     fn check_layer(&mut self) -> Result<()> {
         const BATCH: usize = 16;
@@ -258,7 +258,7 @@ impl Node {
                     .unwrap_or_default();
             }
             let keys = keys.get(..slots.len()).unwrap_or_default();
-            crate::sha256x4::sha256_many(keys, &mut digests);
+            crate::cid::sha256_many(keys, &mut digests);
             for (offset, (key, digest)) in keys.iter().zip(&digests).enumerate() {
                 let index = batch * BATCH + offset;
                 let depth = ensure_depth_bound(key, depth_of_digest(digest))?;

@@ -222,7 +222,7 @@ impl Tree {
                 Ok((Rc::<[u8]>::from(key), depth, value))
             })
             .collect::<Result<Vec<_>>>()?;
-        crate::sort::sort_by(&mut items, |a, b| a.0.cmp(&b.0))?;
+        crate::support::sort::sort_by(&mut items, |a, b| a.0.cmp(&b.0))?;
         if let Some(pair) = items
             .windows(2)
             .find(|pair| pair.first().map(|a| &a.0) == pair.get(1).map(|b| &b.0))
@@ -278,7 +278,7 @@ impl Tree {
         Ok(KeyProof { value, nodes })
     }
 
-    /// The nodes around `key` (see [`TreeNode::positions_around`]), each CID with its block, from
+    /// The nodes around `key`, each CID with its block, from
     /// the root down: what `@atproto/repo` calls the covering proof of a key (the key's path and
     /// its neighbours'), which a `#commit` carries for each operation so that a consumer can undo
     /// it. Every node on the way must be loaded.

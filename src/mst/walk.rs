@@ -6,7 +6,7 @@ use super::{compare_keys, depth_of_digest, ensure_depth_bound, missing_node, quo
 use crate::car::BlockSource;
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
-use crate::short_copy;
+use crate::support::short_copy;
 
 /// What the walk reports, in key order: a node is entered, then come (in order) its left subtree,
 /// its first entry, the subtree after it, its second entry, …; then it is exited.
@@ -171,7 +171,7 @@ where
 
 /// Checks that keys have the depth of their node's layer, for many nodes at once: the keys are
 /// copied aside with their node and layer, and hashed in batches of [`LayerChecks::BATCH`] (four
-/// SHA-256 at a time in wasm, see [`crate::sha256x4`]).
+/// SHA-256 at a time in wasm, see [`crate::cid::sha256_many`]).
 #[derive(Default)]
 struct LayerChecks {
     /// The pending keys, one after the other.
@@ -224,7 +224,7 @@ impl LayerChecks {
             })
             .collect();
         self.digests.resize(keys.len(), [0; 32]);
-        crate::sha256x4::sha256_many(&keys, &mut self.digests);
+        crate::cid::sha256_many(&keys, &mut self.digests);
         let outcome = keys
             .iter()
             .zip(&self.digests)

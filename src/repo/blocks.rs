@@ -7,9 +7,9 @@ use crate::car::BlockSource;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 use crate::keyed_hash::KeyedHashMap;
-use crate::memory;
 use crate::mst::missing_node;
-use crate::sort::sort_by;
+use crate::support::memory;
+use crate::support::sort::sort_by;
 
 /// A CAR's blocks sorted in one pass, as they are read (and hashed): the commit and every block
 /// shaped like an MST node are kept (borrowed from the input, or copied when streaming); every

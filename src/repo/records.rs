@@ -5,7 +5,7 @@ use super::path::path_not_utf8;
 use crate::cbor::{validate_with_limits, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
-use crate::memory;
+use crate::support::memory;
 
 /// The records of a repository, in key order: every path in one buffer, no allocation per record.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -57,7 +57,7 @@ impl RecordList {
         memory::reserve(&mut self.paths, path.len())?;
         memory::reserve(&mut self.ends, 1)?;
         memory::reserve(&mut self.cids, 1)?;
-        crate::short_copy::extend(&mut self.paths, path);
+        crate::support::short_copy::extend(&mut self.paths, path);
         self.ends.push(self.paths.len());
         self.cids.push(cid);
         Ok(())

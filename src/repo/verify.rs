@@ -9,8 +9,8 @@ use crate::car::{read_car_blocks, read_car_with_limits, CarLimits};
 use crate::cid::{Cid, Codec};
 use crate::crypto::PublicKey;
 use crate::error::{Code, Error, Result};
-use crate::memory;
 use crate::mst::{walk_tree, Node, Tree, TreeVisitor};
+use crate::support::memory;
 
 /// What [`verify_repo`] and [`RepoStreamVerifier`](super::RepoStreamVerifier) should require
 /// beyond the repository's own consistency.

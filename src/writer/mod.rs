@@ -256,7 +256,7 @@ impl Repository {
         })
     }
 
-    /// Loads a repository CAR, verified exactly as [`verify_repo`] does with `key` (and `did` when
+    /// Loads a repository CAR, verified exactly as [`crate::repo::verify_repo`] does with `key` (and `did` when
     /// given): a CAR whose commit `key` did not sign is refused. The CAR is kept whole (its blocks
     /// are not copied one by one); the tree is decoded from it as writes need it.
     pub fn load(car: Box<[u8]>, key: PublicKey, did: Option<String>) -> Result<Repository> {

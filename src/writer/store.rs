@@ -47,8 +47,8 @@ pub(crate) struct CarIndex {
 impl CarIndex {
     /// Notes where the block `cid` lies in the CAR (which is under 4 GiB).
     pub(crate) fn add(&mut self, cid: Cid, span: Range<usize>) -> Result<()> {
-        crate::memory::reserve(&mut self.cids, 1)?;
-        crate::memory::reserve(&mut self.spans, 1)?;
+        crate::support::memory::reserve(&mut self.cids, 1)?;
+        crate::support::memory::reserve(&mut self.spans, 1)?;
         self.cids
             .push((cid, (self.spans.len() as u32).to_le_bytes()));
         self.spans.push([span.start as u32, span.end as u32]);
@@ -85,9 +85,9 @@ impl BlockStore {
 
     /// Room for `additional` more records, reserved fallibly (so that adding them cannot fail).
     pub(crate) fn reserve(&mut self, additional: usize) -> Result<()> {
-        self.written
-            .try_reserve(additional)
-            .map_err(|_| crate::memory::out_of_memory(additional * size_of::<(Cid, Written)>()))
+        self.written.try_reserve(additional).map_err(|_| {
+            crate::support::memory::out_of_memory(additional * size_of::<(Cid, Written)>())
+        })
     }
 
     /// One more path links to the record `cid`. `block` is its block the first time the caller

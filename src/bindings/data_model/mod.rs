@@ -31,7 +31,7 @@
 use super::{with_bytes, INPUT, SCRATCH_KEEP};
 use crate::cbor::{self, Limits};
 use crate::cid::Cid;
-use crate::memory;
+use crate::support::memory;
 use crate::{Code, Error};
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;

@@ -6,7 +6,7 @@ use super::{instance, materialize, take_failure};
 use crate::bindings::SCRATCH_KEEP;
 use crate::cbor::{Event, Events, Limits};
 use crate::cid::{Cid, CID_STRING_LEN};
-use crate::memory;
+use crate::support::memory;
 use crate::Error;
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;

@@ -12,7 +12,7 @@
 //! Sorts are unstable (equal items may come out in either order); every caller either has no equal
 //! items or rejects them after sorting.
 
-use crate::memory;
+use crate::support::memory;
 use crate::Result;
 use std::cmp::Ordering;
 
