@@ -290,10 +290,11 @@ fn header_field(field: &str, error: &Error) -> Error {
 
 /// Reads a body map's fields in canonical order: `field(key, decoder)` reads the value of each
 /// key it knows and returns false for the others, which are skipped (unknown fields are ignored).
+/// `field` is `dyn`: one copy of this loop serves every event type (generic, it was a copy each).
 fn read_fields<'a>(
     decoder: &mut Decoder<'a>,
     t: &str,
-    mut field: impl FnMut(&'a str, &mut Decoder<'a>) -> Result<bool>,
+    field: &mut dyn FnMut(&'a str, &mut Decoder<'a>) -> Result<bool>,
 ) -> Result<()> {
     let entries = decoder.read_map_header()?;
     let mut previous = None;
@@ -370,7 +371,7 @@ fn read_commit<'a>(decoder: &mut Decoder<'a>) -> Result<CommitEvent<'a>> {
     let (mut seq, mut repo, mut rev, mut since, mut commit) = (None, None, None, None, None);
     let (mut too_big, mut blocks, mut ops, mut prev_data, mut time) =
         (None, None, None, None, None);
-    read_fields(decoder, T, |key, d| {
+    read_fields(decoder, T, &mut |key, d| {
         match key {
             "seq" => seq = Some(read_seq(d)?),
             "repo" => repo = Some(read_did(d)?),
@@ -479,7 +480,7 @@ fn read_op<'a>(decoder: &mut Decoder<'a>) -> Result<RepoOp<'a>> {
 fn read_sync<'a>(decoder: &mut Decoder<'a>) -> Result<SyncEvent<'a>> {
     const T: &str = "#sync";
     let (mut seq, mut did, mut rev, mut blocks, mut time) = (None, None, None, None, None);
-    read_fields(decoder, T, |key, d| {
+    read_fields(decoder, T, &mut |key, d| {
         match key {
             "seq" => seq = Some(read_seq(d)?),
             "did" => did = Some(read_did(d)?),
@@ -507,7 +508,7 @@ fn read_sync<'a>(decoder: &mut Decoder<'a>) -> Result<SyncEvent<'a>> {
 fn read_identity<'a>(decoder: &mut Decoder<'a>) -> Result<IdentityEvent<'a>> {
     const T: &str = "#identity";
     let (mut seq, mut did, mut time, mut handle) = (None, None, None, None);
-    read_fields(decoder, T, |key, d| {
+    read_fields(decoder, T, &mut |key, d| {
         match key {
             "seq" => seq = Some(read_seq(d)?),
             "did" => did = Some(read_did(d)?),
@@ -532,7 +533,7 @@ fn read_identity<'a>(decoder: &mut Decoder<'a>) -> Result<IdentityEvent<'a>> {
 fn read_account<'a>(decoder: &mut Decoder<'a>) -> Result<AccountEvent<'a>> {
     const T: &str = "#account";
     let (mut seq, mut did, mut time, mut active, mut status) = (None, None, None, None, None);
-    read_fields(decoder, T, |key, d| {
+    read_fields(decoder, T, &mut |key, d| {
         match key {
             "seq" => seq = Some(read_seq(d)?),
             "did" => did = Some(read_did(d)?),
@@ -555,7 +556,7 @@ fn read_account<'a>(decoder: &mut Decoder<'a>) -> Result<AccountEvent<'a>> {
 fn read_info<'a>(decoder: &mut Decoder<'a>) -> Result<InfoEvent<'a>> {
     const T: &str = "#info";
     let (mut name, mut message) = (None, None);
-    read_fields(decoder, T, |key, d| {
+    read_fields(decoder, T, &mut |key, d| {
         match key {
             "name" => name = Some(d.read_str()?),
             "message" => message = Some(d.read_str()?),
@@ -572,7 +573,7 @@ fn read_info<'a>(decoder: &mut Decoder<'a>) -> Result<InfoEvent<'a>> {
 fn read_error<'a>(decoder: &mut Decoder<'a>) -> Result<Event<'a>> {
     const T: &str = "error";
     let (mut error, mut message) = (None, None);
-    read_fields(decoder, T, |key, d| {
+    read_fields(decoder, T, &mut |key, d| {
         match key {
             "error" => error = Some(d.read_str()?),
             "message" => message = Some(d.read_str()?),
