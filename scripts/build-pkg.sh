@@ -42,9 +42,9 @@ JS
   sed -i '/^    \[Symbol\.dispose\](): void;$/d' "pkg/$glue.d.ts"
 }
 build atproof
-# The verify-only build (atproof/verify): the crate without its `full` feature. Both glues import
+# The verify-only build (atproof/verify): the crate with `js` but not `full`. Both glues import
 # the same snippets (src/bindings/*.js, in a folder named by a hash of the crate).
-build atproof_verify --no-default-features
+build atproof_verify --no-default-features --features js
 
 cp pkg-template/*.js pkg-template/*.d.ts pkg-template/README.md pkg/
 cp LICENSE-MIT LICENSE-APACHE pkg/

@@ -38,10 +38,11 @@ wasm_tests() {
   rm -f "$log"
 }
 
-step "formatting, clippy (native, all targets; wasm32 library with the bindings, both builds), the fuzz targets"
+step "formatting, clippy (native, all targets; wasm32 library with the bindings, both builds, and without the JS API), the fuzz targets"
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown --lib --no-default-features --features js -- -D warnings
 cargo clippy --locked --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 # The fuzz crate needs nightly only to run; a check on stable keeps its targets in step with the API.
 cargo check --locked --manifest-path fuzz/Cargo.toml --bins

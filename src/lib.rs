@@ -14,7 +14,8 @@
 //!   `#commit` frames written.
 //! - [`writer`]: writable repositories: signed commits, exports, proofs, events; replicas.
 //!
-//! `bindings` (wasm32 only) is the one module that speaks wasm-bindgen and shapes the JS API.
+//! `bindings` (wasm32, with the default feature `js`) is the one module that speaks wasm-bindgen and
+//! shapes the JS API.
 //! Every fallible function returns [`Error`], whose [`Code`] names the broken rule.
 
 pub mod car;
@@ -31,7 +32,7 @@ mod support;
 pub mod syntax;
 pub mod writer;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub mod bindings;
 
 pub use error::{Code, Error, Result};

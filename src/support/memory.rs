@@ -24,7 +24,7 @@ pub(crate) fn reserve<T>(vec: &mut Vec<T>, additional: usize) -> Result<()> {
 }
 
 /// [`reserve`] for a `String`.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the bindings' text buffers
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))] // the bindings' text buffers
 #[inline]
 pub(crate) fn reserve_text(text: &mut String, additional: usize) -> Result<()> {
     if text.capacity() - text.len() >= additional {
