@@ -51,8 +51,11 @@ export function setupFirehosePanel() {
     clearError(error);
     start.disabled = true;
     stop.disabled = false;
-    latest = null;
     perSecond = 0;
+    // The previous run's counts go at once: until the worker's first snapshot they would read as
+    // this run's (and a script waiting for a count could see the old one).
+    show({ connection: 'connecting', connections: 1, events: 0, byStatus: { valid: 0, invalid: 0, desync: 0, ignored: 0 }, byType: {}, lastSeq: null, failures: [] });
+    latest = null;
     let countedBefore = 0;
     const ticker = setInterval(() => {
       perSecond = (latest?.events ?? 0) - countedBefore;
