@@ -6,12 +6,15 @@
 //   node tests/js/fuzz.mjs                       (20 s; scripts/test.sh runs it)
 //   ATPROOF_FUZZ_SECONDS=1800 node tests/js/fuzz.mjs
 //   ATPROOF_FUZZ_SEED=1234 node tests/js/fuzz.mjs  (replays a run: the seed is printed)
+//   ATPROOF_FUZZ_BUILD=verify node tests/js/fuzz.mjs  (atproof/verify: every function it has comes
+//     from it; the full build lends the rest — encodeCbor, Keypair, Repo… — to make inputs)
 //
 // Independent checks: @atcute/cbor decodes and encodes DRISL; node:crypto hashes blocks and
 // records; this file's own CAR parser, JSON-to-value conversion and DID-document reading; the
 // synchronous did:plc verification for the one that checks P-256 with WebCrypto.
 // Failures are printed with the seed and the input (hex), and written to target/js-fuzz/.
-import * as atproof from 'atproof';
+import * as atproofFull from 'atproof';
+import * as atproofVerify from 'atproof/verify';
 import * as atcute from '@atcute/cbor';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +22,9 @@ import { diskFixtures } from './fixtures.mjs';
 import { MALFORMED } from './suites/data-model.mjs';
 import { bytesEqual, cidString, hex, toHex } from './suites/util.mjs';
 
+const build = process.env.ATPROOF_FUZZ_BUILD ?? 'full';
+if (build !== 'full' && build !== 'verify') throw new Error(`ATPROOF_FUZZ_BUILD must be full or verify, not ${build}`);
+const atproof = build === 'verify' ? { ...atproofFull, ...atproofVerify } : atproofFull;
 const seconds = Number(process.env.ATPROOF_FUZZ_SECONDS ?? 20);
 const seed = Number(process.env.ATPROOF_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
 const { AtproofError, CidLink } = atproof;
@@ -504,7 +510,7 @@ while (Date.now() < deadline && failures.length < 20) {
 }
 
 const perOp = Object.keys(accepted).sort().map((n) => `${n} ${accepted[n]}`).join(', ');
-console.log(`js fuzz (seed ${seed}, ${seconds} s): ${calls} calls; accepted: ${perOp}`);
+console.log(`js fuzz (${build} build, seed ${seed}, ${seconds} s): ${calls} calls; accepted: ${perOp}`);
 for (const f of failures) console.error(`FAIL ${f}`);
 console.log(`js fuzz: ${passed} passed, ${failures.length} failed`);
 if (failures.length > 0 || passed === 0 || names.some((n) => counts[n] === 0)) process.exit(1);
