@@ -309,41 +309,7 @@ impl<'a> Decoder<'a> {
                 20 => Ok(Token::Bool(false)),
                 21 => Ok(Token::Bool(true)),
                 22 => Ok(Token::Null),
-                23 => Err(self.error(Code::CborSimpleValue, start, "simple value undefined")),
-                25..=27 => {
-                    Err(self.error(Code::CborFloat, start, "float (atproto forbids floats)"))
-                }
-                24 => {
-                    let value = self.take_array::<1>(start)?[0];
-                    if value < 32 {
-                        Err(self.error(
-                            Code::InvalidCbor,
-                            start,
-                            format_args!("two-byte simple value {value} below 32"),
-                        ))
-                    } else {
-                        Err(self.error(
-                            Code::CborSimpleValue,
-                            start,
-                            format_args!("simple value {value}"),
-                        ))
-                    }
-                }
-                31 => Err(self.error(
-                    Code::InvalidCbor,
-                    start,
-                    "break byte outside an indefinite-length item",
-                )),
-                info @ 28..=30 => Err(self.error(
-                    Code::InvalidCbor,
-                    start,
-                    format_args!("reserved additional information {info}"),
-                )),
-                value => Err(self.error(
-                    Code::CborSimpleValue,
-                    start,
-                    format_args!("simple value {value}"),
-                )),
+                info => Err(self.simple_value_error(start, info)),
             };
         }
         let (major, argument) = self.read_head()?;
@@ -382,6 +348,46 @@ impl<'a> Decoder<'a> {
                 start,
                 format_args!("tag {argument} (DRISL allows only tag 42, CID link)"),
             )),
+        }
+    }
+
+    /// Why major type 7 with additional information `info` (not false, true or null) at `start`
+    /// is refused. Out of line: `read_token` is inlined into every decoding loop, its error
+    /// paths need not be.
+    #[cold]
+    #[inline(never)]
+    fn simple_value_error(&self, start: usize, info: u8) -> Error {
+        match info {
+            23 => self.error(Code::CborSimpleValue, start, "simple value undefined"),
+            25..=27 => self.error(Code::CborFloat, start, "float (atproto forbids floats)"),
+            24 => match self.input.get(start + 1) {
+                None => self.truncated(start),
+                Some(&value) if value < 32 => self.error(
+                    Code::InvalidCbor,
+                    start,
+                    format_args!("two-byte simple value {value} below 32"),
+                ),
+                Some(&value) => self.error(
+                    Code::CborSimpleValue,
+                    start,
+                    format_args!("simple value {value}"),
+                ),
+            },
+            31 => self.error(
+                Code::InvalidCbor,
+                start,
+                "break byte outside an indefinite-length item",
+            ),
+            28..=30 => self.error(
+                Code::InvalidCbor,
+                start,
+                format_args!("reserved additional information {info}"),
+            ),
+            value => self.error(
+                Code::CborSimpleValue,
+                start,
+                format_args!("simple value {value}"),
+            ),
         }
     }
 
@@ -463,21 +469,31 @@ impl<'a> Decoder<'a> {
         let bytes = self.take(len, start)?;
         let key = self.utf8(bytes, content_start)?;
         if let Some(previous) = previous {
-            match canonical_key_order(previous, key) {
-                Ordering::Less => {}
-                Ordering::Equal => {
-                    return Err(self.error(Code::CborDuplicateMapKey, start, format_args!("duplicate map key {key:?}")))
-                }
-                Ordering::Greater => {
-                    return Err(self.error(
-                        Code::CborMapKeyOrder,
-                        start,
-                        format_args!("map key {key:?} after {previous:?} (canonical order: shorter first, then bytewise)"),
-                    ))
-                }
+            if canonical_key_order(previous, key) != Ordering::Less {
+                return Err(self.key_order_error(start, previous, key));
             }
         }
         Ok(key)
+    }
+
+    /// Why `key` at `start` may not follow `previous` in a map. Out of line, like
+    /// [`simple_value_error`](Self::simple_value_error).
+    #[cold]
+    #[inline(never)]
+    fn key_order_error(&self, start: usize, previous: &str, key: &str) -> Error {
+        if previous == key {
+            self.error(
+                Code::CborDuplicateMapKey,
+                start,
+                format_args!("duplicate map key {key:?}"),
+            )
+        } else {
+            self.error(
+                Code::CborMapKeyOrder,
+                start,
+                format_args!("map key {key:?} after {previous:?} (canonical order: shorter first, then bytewise)"),
+            )
+        }
     }
 
     /// Steps over the next `len` bytes as one whole item that the caller has read and checked
