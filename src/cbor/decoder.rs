@@ -208,29 +208,37 @@ impl<'a> Decoder<'a> {
                 0x1_0000,
             ),
             27 => (u64::from_be_bytes(self.take_array(start)?), 0x1_0000_0000),
-            31 if (MAJOR_BYTES..=MAJOR_MAP).contains(&major) => {
-                return Err(self.error(
-                    Code::CborIndefiniteLength,
-                    start,
-                    "indefinite-length item (DRISL allows definite lengths only)",
-                ))
-            }
-            info => {
-                return Err(self.error(
-                    Code::InvalidCbor,
-                    start,
-                    format_args!("reserved additional information {info} for major type {major}"),
-                ))
-            }
+            info => return Err(self.head_error(start, major, info, 0)),
         };
         if argument < smallest {
-            return Err(self.error(
+            return Err(self.head_error(start, major, initial & 0x1f, argument));
+        }
+        Ok((major, argument))
+    }
+
+    /// Why the head at `start` is refused: an indefinite length, reserved additional information
+    /// `info`, or (for `info` 24–27) an `argument` not in its shortest form. Out of line: the
+    /// head reader is inlined into every decoding loop.
+    #[cold]
+    #[inline(never)]
+    fn head_error(&self, start: usize, major: u8, info: u8, argument: u64) -> Error {
+        match info {
+            24..=27 => self.error(
                 Code::NonCanonicalCbor,
                 start,
                 format_args!("argument {argument} not in its shortest form"),
-            ));
+            ),
+            31 if (MAJOR_BYTES..=MAJOR_MAP).contains(&major) => self.error(
+                Code::CborIndefiniteLength,
+                start,
+                "indefinite-length item (DRISL allows definite lengths only)",
+            ),
+            _ => self.error(
+                Code::InvalidCbor,
+                start,
+                format_args!("reserved additional information {info} for major type {major}"),
+            ),
         }
-        Ok((major, argument))
     }
 
     /// Converts a string or byte-string length and checks it against the remaining input.
