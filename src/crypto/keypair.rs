@@ -6,6 +6,7 @@ use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::elliptic_curve::Generate;
 use sha2::{Digest, Sha256};
 
+use super::es256::P256Key;
 use super::keys::CurvePoint;
 use super::libsecp::K256Secret;
 use super::signature::SIGNATURE_LEN;
@@ -25,7 +26,8 @@ pub struct Keypair(SigningKey);
 #[derive(Clone)]
 enum SigningKey {
     K256(K256Secret),
-    P256(p256::ecdsa::SigningKey),
+    /// The secret and its public key (computed once: it takes a scalar multiplication).
+    P256(p256::ecdsa::SigningKey, P256Key),
 }
 
 impl Keypair {
@@ -37,8 +39,10 @@ impl Keypair {
         let key = match algorithm {
             Algorithm::Es256k => random_k256().map(SigningKey::K256),
             Algorithm::Es256 => p256::ecdsa::SigningKey::try_generate()
-                .map(SigningKey::P256)
-                .map_err(|err| err.to_string()),
+                .map_err(|err| err.to_string())
+                .and_then(|secret| {
+                    p256_signing_key(secret).ok_or_else(|| "no public key".to_owned())
+                }),
         };
         key.map(Keypair).map_err(|err| {
             Error::new(
@@ -63,7 +67,7 @@ impl Keypair {
             Algorithm::Es256k => K256Secret::from_bytes(bytes).map(SigningKey::K256),
             Algorithm::Es256 => p256::ecdsa::SigningKey::from_bytes(bytes.into())
                 .ok()
-                .map(SigningKey::P256),
+                .and_then(p256_signing_key),
         };
         key.map(Keypair).ok_or_else(|| {
             Error::new(
@@ -80,7 +84,7 @@ impl Keypair {
     pub fn export(&self) -> [u8; PRIVATE_KEY_LEN] {
         match &self.0 {
             SigningKey::K256(key) => key.to_bytes(),
-            SigningKey::P256(key) => key.to_bytes().into(),
+            SigningKey::P256(key, _) => key.to_bytes().into(),
         }
     }
 
@@ -88,7 +92,7 @@ impl Keypair {
     pub fn algorithm(&self) -> Algorithm {
         match self.0 {
             SigningKey::K256(_) => Algorithm::Es256k,
-            SigningKey::P256(_) => Algorithm::Es256,
+            SigningKey::P256(..) => Algorithm::Es256,
         }
     }
 
@@ -96,7 +100,7 @@ impl Keypair {
     pub fn public_key(&self) -> PublicKey {
         match &self.0 {
             SigningKey::K256(key) => PublicKey(CurvePoint::K256(key.public_key())),
-            SigningKey::P256(key) => PublicKey(CurvePoint::P256(*key.verifying_key())),
+            SigningKey::P256(_, public) => PublicKey(CurvePoint::P256(*public)),
         }
     }
 
@@ -113,7 +117,7 @@ impl Keypair {
         let prehash = Sha256::digest(data);
         let signature: Result<[u8; SIGNATURE_LEN], String> = match &self.0 {
             SigningKey::K256(key) => Ok(key.sign_prehash(&prehash.into())),
-            SigningKey::P256(key) => {
+            SigningKey::P256(key, _) => {
                 PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(key, &prehash)
                     .map(|sig| sig.normalize_s().to_bytes().into())
                     .map_err(|err| err.to_string())
@@ -126,6 +130,12 @@ impl Keypair {
             )
         })
     }
+}
+
+/// A P-256 signing key with its public key, in the form verification uses.
+fn p256_signing_key(secret: p256::ecdsa::SigningKey) -> Option<SigningKey> {
+    let public = P256Key::from_sec1(secret.verifying_key().to_sec1_point(false).as_bytes())?;
+    Some(SigningKey::P256(secret, public))
 }
 
 /// A secp256k1 key from the secure random source: 32 random bytes, drawn again in the (2^-128)

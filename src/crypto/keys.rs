@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::es256::P256Key;
 use super::libsecp::K256Key;
 use crate::syntax::quote;
 use crate::{Code, Error, Result};
@@ -88,7 +89,7 @@ pub struct PublicKey(pub(super) CurvePoint);
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum CurvePoint {
     K256(K256Key),
-    P256(p256::ecdsa::VerifyingKey),
+    P256(P256Key),
 }
 
 impl PublicKey {
@@ -231,9 +232,7 @@ impl PublicKey {
     fn from_sec1(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey> {
         let point = match algorithm {
             Algorithm::Es256k => K256Key::from_sec1(bytes).map(CurvePoint::K256),
-            Algorithm::Es256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(bytes)
-                .ok()
-                .map(CurvePoint::P256),
+            Algorithm::Es256 => P256Key::from_sec1(bytes).map(CurvePoint::P256),
         };
         point.map(PublicKey).ok_or_else(|| {
             Error::new(
@@ -255,23 +254,16 @@ impl PublicKey {
     pub fn compressed(&self) -> [u8; COMPRESSED_LEN] {
         match &self.0 {
             CurvePoint::K256(key) => key.compressed(),
-            CurvePoint::P256(key) => p256::CompressedPoint::from(key).into(),
+            CurvePoint::P256(key) => key.compressed(),
         }
     }
 
     /// The 65-byte SEC1 uncompressed point (`04`, x, y): WebCrypto's `raw` P-256 format.
     pub fn uncompressed(&self) -> [u8; UNCOMPRESSED_LEN] {
-        let mut out = [0u8; UNCOMPRESSED_LEN];
-        let copy = |point: &[u8], out: &mut [u8; UNCOMPRESSED_LEN]| {
-            for (slot, byte) in out.iter_mut().zip(point) {
-                *slot = *byte;
-            }
-        };
         match &self.0 {
-            CurvePoint::K256(key) => out = key.uncompressed(),
-            CurvePoint::P256(key) => copy(key.to_sec1_point(false).as_bytes(), &mut out),
+            CurvePoint::K256(key) => key.uncompressed(),
+            CurvePoint::P256(key) => key.uncompressed(),
         }
-        out
     }
 
     /// The multikey: `z` + base58btc(multicodec varint ‖ compressed point).

@@ -6,8 +6,8 @@
 //!
 //! The tricky bits:
 //! - **Low-S on both curves.** For every valid `(r, s)` the twin `(r, n − s)` verifies too; atproto
-//!   accepts only the form with `s ≤ n/2`. The RustCrypto `p256` crate does *not* enforce this (only
-//!   `k256` does), so [`verify_signature_strict`] checks `s` explicitly on both curves before verifying,
+//!   accepts only the form with `s ≤ n/2`. ECDSA itself does not care (libsecp256k1 refuses high S,
+//!   most P-256 code does not), so [`verify_signature_strict`] checks `s` explicitly on both curves before verifying,
 //!   and [`Keypair::sign`] always normalizes. [`normalize_low_s`] and [`is_low_s`] serve external
 //!   signers (WebCrypto signs P-256 with either S).
 //! - **Strict signature format.** Only 64 bytes are accepted; a DER signature (70–72 bytes starting with
@@ -25,9 +25,10 @@
 //!   [`KeyCache`] keeps parsed keys so a stream of signatures from the same accounts pays it once.
 //! - **Speed and size.** secp256k1 (ES256K) is entirely libsecp256k1's (the `secp256k1` crate:
 //!   keys, verification, signing): natively about 40 000 verifications per second on one core, in
-//!   wasm about 20 000 (Node and Chromium; RustCrypto's `k256` managed 19 000 and 3 700, and it is
-//!   kept only as the tests' independent reference). ES256 with `p256`: natively 5 300, in wasm
-//!   1 600; for P-256, WebCrypto's native verify plus [`is_low_s`] is the faster path where it exists.
+//!   wasm about 20 000 (Node and Chromium). ES256 verification and P-256 keys are atproof's own
+//!   (`es256`: variable-time code for public values, about 3× libsecp256k1's time in wasm and
+//!   ~3× faster there than RustCrypto's `p256`); ES256 signing is `p256`'s. For P-256, WebCrypto's
+//!   native verify plus [`is_low_s`] is the faster path where it exists.
 //!
 //! Verification has two flavours: [`verify_signature_strict`] returns the precise [`Code`] of what was
 //! wrong (`invalid-signature-format`, `high-s-signature`, `bad-signature`); [`verify_signature`] answers
@@ -37,6 +38,7 @@
 //! [`Code`]: crate::Code
 
 mod cache;
+mod es256;
 mod keypair;
 mod keys;
 mod libsecp;

@@ -1,56 +1,54 @@
 //! Signature verification and the low-S rule.
 
-use p256::ecdsa::signature::hazmat::PrehashVerifier;
-use p256::elliptic_curve::scalar::IsHigh;
 use sha2::{Digest, Sha256};
 
 use super::keys::CurvePoint;
-use super::libsecp;
+use super::{es256, libsecp};
 use super::{Algorithm, PublicKey};
 use crate::{Code, Error, Result};
 
 /// The only accepted signature size: compact `r‖s`, 32 bytes each.
 pub(super) const SIGNATURE_LEN: usize = 64;
 
-/// A 64-byte compact signature parsed for one curve: `r` and `s` both in `1..n`.
-enum ParsedSignature {
-    K256([u8; SIGNATURE_LEN]),
-    P256(p256::ecdsa::Signature),
+/// A 64-byte compact signature whose `r` and `s` are both in `1..n` of its curve.
+struct ParsedSignature {
+    algorithm: Algorithm,
+    compact: [u8; SIGNATURE_LEN],
 }
 
 impl ParsedSignature {
     fn parse(algorithm: Algorithm, signature: &[u8]) -> Result<ParsedSignature> {
         let compact: &[u8; SIGNATURE_LEN] =
             signature.try_into().map_err(|_| wrong_length(signature))?;
-        let parsed = match algorithm {
-            Algorithm::Es256k => libsecp::scalars_in_range(compact)
-                .then_some(ParsedSignature::K256(*compact))
-                .ok_or(()),
-            Algorithm::Es256 => p256::ecdsa::Signature::from_bytes(compact.into())
-                .map(ParsedSignature::P256)
-                .map_err(|_| ()),
+        let in_range = match algorithm {
+            Algorithm::Es256k => libsecp::scalars_in_range(compact),
+            Algorithm::Es256 => es256::scalars_in_range(compact),
         };
-        parsed.map_err(|()| {
-            Error::new(
+        if !in_range {
+            return Err(Error::new(
                 Code::InvalidSignatureFormat,
                 format!(
                     "{algorithm} signature has r or s equal to zero or not below the curve order"
                 ),
-            )
+            ));
+        }
+        Ok(ParsedSignature {
+            algorithm,
+            compact: *compact,
         })
     }
 
     fn is_high_s(&self) -> bool {
-        match self {
-            ParsedSignature::K256(compact) => libsecp::is_high_s(compact),
-            ParsedSignature::P256(sig) => sig.s().is_high().into(),
+        match self.algorithm {
+            Algorithm::Es256k => libsecp::is_high_s(&self.compact),
+            Algorithm::Es256 => es256::is_high_s(&self.compact),
         }
     }
 
     fn normalized_bytes(&self) -> [u8; SIGNATURE_LEN] {
-        match self {
-            ParsedSignature::K256(compact) => libsecp::normalized(compact),
-            ParsedSignature::P256(sig) => sig.normalize_s().to_bytes().into(),
+        match self.algorithm {
+            Algorithm::Es256k => libsecp::normalized(&self.compact),
+            Algorithm::Es256 => es256::normalized(&self.compact),
         }
     }
 }
@@ -92,16 +90,9 @@ pub fn verify_signature_strict(key: &PublicKey, data: &[u8], signature: &[u8]) -
         return Err(high_s_error(algorithm));
     }
     let prehash: [u8; 32] = Sha256::digest(data).into();
-    let verified = match (&key.0, &parsed) {
-        // `parse` succeeded, so the signature is 64 bytes.
-        (CurvePoint::K256(key), ParsedSignature::K256(compact)) => {
-            key.verify_prehash(&prehash, compact)
-        }
-        (CurvePoint::P256(key), ParsedSignature::P256(sig)) => {
-            key.verify_prehash(&prehash, sig).is_ok()
-        }
-        // `parsed` was made for `key.algorithm()`, so the curves always agree.
-        _ => false,
+    let verified = match &key.0 {
+        CurvePoint::K256(key) => key.verify_prehash(&prehash, &parsed.compact),
+        CurvePoint::P256(key) => key.verify_prehash(&prehash, &parsed.compact),
     };
     if verified {
         Ok(())
