@@ -435,25 +435,30 @@ fn two_copies_of_a_log_are_identical_a_prefix_or_a_fork() {
 }
 
 /// Every fixture log and the benchmark-style hand-made ones: the signature checks that
-/// `p256_signature_checks` lists, made elsewhere and handed back, give the same outcome as
+/// `signature_checks` lists, made elsewhere and handed back, give the same outcome as
 /// verifying everything here; outcomes that lie are believed for the checks they cover (so a
 /// caller must hand back real ones) and a check not among them is made here.
 #[test]
 fn signature_checks_made_elsewhere_give_the_same_outcome() {
     use atproof::crypto::verify_signature;
-    use atproof::identity::{p256_signature_checks, verify_plc_log_with, KnownSignatures};
+    use atproof::identity::{signature_checks, verify_plc_log_with, KnownSignatures};
     let expected: Value = serde_json::from_str(&fixture("expected.json")).unwrap();
     let names: Vec<&str> = ["valid", "invalid"]
         .iter()
         .flat_map(|k| expected[k].as_array().unwrap().iter())
         .map(|v| v.as_str().unwrap())
         .collect();
-    let mut p256_checks = 0;
+    let (mut p256_checks, mut k256_checks) = (0, 0);
     for name in names {
         let log = fixture(name);
         let did = did_of(&log);
-        let checks = p256_signature_checks(&log).unwrap();
-        p256_checks += checks.len();
+        let checks = signature_checks(&log).unwrap();
+        for check in &checks {
+            match check.key.algorithm() {
+                Algorithm::Es256 => p256_checks += 1,
+                Algorithm::Es256k => k256_checks += 1,
+            }
+        }
         let mut known = KnownSignatures::default();
         for check in &checks {
             known.insert(
@@ -465,7 +470,7 @@ fn signature_checks_made_elsewhere_give_the_same_outcome() {
         let elsewhere = verify_plc_log_with(&did, &log, known).map_err(|e| e.code());
         assert_eq!(here, elsewhere, "{name}");
         if !checks.is_empty() && here.is_ok() {
-            // Every P-256 check said false: the log no longer verifies.
+            // Every check said false: the log no longer verifies.
             let mut lies = KnownSignatures::default();
             for check in &checks {
                 lies.insert(check, false);
@@ -474,5 +479,8 @@ fn signature_checks_made_elsewhere_give_the_same_outcome() {
             assert_eq!(error.code(), Code::BadSignature, "{name}");
         }
     }
-    assert!(p256_checks > 0, "the fixtures have P-256 signatures");
+    assert!(
+        p256_checks > 0 && k256_checks > 0,
+        "the fixtures have signatures on both curves: {p256_checks} {k256_checks}"
+    );
 }

@@ -12,8 +12,6 @@ use crate::identity;
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-#[cfg(feature = "full")]
-use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(module = "/src/bindings/webcrypto.js")]
 extern "C" {
@@ -166,16 +164,12 @@ pub fn verify_signature_async(
 }
 
 #[cfg(feature = "full")]
-/// Whether each of `checks` (P-256, well-formed low-S) verifies, all checked at once with WebCrypto
-/// where the runtime has it, else here.
-pub(super) async fn verify_p256_all(
-    checks: &[identity::SignatureCheck],
-) -> Result<Vec<bool>, JsValue> {
+/// Starts checking each of `checks` (P-256, well-formed low-S) with WebCrypto, which works on the
+/// runtime's own threads meanwhile: a promise of an array of booleans, in the order of `checks`.
+/// `None` where the runtime has no WebCrypto.
+pub(super) fn start_p256_checks(checks: &[&identity::SignatureCheck]) -> Option<js_sys::Promise> {
     if !subtle_available() {
-        return Ok(checks
-            .iter()
-            .map(|c| crypto::verify_signature(&c.key, &c.data, &c.signature))
-            .collect());
+        return None;
     }
     let promises = js_sys::Array::new();
     for check in checks {
@@ -189,9 +183,7 @@ pub(super) async fn verify_p256_all(
             cached
         });
     }
-    let results = JsFuture::from(js_sys::Promise::all(&promises)).await?;
-    let results: js_sys::Array = results.unchecked_into();
-    Ok(results.iter().map(|r| r.as_bool() == Some(true)).collect())
+    Some(js_sys::Promise::all(&promises))
 }
 
 /// The atproto facts of a DID document (an object or JSON text):

@@ -129,7 +129,7 @@ pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
 }
 
 /// [`verify_plc_log`] taking the outcome of the signature checks in `known` from there instead of
-/// making them (see [`p256_signature_checks`]): every other check is made as always.
+/// making them (see [`signature_checks`]): every other check is made as always.
 pub fn verify_plc_log_with(
     did: &str,
     audit_log: &str,
@@ -431,7 +431,7 @@ impl Replay {
 }
 
 /// A signature check an audit log may need: `signature` over `data` by `key` (see
-/// [`p256_signature_checks`]).
+/// [`signature_checks`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureCheck {
     /// The rotation key that may have signed.
@@ -442,32 +442,38 @@ pub struct SignatureCheck {
     pub signature: [u8; 64],
 }
 
-/// The outcome of signature checks made elsewhere (WebCrypto verifies P-256 several times faster
-/// than wasm can), by key, signed bytes and signature; a check not among them is made here.
+/// The outcome of signature checks made ahead or elsewhere (see [`signature_checks`]), by key,
+/// signed bytes and signature; a check not among them is made here.
 #[derive(Clone, Debug, Default)]
-pub struct KnownSignatures(BTreeMap<CheckId, bool>);
+pub struct KnownSignatures(BTreeMap<CheckId, Vec<(Vec<u8>, bool)>>);
 
-/// A check by its compressed key, the SHA-256 of the signed bytes, and the signature.
-type CheckId = ([u8; 33], [u8; 32], [u8; 64]);
+/// Checks by compressed key and signature; each with its signed bytes and outcome (one, unless
+/// a log reuses a signature over other bytes).
+type CheckId = ([u8; 33], [u8; 64]);
 
 impl KnownSignatures {
     /// Records whether `check` verified.
     pub fn insert(&mut self, check: &SignatureCheck, valid: bool) {
-        self.0.insert(
-            (check.key.compressed(), sha256(&check.data), check.signature),
-            valid,
-        );
+        let outcomes = self
+            .0
+            .entry((check.key.compressed(), check.signature))
+            .or_default();
+        match outcomes.iter_mut().find(|(data, _)| *data == check.data) {
+            Some((_, known)) => *known = valid,
+            None => outcomes.push((check.data.clone(), valid)),
+        }
     }
 
     /// [`verify_signature_strict`], answered from the known outcomes where one is known (only
     /// well-formed low-S signatures are ever checked elsewhere, so the answer is the curve's).
     fn verify(&self, key: &PublicKey, data: &[u8], signature: &[u8; 64]) -> Result<()> {
-        if self.0.is_empty() {
-            return verify_signature_strict(key, data, signature);
-        }
-        match self.0.get(&(key.compressed(), sha256(data), *signature)) {
-            Some(true) => Ok(()),
-            Some(false) => Err(Error::new(
+        let known = self
+            .0
+            .get(&(key.compressed(), *signature))
+            .and_then(|outcomes| outcomes.iter().find(|(signed, _)| signed == data));
+        match known {
+            Some((_, true)) => Ok(()),
+            Some((_, false)) => Err(Error::new(
                 Code::BadSignature,
                 format!(
                     "{} signature does not match the key and data",
@@ -479,12 +485,13 @@ impl KnownSignatures {
     }
 }
 
-/// The P-256 signature checks that verifying `audit_log` may need, for a caller that can make
-/// them faster elsewhere and hand the outcomes to [`verify_plc_log_with`]: for each operation,
-/// its signature against each P-256 rotation key of the operation its `prev` names (of its own
-/// for the genesis). Operations that do not parse, signatures that are not well-formed low-S
-/// and `prev`s that name nothing are left out: the verification refuses those by itself.
-pub fn p256_signature_checks(audit_log: &str) -> Result<Vec<SignatureCheck>> {
+/// The signature checks that verifying `audit_log` may need, for a caller that makes them ahead
+/// or elsewhere (WebCrypto's P-256 on the runtime's own threads while wasm checks the rest) and
+/// hands the outcomes to [`verify_plc_log_with`]: for each operation, its signature against each
+/// rotation key of the operation its `prev` names (of its own for the genesis). Operations that do
+/// not parse, signatures that are not well-formed low-S for the key's curve and `prev`s that name
+/// nothing are left out: the verification refuses those by itself.
+pub fn signature_checks(audit_log: &str) -> Result<Vec<SignatureCheck>> {
     let entries = parse_entries(audit_log)?;
     let parsed: Vec<Option<Parsed>> = entries
         .iter()
@@ -501,12 +508,6 @@ pub fn p256_signature_checks(audit_log: &str) -> Result<Vec<SignatureCheck>> {
     let mut checks: Vec<SignatureCheck> = Vec::new();
     for (index, operation) in parsed.iter().enumerate() {
         let Some(operation) = operation else { continue };
-        if !matches!(
-            crate::crypto::is_low_s(Algorithm::Es256, &operation.signature),
-            Ok(true)
-        ) {
-            continue;
-        }
         let signer_keys = match (index, operation.prev) {
             (0, _) => &operation.rotation_keys,
             (_, Some(prev)) => {
@@ -522,10 +523,14 @@ pub fn p256_signature_checks(audit_log: &str) -> Result<Vec<SignatureCheck>> {
             (_, None) => continue,
         };
         for key in signer_keys {
+            let well_formed = matches!(
+                crate::crypto::is_low_s(key.algorithm(), &operation.signature),
+                Ok(true)
+            );
             let duplicate = checks
                 .iter()
                 .any(|c| c.key == *key && c.signature == operation.signature);
-            if key.algorithm() == Algorithm::Es256 && !duplicate {
+            if well_formed && !duplicate {
                 checks.push(SignatureCheck {
                     key: *key,
                     data: operation.unsigned.clone(),
