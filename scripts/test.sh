@@ -13,7 +13,7 @@ bash scripts/setup.sh test
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
 step() { printf '\n== %s (%ss)\n' "$1" "$((SECONDS - start))"; }
-WASM_TESTS=(web web_sha crypto_wasm crypto_k256_libsecp)
+WASM_TESTS=(web web_sha crypto_wasm crypto_k256_libsecp crypto_wycheproof)
 # wasm_tests WHERE: runs the wasm-bindgen tests of WASM_TESTS in WHERE (node, chrome or firefox)
 # and fails unless each target ran tests of its own there (a browser run that is not told to use
 # the browser silently runs 0 tests; one whose driver is missing falls back to another runner).
