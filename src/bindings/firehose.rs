@@ -3,6 +3,7 @@
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
 use super::{set, string_arg, with_bytes};
+use crate::cbor::json::write_json_string;
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -10,6 +11,7 @@ use crate::firehose::{self, Event, Processed, StreamVerifier, VerifiedCommit, MA
 use crate::keyed_hash::KeyedHashMap;
 use crate::syntax::identifiers::MAX_DID_LEN;
 use crate::{Code, Error};
+use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -158,37 +160,65 @@ pub fn verify_commit(
 
 /// The JS object of a verified commit; with `records` (whether to decode them), each op's record.
 fn commit_to_js(verified: &VerifiedCommit<'_>, records: Option<bool>) -> Result<JsValue, JsValue> {
-    let ops = js_sys::Array::new();
-    for (op, record) in verified.ops.iter().zip(&verified.records) {
-        let out = js_sys::Object::new();
-        set(&out, "action", &op.action.as_str().into())?;
-        set(&out, "path", &op.path.into())?;
-        set(&out, "cid", &js_cid(op.cid))?;
-        set(&out, "prev", &js_cid(op.prev))?;
-        if let (Some(record), Some(decode)) = (record, records) {
+    // One JSON text for the engine to parse: each string crossing the boundary alone costs a
+    // text decoding and each property a call, about a tenth of a frame's verification.
+    let mut text = String::with_capacity(320 + 192 * verified.ops.len());
+    let cid_or_null = |cid: Option<Cid>, text: &mut String| match cid {
+        Some(cid) => {
+            let _ = write!(text, "\"{cid}\"");
+        }
+        None => text.push_str("null"),
+    };
+    text.push_str("{\"repo\":");
+    write_json_string(verified.repo, &mut text);
+    text.push_str(",\"rev\":");
+    write_json_string(verified.rev, &mut text);
+    text.push_str(",\"since\":");
+    match verified.since {
+        Some(since) => write_json_string(since, &mut text),
+        None => text.push_str("null"),
+    }
+    text.push_str(",\"commit\":");
+    cid_or_null(Some(verified.commit), &mut text);
+    text.push_str(",\"data\":");
+    cid_or_null(Some(verified.data), &mut text);
+    text.push_str(",\"prevData\":");
+    cid_or_null(verified.prev_data, &mut text);
+    text.push_str(",\"ops\":[");
+    for (index, op) in verified.ops.iter().enumerate() {
+        if index > 0 {
+            text.push(',');
+        }
+        text.push_str("{\"action\":");
+        write_json_string(op.action.as_str(), &mut text);
+        text.push_str(",\"path\":");
+        write_json_string(op.path, &mut text);
+        text.push_str(",\"cid\":");
+        cid_or_null(op.cid, &mut text);
+        text.push_str(",\"prev\":");
+        cid_or_null(op.prev, &mut text);
+        text.push('}');
+    }
+    text.push_str(if verified.inverted {
+        "],\"inverted\":true}"
+    } else {
+        "],\"inverted\":false}"
+    });
+    let out = js_sys::JSON::parse(&text)?;
+    if let Some(decode) = records {
+        let ops = get(&out, "ops")?;
+        let record_key = JsValue::from_str("record");
+        for (index, record) in (0u32..).zip(&verified.records) {
+            let Some(record) = record else { continue };
             let value = if decode {
                 decode_to_js(record, Limits::RECORD)?
             } else {
                 js_sys::Uint8Array::from(*record).into()
             };
-            set(&out, "record", &value)?;
+            js_sys::Reflect::set(&js_sys::Reflect::get_u32(&ops, index)?, &record_key, &value)?;
         }
-        ops.push(&out);
     }
-    let out = js_sys::Object::new();
-    set(&out, "repo", &verified.repo.into())?;
-    set(&out, "rev", &verified.rev.into())?;
-    set(
-        &out,
-        "since",
-        &verified.since.map_or(JsValue::NULL, Into::into),
-    )?;
-    set(&out, "commit", &verified.commit.to_string().into())?;
-    set(&out, "data", &verified.data.to_string().into())?;
-    set(&out, "prevData", &js_cid(verified.prev_data))?;
-    set(&out, "ops", &ops)?;
-    set(&out, "inverted", &verified.inverted.into())?;
-    Ok(out.into())
+    Ok(out)
 }
 
 /// Verifies a `#sync` frame: its CAR's first root is a valid commit signed by `key`, for the

@@ -254,7 +254,7 @@ fn write_json(value: &serde_json::Value, out: &mut String) {
 }
 
 /// A JSON string: `"` and `\` escaped, control characters as `\uXXXX` (or their short forms).
-fn write_json_string(s: &str, out: &mut String) {
+pub(crate) fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
