@@ -80,10 +80,6 @@ export interface VerifyCommitOptions {
 }
 "##;
 
-pub(super) fn js_cid(cid: Option<Cid>) -> JsValue {
-    cid.map_or(JsValue::NULL, |cid| cid.to_string().into())
-}
-
 /// Decodes one event-stream frame (the bytes of one WebSocket message): `{ header, body, unknown }`.
 /// The body's fields are checked for the type the header names (`#commit`, `#sync`, `#identity`,
 /// `#account`, `#info`, error frames); an unknown `op` or `t` is decoded and flagged.

@@ -6,12 +6,12 @@
 //! A keypair given to `Repo` is copied here and signs inside `finish`, with no await in between.
 
 use super::data_model::{decode_to_js, record_from_js};
-use super::firehose::js_cid;
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
 use super::{bytes_arg, set, string_arg, type_name, with_bytes};
 use crate::cbor::{self, Limits, Value};
+use crate::cid::Cid;
 use crate::crypto;
 use crate::firehose::{Action, MAX_FRAME_SIZE};
 use crate::repo::RepoCarWriter;
@@ -638,4 +638,9 @@ pub fn blob_ref(
         ("size".into(), Value::Integer(size as i64)),
     ]);
     decode_to_js(&cbor::encode(&value)?, Limits::DEFAULT)
+}
+
+/// A CID as its string, or `null`.
+fn js_cid(cid: Option<Cid>) -> JsValue {
+    cid.map_or(JsValue::NULL, |cid| cid.to_string().into())
 }
