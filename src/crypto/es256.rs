@@ -11,9 +11,12 @@
 //! - **Variable time, on purpose.** Verification sees only public values (the key, the signature,
 //!   the hash), so nothing here needs constant-time code: branches on values and early exits are
 //!   fine. Nothing secret may ever come here; signing stays with `p256`.
-//! - **Montgomery form** (R = 2²⁵⁶) for field elements, with one multiplication routine for both
-//!   moduli, `p` (the field) and `n` (the group order). Every value is kept fully reduced, so equal
-//!   elements have equal limbs and `==` is field equality.
+//! - **Two reductions.** Field products are reduced by p's special form (FIPS 186-4 D.2.3: each
+//!   high word folds into the low ones with small signed coefficients), with no conversion in or
+//!   out; the few products mod `n` (the group order) go through Montgomery multiplication. Every
+//!   value is kept fully reduced, so equal elements have equal words and `==` is field equality.
+//! - **Inversions** by the binary extended Euclidean algorithm (variable time): `1/s` mod n once
+//!   a verification, and once for the generator's table.
 //! - **Special cases of addition.** With crafted keys and signatures the sums of the double
 //!   multiplication can meet doubling (`P + P`) or cancellation (`P + −P`); both are handled, not
 //!   assumed away (Wycheproof's "EdgeCaseShamirMultiplication" and "PointDuplication" vectors).
