@@ -200,11 +200,13 @@ fn sub_raw(a: &Limbs, b: &Limbs) -> (Limbs, bool) {
     (difference, borrow != 0)
 }
 
-/// `a + b mod m` for `a, b < m`.
+/// `a + b mod m` for `a, b < m`: the sum, or the sum less `m` when that does not go below zero
+/// (one subtraction instead of a comparison word by word).
 fn add_mod(a: &Limbs, b: &Limbs, m: &Limbs) -> Limbs {
     let (sum, carry) = add_raw(a, b);
-    if carry || !less_than(&sum, m) {
-        sub_raw(&sum, m).0
+    let (reduced, borrow) = sub_raw(&sum, m);
+    if carry || !borrow {
+        reduced
     } else {
         sum
     }
@@ -454,6 +456,7 @@ impl Fe {
         self.0[0] & 1 == 1
     }
 
+    #[inline(never)]
     fn add(&self, other: &Fe) -> Fe {
         Fe(add_mod(&self.0, &other.0, &P))
     }
