@@ -313,17 +313,7 @@ fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
 const BASE32_ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 
 /// Value of each lower-case base32 character, 0xff for every other byte.
-// Evaluated at compile time: an out-of-bounds index would fail the build, not panic at run time.
-#[allow(clippy::indexing_slicing)]
-const BASE32_VALUES: [u8; 256] = {
-    let mut table = [0xffu8; 256];
-    let mut i = 0;
-    while i < 32 {
-        table[BASE32_ALPHABET[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-};
+const BASE32_VALUES: [u8; 256] = crate::support::alphabet_values(BASE32_ALPHABET);
 
 /// Writes the unpadded lower-case base32 of `bytes` into `out`, which must hold exactly
 /// `ceil(8 * bytes.len() / 5)` bytes.

@@ -26,21 +26,8 @@ pub(crate) enum Base64Error {
 const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/// The value of each character of `alphabet`, 0xff for every other byte.
-// Evaluated at compile time: an out-of-bounds index would fail the build, not panic at run time.
-#[allow(clippy::indexing_slicing)]
-const fn values(alphabet: &[u8; 64]) -> [u8; 256] {
-    let mut table = [0xffu8; 256];
-    let mut i = 0;
-    while i < 64 {
-        table[alphabet[i] as usize] = i as u8;
-        i += 1;
-    }
-    table
-}
-
-const STANDARD_VALUES: [u8; 256] = values(STANDARD);
-const URL_SAFE_VALUES: [u8; 256] = values(URL_SAFE);
+const STANDARD_VALUES: [u8; 256] = super::alphabet_values(STANDARD);
+const URL_SAFE_VALUES: [u8; 256] = super::alphabet_values(URL_SAFE);
 
 impl Alphabet {
     fn characters(self) -> &'static [u8; 64] {
