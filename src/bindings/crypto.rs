@@ -167,14 +167,16 @@ pub fn verify_signature_async(
 /// Starts checking each of `checks` (P-256, well-formed low-S) with WebCrypto, which works on the
 /// runtime's own threads meanwhile: a promise of an array of booleans, in the order of `checks`.
 /// `None` where the runtime has no WebCrypto.
-pub(super) fn start_p256_checks(checks: &[&identity::SignatureCheck]) -> Option<js_sys::Promise> {
+pub(super) fn start_p256_checks(
+    checks: &[&identity::SignatureCheck<'_>],
+) -> Option<js_sys::Promise> {
     if !subtle_available() {
         return None;
     }
     let promises = js_sys::Array::new();
     for check in checks {
         let key: JsValue = check.key.did_key().into();
-        let data: JsValue = js_sys::Uint8Array::from(&check.data[..]).into();
+        let data: JsValue = js_sys::Uint8Array::from(check.data).into();
         let signature: JsValue = js_sys::Uint8Array::from(&check.signature[..]).into();
         let cached = verify_p256_cached(&key, &data, &signature);
         promises.push(&if cached.is_undefined() {

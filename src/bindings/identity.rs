@@ -4,9 +4,8 @@ use super::crypto::start_p256_checks;
 use super::{json_text_arg, string_arg};
 use crate::crypto::{verify_signature, Algorithm};
 use crate::identity::{
-    compare_audit_logs as compare, plc_did_document, signature_checks, verify_plc_log as verify,
-    verify_plc_log_with as verify_with, KnownSignatures, LogRelation, SignatureCheck,
-    VerifiedPlcLog, MAX_AUDIT_LOG_BYTES,
+    compare_audit_logs as compare, plc_did_document, verify_audit_log, verify_plc_log as verify,
+    AuditLog, KnownSignatures, LogRelation, SignatureCheck, VerifiedPlcLog, MAX_AUDIT_LOG_BYTES,
 };
 use crate::{Code, Error};
 use serde_json::{json, Value as Json};
@@ -65,9 +64,8 @@ pub async fn verify_plc_log_async(
     audit_log: JsValue,
 ) -> Result<JsValue, JsValue> {
     let did = did_arg(&did)?;
-    let text = log_text(&audit_log, "auditLog")?;
-    // A log that does not parse has no checks to make: its verification says what is wrong.
-    let checks = signature_checks(&text).unwrap_or_default();
+    let log = AuditLog::parse(&log_text(&audit_log, "auditLog")?)?;
+    let checks = log.signature_checks();
     let (p256, k256): (Vec<&SignatureCheck>, Vec<&SignatureCheck>) = checks
         .iter()
         .partition(|check| check.key.algorithm() == Algorithm::Es256);
@@ -77,7 +75,7 @@ pub async fn verify_plc_log_async(
         for check in k256 {
             known.insert(
                 check,
-                verify_signature(&check.key, &check.data, &check.signature),
+                verify_signature(&check.key, check.data, check.signature),
             );
         }
         let outcomes: js_sys::Array = JsFuture::from(pending).await?.unchecked_into();
@@ -85,7 +83,7 @@ pub async fn verify_plc_log_async(
             known.insert(check, outcome.as_bool() == Some(true));
         }
     }
-    verified_to_js(&did, verify_with(&did, &text, known)?)
+    verified_to_js(&did, verify_audit_log(&did, log, &known)?)
 }
 
 fn did_arg(did: &JsValue) -> Result<String, Error> {

@@ -36,7 +36,7 @@ mod plc;
 
 pub use did_document::{parse_did_document, parse_did_document_value, DidDocumentInfo};
 pub use plc::{
-    compare_audit_logs, plc_did_document, signature_checks, verify_plc_log, verify_plc_log_with,
+    compare_audit_logs, plc_did_document, verify_audit_log, verify_plc_log, AuditLog,
     KnownSignatures, LogRelation, PlcOperation, PlcState, SignatureCheck, VerifiedPlcLog,
     MAX_AUDIT_LOG_BYTES,
 };

@@ -84,6 +84,8 @@ pub struct VerifiedPlcLog {
 /// An operation as parsed, with what the chain rules need.
 struct Parsed {
     kind: &'static str,
+    /// The CID of the signed operation's DRISL bytes.
+    cid: Cid,
     prev: Option<Cid>,
     signature: [u8; 64],
     unsigned: Vec<u8>,
@@ -110,8 +112,6 @@ struct Node {
 #[derive(Clone)]
 struct Replay {
     did: String,
-    /// Signature checks made elsewhere (see [`KnownSignatures`]).
-    known: KnownSignatures,
     nodes: Vec<Node>,
     states: Vec<Option<PlcState>>,
     operations: Vec<PlcOperation>,
@@ -125,20 +125,109 @@ fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -
 /// Verifies the audit log of `did` (the JSON text of `/<did>/log/audit`) under every rule of
 /// the module documentation. Errors name the first operation that fails, its index and CID.
 pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
-    verify_plc_log_with(did, audit_log, KnownSignatures::default())
+    verify_audit_log(
+        did,
+        AuditLog::parse(audit_log)?,
+        &KnownSignatures::default(),
+    )
 }
 
-/// [`verify_plc_log`] taking the outcome of the signature checks in `known` from there instead of
-/// making them (see [`signature_checks`]): every other check is made as always.
-pub fn verify_plc_log_with(
+/// An audit log's JSON read and each of its operations parsed, once: for a caller that lists the
+/// [`signature checks`](AuditLog::signature_checks) it may need, makes them ahead or elsewhere
+/// (WebCrypto's P-256 on the runtime's own threads while wasm checks the rest), then verifies
+/// the log with their outcomes ([`verify_audit_log`]).
+pub struct AuditLog {
+    entries: Vec<Json>,
+    /// Each entry's operation as parsed (`None` for an entry without one): the verification
+    /// reports a parse failure only when it reaches the entry, after that entry's other fields.
+    operations: Vec<Option<Result<Parsed>>>,
+}
+
+impl AuditLog {
+    /// Reads the JSON text of `/<did>/log/audit` within the limits and parses every operation.
+    pub fn parse(audit_log: &str) -> Result<AuditLog> {
+        let entries = parse_entries(audit_log)?;
+        let operations = entries
+            .iter()
+            .enumerate()
+            .map(|(index, entry)| {
+                let operation = entry.get("operation")?;
+                Some(parse_operation(operation, index == 0))
+            })
+            .collect();
+        Ok(AuditLog {
+            entries,
+            operations,
+        })
+    }
+
+    /// The signature checks that verifying the log may need: each operation's signature against
+    /// each rotation key of the operation its `prev` names (of its own for the genesis).
+    /// Operations that do not parse, signatures that are not well-formed low-S for the key's curve
+    /// and `prev`s that name no operation of the log are left out: the verification refuses those
+    /// by itself.
+    pub fn signature_checks(&self) -> Vec<SignatureCheck<'_>> {
+        let parsed: Vec<Option<&Parsed>> = self
+            .operations
+            .iter()
+            .map(|operation| operation.as_ref()?.as_ref().ok())
+            .collect();
+        // Where each CID first appears: the operation a `prev` names.
+        let mut first_with_cid = BTreeMap::new();
+        for (at, operation) in parsed.iter().enumerate() {
+            if let Some(operation) = operation {
+                first_with_cid.entry(operation.cid).or_insert(at);
+            }
+        }
+        let mut checks = Vec::new();
+        for (operation, &parsed_operation) in parsed.iter().enumerate() {
+            let Some(parsed_operation) = parsed_operation else {
+                continue;
+            };
+            let parent = match parsed_operation.prev {
+                _ if operation == 0 => Some(parsed_operation),
+                Some(prev) => first_with_cid
+                    .get(&prev)
+                    .and_then(|&at| parsed.get(at).copied().flatten()),
+                None => None,
+            };
+            let Some(parent) = parent else { continue };
+            let signer_keys = &parent.rotation_keys;
+            for (position, key) in signer_keys.iter().enumerate() {
+                let well_formed = matches!(
+                    crate::crypto::is_low_s(key.algorithm(), &parsed_operation.signature),
+                    Ok(true)
+                );
+                // A log may list a key twice: one check answers both.
+                let repeated = signer_keys
+                    .get(..position)
+                    .unwrap_or_default()
+                    .contains(key);
+                if well_formed && !repeated {
+                    checks.push(SignatureCheck {
+                        operation,
+                        key: *key,
+                        data: &parsed_operation.unsigned,
+                        signature: &parsed_operation.signature,
+                    });
+                }
+            }
+        }
+        checks
+    }
+}
+
+/// [`verify_plc_log`] of a log read already, taking the outcome of the signature checks in `known`
+/// from there instead of making them (see [`AuditLog::signature_checks`]): every other check is
+/// made as always.
+pub fn verify_audit_log(
     did: &str,
-    audit_log: &str,
-    known: KnownSignatures,
+    log: AuditLog,
+    known: &KnownSignatures,
 ) -> Result<VerifiedPlcLog> {
-    let entries = parse_entries(audit_log)?;
-    let mut replay = Replay::new(did, known);
-    for entry in &entries {
-        replay.append(entry)?;
+    let mut replay = Replay::new(did);
+    for (entry, operation) in log.entries.iter().zip(log.operations) {
+        replay.append(entry, operation, known)?;
     }
     replay.finish()
 }
@@ -178,10 +267,9 @@ fn parse_entries(audit_log: &str) -> Result<Vec<Json>> {
 }
 
 impl Replay {
-    fn new(did: &str, known: KnownSignatures) -> Replay {
+    fn new(did: &str) -> Replay {
         Replay {
             did: did.to_owned(),
-            known,
             nodes: Vec::new(),
             states: Vec::new(),
             operations: Vec::new(),
@@ -189,11 +277,17 @@ impl Replay {
         }
     }
 
-    /// Checks the next entry of the log against everything before it and takes it in.
-    fn append(&mut self, entry: &Json) -> Result<()> {
+    /// Checks the next entry of the log (with its operation as [`AuditLog::parse`] parsed it)
+    /// against everything before it and takes it in; `known` answers the signature checks made
+    /// elsewhere.
+    fn append(
+        &mut self,
+        entry: &Json,
+        operation: Option<Result<Parsed>>,
+        known: &KnownSignatures,
+    ) -> Result<()> {
         let index = self.nodes.len();
         let did = self.did.as_str();
-        let known = &self.known;
         let nodes = &mut self.nodes;
         let cid_text = entry.get("cid").and_then(Json::as_str).unwrap_or("?");
         let fail = |code: Code, why: &dyn std::fmt::Display| plc_error(code, index, cid_text, why);
@@ -225,12 +319,10 @@ impl Replay {
                 &format_args!("`createdAt` {created_text:?} is not a UTC timestamp"),
             )
         })?;
-        let operation = fields
-            .get("operation")
-            .ok_or_else(|| fail(Code::InvalidPlcLog, &"no `operation`"))?;
-        let parsed =
-            parse_operation(operation, index == 0).map_err(|e| fail(e.code(), &e.message()))?;
-        let cid = Cid::for_drisl(&parsed.signed);
+        let parsed = operation
+            .ok_or_else(|| fail(Code::InvalidPlcLog, &"no `operation`"))?
+            .map_err(|e| fail(e.code(), &e.message()))?;
+        let cid = parsed.cid;
         if cid.to_string() != cid_text {
             return Err(fail(
                 Code::CidMismatch,
@@ -295,7 +387,7 @@ impl Replay {
         let mut high_s = false;
         let signed_by = signer_keys
             .iter()
-            .position(|key| match known.verify(key, &parsed.unsigned, &parsed.signature) {
+            .position(|key| match known.verify(index, key, &parsed.unsigned, &parsed.signature) {
                 Ok(()) => true,
                 Err(e) => {
                     high_s |= e.code() == Code::HighSSignature;
@@ -393,9 +485,7 @@ impl Replay {
                 .unwrap_or_default()
                 .iter()
                 .any(|key| {
-                    self.known
-                        .verify(key, &parsed.unsigned, &parsed.signature)
-                        .is_ok()
+                    verify_signature_strict(key, &parsed.unsigned, &parsed.signature).is_ok()
                 })
     }
 
@@ -430,53 +520,48 @@ impl Replay {
     }
 }
 
-/// A signature check an audit log may need: `signature` over `data` by `key` (see
-/// [`signature_checks`]).
+/// A signature check an audit log may need: the signature of operation `operation` over `data`
+/// by `key` (see [`AuditLog::signature_checks`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignatureCheck {
+pub struct SignatureCheck<'a> {
+    /// The operation's index in the log.
+    pub operation: usize,
     /// The rotation key that may have signed.
     pub key: PublicKey,
     /// The signed bytes (the unsigned operation's DRISL).
-    pub data: Vec<u8>,
-    /// The 64-byte compact signature, well formed and low-S.
-    pub signature: [u8; 64],
+    pub data: &'a [u8],
+    /// The 64-byte compact signature, well formed and low-S for the key's curve.
+    pub signature: &'a [u8; 64],
 }
 
-/// The outcome of signature checks made ahead or elsewhere (see [`signature_checks`]), by key,
-/// signed bytes and signature; a check not among them is made here.
+/// The outcome of signature checks made ahead or elsewhere (see [`AuditLog::signature_checks`]),
+/// by operation and key; a check not among them is made here.
 #[derive(Clone, Debug, Default)]
-pub struct KnownSignatures(BTreeMap<CheckId, Vec<(Vec<u8>, bool)>>);
-
-/// Checks by compressed key and signature; each with its signed bytes and outcome (one, unless
-/// a log reuses a signature over other bytes).
-type CheckId = ([u8; 33], [u8; 64]);
+pub struct KnownSignatures(BTreeMap<(usize, [u8; 33]), bool>);
 
 impl KnownSignatures {
     /// Records whether `check` verified.
-    pub fn insert(&mut self, check: &SignatureCheck, valid: bool) {
-        let outcomes = self
-            .0
-            .entry((check.key.compressed(), check.signature))
-            .or_default();
-        match outcomes.iter_mut().find(|(data, _)| *data == check.data) {
-            Some((_, known)) => *known = valid,
-            None => outcomes.push((check.data.clone(), valid)),
-        }
+    pub fn insert(&mut self, check: &SignatureCheck<'_>, valid: bool) {
+        self.0
+            .insert((check.operation, check.key.compressed()), valid);
     }
 
-    /// [`verify_signature_strict`], answered from the known outcomes where one is known (only
-    /// well-formed low-S signatures are ever checked elsewhere, so the answer is the curve's).
-    fn verify(&self, key: &PublicKey, data: &[u8], signature: &[u8; 64]) -> Result<()> {
+    /// [`verify_signature_strict`] of operation `operation`'s signature, answered from the known
+    /// outcomes where one is known (only well-formed low-S signatures are ever checked elsewhere,
+    /// so the answer is the curve's).
+    fn verify(
+        &self,
+        operation: usize,
+        key: &PublicKey,
+        data: &[u8],
+        signature: &[u8; 64],
+    ) -> Result<()> {
         if self.0.is_empty() {
             return verify_signature_strict(key, data, signature);
         }
-        let known = self
-            .0
-            .get(&(key.compressed(), *signature))
-            .and_then(|outcomes| outcomes.iter().find(|(signed, _)| signed == data));
-        match known {
-            Some((_, true)) => Ok(()),
-            Some((_, false)) => Err(Error::new(
+        match self.0.get(&(operation, key.compressed())) {
+            Some(true) => Ok(()),
+            Some(false) => Err(Error::new(
                 Code::BadSignature,
                 format!(
                     "{} signature does not match the key and data",
@@ -486,63 +571,6 @@ impl KnownSignatures {
             None => verify_signature_strict(key, data, signature),
         }
     }
-}
-
-/// The signature checks that verifying `audit_log` may need, for a caller that makes them ahead
-/// or elsewhere (WebCrypto's P-256 on the runtime's own threads while wasm checks the rest) and
-/// hands the outcomes to [`verify_plc_log_with`]: for each operation, its signature against each
-/// rotation key of the operation its `prev` names (of its own for the genesis). Operations that do
-/// not parse, signatures that are not well-formed low-S for the key's curve and `prev`s that name
-/// nothing are left out: the verification refuses those by itself.
-pub fn signature_checks(audit_log: &str) -> Result<Vec<SignatureCheck>> {
-    let entries = parse_entries(audit_log)?;
-    let parsed: Vec<Option<Parsed>> = entries
-        .iter()
-        .enumerate()
-        .map(|(index, entry)| {
-            let operation = entry.get("operation")?;
-            parse_operation(operation, index == 0).ok()
-        })
-        .collect();
-    let cids: Vec<Option<Cid>> = parsed
-        .iter()
-        .map(|p| p.as_ref().map(|p| Cid::for_drisl(&p.signed)))
-        .collect();
-    let mut checks: Vec<SignatureCheck> = Vec::new();
-    for (index, operation) in parsed.iter().enumerate() {
-        let Some(operation) = operation else { continue };
-        let signer_keys = match (index, operation.prev) {
-            (0, _) => &operation.rotation_keys,
-            (_, Some(prev)) => {
-                let Some(Some(parent)) = cids
-                    .iter()
-                    .position(|cid| *cid == Some(prev))
-                    .and_then(|at| parsed.get(at))
-                else {
-                    continue;
-                };
-                &parent.rotation_keys
-            }
-            (_, None) => continue,
-        };
-        for key in signer_keys {
-            let well_formed = matches!(
-                crate::crypto::is_low_s(key.algorithm(), &operation.signature),
-                Ok(true)
-            );
-            let duplicate = checks
-                .iter()
-                .any(|c| c.key == *key && c.signature == operation.signature);
-            if well_formed && !duplicate {
-                checks.push(SignatureCheck {
-                    key: *key,
-                    data: operation.unsigned.clone(),
-                    signature: operation.signature,
-                });
-            }
-        }
-    }
-    Ok(checks)
 }
 
 /// How two copies of one DID's audit log relate (see [`compare_audit_logs`]).
@@ -607,13 +635,13 @@ pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
 
 /// A log verified in full: its entries and the replay that read them.
 fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
-    let entries = parse_entries(text)?;
-    let mut replay = Replay::new(did, KnownSignatures::default());
-    for entry in &entries {
-        replay.append(entry)?;
+    let log = AuditLog::parse(text)?;
+    let mut replay = Replay::new(did);
+    for (entry, operation) in log.entries.iter().zip(log.operations) {
+        replay.append(entry, operation, &KnownSignatures::default())?;
     }
     replay.clone().finish()?;
-    Ok((entries, replay))
+    Ok((log.entries, replay))
 }
 
 /// The DID document the directory serves for `did` in `state` (the reference's `formatDidDoc`):
@@ -792,6 +820,7 @@ fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
     let unsigned = cbor::encode(&Value::Map(entries))?;
     Ok(Parsed {
         kind,
+        cid: Cid::for_drisl(&signed),
         prev,
         signature,
         unsigned,
