@@ -9,6 +9,9 @@ use crate::support::memory::out_of_memory;
 use crate::Result;
 
 /// Where verification code finds blocks by CID: a CAR's [`BlockMap`], or any map of owned blocks.
+/// The code takes each block to be the one its CID names and never hashes it again (a loaded MST
+/// node keeps its CID as given): a source filled from outside checks the hashes first, as the
+/// CAR reader does.
 pub trait BlockSource {
     /// The block stored under `cid`, if present.
     fn block(&self, cid: &Cid) -> Option<&[u8]>;

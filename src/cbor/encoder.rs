@@ -24,6 +24,14 @@ impl Encoder {
         Encoder::default()
     }
 
+    /// An empty writer with room for about `bytes` bytes, for a caller that knows roughly how much
+    /// it writes (the writer grows past it as needed).
+    pub fn with_capacity(bytes: usize) -> Self {
+        Encoder {
+            out: Vec::with_capacity(bytes),
+        }
+    }
+
     /// The bytes written so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.out

@@ -448,7 +448,9 @@ pub(crate) fn encode_node<'k>(
     left: Option<&Cid>,
     entries: impl ExactSizeIterator<Item = (&'k [u8], Cid, Option<Cid>)>,
 ) -> Vec<u8> {
-    let mut encoder = Encoder::new();
+    // An entry is about 90 bytes besides its key's suffix (two links, four one-letter keys):
+    // room for that and a 38-byte suffix, so that the buffer is not regrown as it fills.
+    let mut encoder = Encoder::with_capacity(48 + entries.len() * 128);
     encoder.write_map_header(2);
     encoder.write_str("e");
     encoder.write_array_header(entries.len());

@@ -649,8 +649,8 @@ fn build_layer(items: &[(Rc<[u8]>, u8, Cid)], layer: u8) -> Option<Link> {
 /// Builds a [`Tree`] from the walk's events.
 #[derive(Default)]
 struct Loader {
-    /// Nodes entered and not yet exited: (layer, left, entries).
-    open: Vec<(u8, Option<Link>, Vec<TreeEntry>)>,
+    /// Nodes entered and not yet exited: (CID, layer, left, entries).
+    open: Vec<(Cid, u8, Option<Link>, Vec<TreeEntry>)>,
     root: Option<Link>,
 }
 
@@ -659,7 +659,7 @@ impl Loader {
     fn attach(&mut self, link: Option<Link>) {
         match self.open.last_mut() {
             None => self.root = link,
-            Some((_, left, entries)) => match entries.last_mut() {
+            Some((_, _, left, entries)) => match entries.last_mut() {
                 Some(last) => last.right = link,
                 None => *left = link,
             },
@@ -673,14 +673,14 @@ impl TreeVisitor for Loader {
         Ok(())
     }
 
-    fn enter_node(&mut self, _cid: &Cid, node: &Node, layer: u8) -> Result<()> {
+    fn enter_node(&mut self, cid: &Cid, node: &Node, layer: u8) -> Result<()> {
         self.open
-            .push((layer, None, Vec::with_capacity(node.len())));
+            .push((*cid, layer, None, Vec::with_capacity(node.len())));
         Ok(())
     }
 
     fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
-        if let Some((_, _, entries)) = self.open.last_mut() {
+        if let Some((_, _, _, entries)) = self.open.last_mut() {
             entries.push(TreeEntry {
                 key: Rc::from(key),
                 value: *value,
@@ -691,8 +691,10 @@ impl TreeVisitor for Loader {
     }
 
     fn exit_node(&mut self) -> Result<()> {
-        if let Some((layer, left, entries)) = self.open.pop() {
-            let node = TreeNode::new(layer, left, entries);
+        if let Some((cid, layer, left, entries)) = self.open.pop() {
+            // Its block's CID, so that a root computed after changes elsewhere in the tree never
+            // encodes and hashes this node again.
+            let node = TreeNode::new(layer, left, entries).with_cid(cid);
             // The empty tree's root is the one node allowed to be empty; it loads as no root.
             self.attach(node.into_link());
         }
