@@ -15,6 +15,33 @@ fn fixture(name: &str) -> String {
     .unwrap()
 }
 
+/// The rotation keys that may sign entry `index` of a parsed log: those of the operation its
+/// `prev` names (its own for the genesis; a legacy `create` lists recovery, then signing key).
+fn signer_keys(entries: &Value, index: usize) -> Vec<String> {
+    let operation = &entries[index]["operation"];
+    let parent = match operation["prev"].as_str() {
+        Some(prev) if index > 0 => &entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["cid"] == prev)
+            .unwrap()["operation"],
+        _ => operation,
+    };
+    match parent["type"].as_str() {
+        Some("create") => ["recoveryKey", "signingKey"]
+            .iter()
+            .map(|k| parent[*k].as_str().unwrap().to_owned())
+            .collect(),
+        _ => parent["rotationKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k.as_str().unwrap().to_owned())
+            .collect(),
+    }
+}
+
 fn did_of(log: &str) -> String {
     let log: Value = serde_json::from_str(log).unwrap();
     log[0]["did"].as_str().unwrap().to_owned()
@@ -434,10 +461,10 @@ fn two_copies_of_a_log_are_identical_a_prefix_or_a_fork() {
     assert!(error.message().starts_with("log b"), "{error}");
 }
 
-/// Every fixture log: the signature checks that `AuditLog::signature_checks` lists, made
-/// elsewhere and handed back, give the same outcome as verifying everything here; outcomes that
-/// lie are believed for the checks they cover (so a caller must hand back real ones) and a check
-/// not among them is made here.
+/// Every fixture log: the signature checks that `AuditLog::next_checks` asks for, round after
+/// round, made elsewhere and handed back, give the same outcome as verifying everything here,
+/// and no check is asked for twice; outcomes that lie are believed for the checks they cover (so
+/// a caller must hand back real ones) and a check not among them is made here.
 #[test]
 fn signature_checks_made_elsewhere_give_the_same_outcome() {
     use atproof::crypto::verify_signature;
@@ -453,30 +480,56 @@ fn signature_checks_made_elsewhere_give_the_same_outcome() {
         let log = fixture(name);
         let did = did_of(&log);
         let read = || AuditLog::parse(&log).unwrap();
-        let audit_log = read();
-        let checks = audit_log.signature_checks();
-        for check in &checks {
-            match check.key.algorithm() {
-                Algorithm::Es256 => p256_checks += 1,
-                Algorithm::Es256k => k256_checks += 1,
+        // Answered truthfully, then every answer false.
+        for lie in [false, true] {
+            let audit_log = read();
+            let mut known = KnownSignatures::default();
+            let mut asked = std::collections::BTreeSet::new();
+            loop {
+                let checks = audit_log.next_checks(&known);
+                if checks.is_empty() {
+                    break;
+                }
+                for check in &checks {
+                    let id = (check.operation, check.key.did_key());
+                    assert!(asked.insert(id), "{name}: a check asked for twice");
+                    match check.key.algorithm() {
+                        Algorithm::Es256 => p256_checks += 1,
+                        Algorithm::Es256k => k256_checks += 1,
+                    }
+                    let valid = verify_signature(&check.key, check.data, check.signature);
+                    known.insert(check, valid && !lie);
+                }
             }
-        }
-        let mut known = KnownSignatures::default();
-        let mut lies = KnownSignatures::default();
-        for check in &checks {
-            known.insert(
-                check,
-                verify_signature(&check.key, check.data, check.signature),
-            );
-            lies.insert(check, false);
-        }
-        let here = verify_plc_log(&did, &log).map_err(|e| e.code());
-        let elsewhere = verify_audit_log(&did, read(), &known).map_err(|e| e.code());
-        assert_eq!(here, elsewhere, "{name}");
-        if !checks.is_empty() && here.is_ok() {
-            // Every check said false: the log no longer verifies.
-            let error = verify_audit_log(&did, read(), &lies).unwrap_err();
-            assert_eq!(error.code(), Code::BadSignature, "{name}");
+            let here = verify_plc_log(&did, &log).map_err(|e| e.code());
+            let elsewhere = verify_audit_log(&did, audit_log, &known).map_err(|e| e.code());
+            if !lie {
+                assert_eq!(here, elsewhere, "{name}");
+                if let Ok(verified) = verify_plc_log(&did, &log) {
+                    // Exactly the keys tried in order up to the signer's.
+                    let entries: Value = serde_json::from_str(&log).unwrap();
+                    for (index, operation) in verified.operations.iter().enumerate() {
+                        let keys = signer_keys(&entries, index);
+                        let mut tried: Vec<&str> = Vec::new();
+                        for key in &keys[..=operation.signed_by] {
+                            if !tried.contains(&key.as_str()) {
+                                tried.push(key);
+                            }
+                        }
+                        let mut asked_here: Vec<&str> = asked
+                            .iter()
+                            .filter(|(op, _)| *op == index)
+                            .map(|(_, key)| key.as_str())
+                            .collect();
+                        asked_here.sort_unstable();
+                        tried.sort_unstable();
+                        assert_eq!(asked_here, tried, "{name} operation {index}");
+                    }
+                }
+            } else if here.is_ok() && !asked.is_empty() {
+                // Every check said false: the log no longer verifies.
+                assert_eq!(elsewhere, Err(Code::BadSignature), "{name}");
+            }
         }
     }
     assert!(

@@ -54,9 +54,10 @@ pub fn verify_plc_log(
 }
 
 /// [`verify_plc_log`] as a promise, free to check P-256 signatures with WebCrypto where the
-/// runtime has it (faster than wasm, and on the runtime's own threads): the checks the log may
-/// need are listed first; WebCrypto starts on the P-256 ones while wasm makes the secp256k1 ones;
-/// then the log is verified with their outcomes (everything else as always).
+/// runtime has it (faster than wasm, and on the runtime's own threads in Node): the signature
+/// checks are made in rounds, each operation's next key in order of priority, WebCrypto starting
+/// on the P-256 ones while wasm makes the secp256k1 ones; then the log is verified with their
+/// outcomes (everything else as always).
 #[wasm_bindgen(js_name = verifyPlcLogAsync, unchecked_return_type = "VerifiedPlcLog")]
 pub async fn verify_plc_log_async(
     #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
@@ -65,13 +66,21 @@ pub async fn verify_plc_log_async(
 ) -> Result<JsValue, JsValue> {
     let did = did_arg(&did)?;
     let log = AuditLog::parse(&log_text(&audit_log, "auditLog")?)?;
-    let checks = log.signature_checks();
-    let (p256, k256): (Vec<&SignatureCheck>, Vec<&SignatureCheck>) = checks
-        .iter()
-        .partition(|check| check.key.algorithm() == Algorithm::Es256);
     let mut known = KnownSignatures::default();
-    // Without WebCrypto every check is wasm's, in the order the verification needs them.
-    if let Some(pending) = start_p256_checks(&p256) {
+    // Rounds of each operation's next key in priority order (only the checks the in-order
+    // verification makes): P-256 started with WebCrypto, secp256k1 in wasm meanwhile.
+    loop {
+        let checks = log.next_checks(&known);
+        if checks.is_empty() {
+            break;
+        }
+        let (p256, k256): (Vec<&SignatureCheck>, Vec<&SignatureCheck>) = checks
+            .iter()
+            .partition(|check| check.key.algorithm() == Algorithm::Es256);
+        // Without WebCrypto the verification makes every check itself.
+        let Some(pending) = start_p256_checks(&p256) else {
+            break;
+        };
         for check in k256 {
             known.insert(
                 check,

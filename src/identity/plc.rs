@@ -132,10 +132,9 @@ pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
     )
 }
 
-/// An audit log's JSON read and each of its operations parsed, once: for a caller that lists the
-/// [`signature checks`](AuditLog::signature_checks) it may need, makes them ahead or elsewhere
-/// (WebCrypto's P-256 on the runtime's own threads while wasm checks the rest), then verifies
-/// the log with their outcomes ([`verify_audit_log`]).
+/// An audit log's JSON read and each of its operations parsed, once: for a caller that makes the
+/// [signature checks](AuditLog::next_checks) elsewhere or in batches (WebCrypto's P-256 while wasm
+/// checks the rest), then verifies the log with their outcomes ([`verify_audit_log`]).
 pub struct AuditLog {
     entries: Vec<Json>,
     /// Each entry's operation as parsed (`None` for an entry without one): the verification
@@ -161,12 +160,15 @@ impl AuditLog {
         })
     }
 
-    /// The signature checks that verifying the log may need: each operation's signature against
-    /// each rotation key of the operation its `prev` names (of its own for the genesis).
-    /// Operations that do not parse, signatures that are not well-formed low-S for the key's curve
-    /// and `prev`s that name no operation of the log are left out: the verification refuses those
-    /// by itself.
-    pub fn signature_checks(&self) -> Vec<SignatureCheck<'_>> {
+    /// The signature checks the verification needs next, given the outcomes `known` so far: for
+    /// each operation, its signature against the first key, in priority order, of the operation
+    /// its `prev` names (of its own for the genesis) whose outcome is not known, unless a key
+    /// before it is known to verify. A caller answers them (in wasm, with WebCrypto, on another
+    /// thread), records the outcomes, and asks again until nothing is left: the checks made are
+    /// then exactly the ones [`verify_plc_log`] makes, keys tried in order of priority. Operations
+    /// that do not parse, signatures that are not well-formed low-S for a key's curve and `prev`s
+    /// that name no operation of the log get no checks: the verification refuses those by itself.
+    pub fn next_checks(&self, known: &KnownSignatures) -> Vec<SignatureCheck<'_>> {
         let parsed: Vec<Option<&Parsed>> = self
             .operations
             .iter()
@@ -192,24 +194,26 @@ impl AuditLog {
                 None => None,
             };
             let Some(parent) = parent else { continue };
-            let signer_keys = &parent.rotation_keys;
-            for (position, key) in signer_keys.iter().enumerate() {
+            for key in &parent.rotation_keys {
                 let well_formed = matches!(
                     crate::crypto::is_low_s(key.algorithm(), &parsed_operation.signature),
                     Ok(true)
                 );
-                // A log may list a key twice: one check answers both.
-                let repeated = signer_keys
-                    .get(..position)
-                    .unwrap_or_default()
-                    .contains(key);
-                if well_formed && !repeated {
-                    checks.push(SignatureCheck {
-                        operation,
-                        key: *key,
-                        data: &parsed_operation.unsigned,
-                        signature: &parsed_operation.signature,
-                    });
+                if !well_formed {
+                    continue;
+                }
+                match known.outcome(operation, key) {
+                    Some(true) => break,
+                    Some(false) => {}
+                    None => {
+                        checks.push(SignatureCheck {
+                            operation,
+                            key: *key,
+                            data: &parsed_operation.unsigned,
+                            signature: &parsed_operation.signature,
+                        });
+                        break;
+                    }
                 }
             }
         }
@@ -218,7 +222,7 @@ impl AuditLog {
 }
 
 /// [`verify_plc_log`] of a log read already, taking the outcome of the signature checks in `known`
-/// from there instead of making them (see [`AuditLog::signature_checks`]): every other check is
+/// from there instead of making them (see [`AuditLog::next_checks`]): every other check is
 /// made as always.
 pub fn verify_audit_log(
     did: &str,
@@ -521,7 +525,7 @@ impl Replay {
 }
 
 /// A signature check an audit log may need: the signature of operation `operation` over `data`
-/// by `key` (see [`AuditLog::signature_checks`]).
+/// by `key` (see [`AuditLog::next_checks`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SignatureCheck<'a> {
     /// The operation's index in the log.
@@ -534,7 +538,7 @@ pub struct SignatureCheck<'a> {
     pub signature: &'a [u8; 64],
 }
 
-/// The outcome of signature checks made ahead or elsewhere (see [`AuditLog::signature_checks`]),
+/// The outcome of signature checks made ahead or elsewhere (see [`AuditLog::next_checks`]),
 /// by operation and key; a check not among them is made here.
 #[derive(Clone, Debug, Default)]
 pub struct KnownSignatures(BTreeMap<(usize, [u8; 33]), bool>);
@@ -544,6 +548,11 @@ impl KnownSignatures {
     pub fn insert(&mut self, check: &SignatureCheck<'_>, valid: bool) {
         self.0
             .insert((check.operation, check.key.compressed()), valid);
+    }
+
+    /// Whether operation `operation`'s signature verifies with `key`, where known.
+    fn outcome(&self, operation: usize, key: &PublicKey) -> Option<bool> {
+        self.0.get(&(operation, key.compressed())).copied()
     }
 
     /// [`verify_signature_strict`] of operation `operation`'s signature, answered from the known
@@ -559,7 +568,7 @@ impl KnownSignatures {
         if self.0.is_empty() {
             return verify_signature_strict(key, data, signature);
         }
-        match self.0.get(&(operation, key.compressed())) {
+        match self.outcome(operation, key) {
             Some(true) => Ok(()),
             Some(false) => Err(Error::new(
                 Code::BadSignature,
