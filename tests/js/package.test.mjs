@@ -2,6 +2,7 @@
 // here and, unchanged, in Deno, Bun and headless Chromium; the tests below are Node's own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as atproof from 'atproof';
 import * as atproofVerify from 'atproof/verify';
 import { diskFixtures } from './fixtures.mjs';
@@ -109,7 +110,6 @@ test('manual entry point exports init and initSync, and they are idempotent once
 });
 
 test('every runtime export has a TypeScript declaration', async () => {
-  const { readFileSync } = await import('node:fs');
   const pkg = new URL('./node_modules/atproof/', import.meta.url);
   const declarations = ['atproof.d.ts', 'index.d.ts'].map((f) => readFileSync(new URL(f, pkg), 'utf8')).join('\n');
   const declared = new Set(
@@ -121,7 +121,6 @@ test('every runtime export has a TypeScript declaration', async () => {
 });
 
 test('README.md documents every export', async () => {
-  const { readFileSync } = await import('node:fs');
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const undocumented = Object.keys(atproof).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
   assert.deepEqual(undocumented, []);
@@ -185,7 +184,6 @@ test('a build interrupted by JS code whose decode grows the wasm memory finishes
 });
 
 test('the lone-surrogate check has a fallback for runtimes without String.prototype.isWellFormed', async () => {
-  const { readdirSync } = await import('node:fs');
   const snippets = new URL('./node_modules/atproof/snippets/', import.meta.url);
   const [folder] = readdirSync(snippets);
   const { isWellFormed } = await import(new URL(`${folder}/src/bindings/values.js`, snippets));
@@ -205,11 +203,60 @@ test('the lone-surrogate check has a fallback for runtimes without String.protot
 });
 
 test('the AtproofErrorCode type lists exactly the codes of src/error.rs', async () => {
-  const { readFileSync } = await import('node:fs');
   const codes = [...readFileSync(new URL('../../src/error.rs', import.meta.url), 'utf8').matchAll(/=> "([a-z-]+)",/g)].map((m) => m[1]);
   const declarations = readFileSync(new URL('./node_modules/atproof/index.d.ts', import.meta.url), 'utf8');
   const union = declarations.match(/export type AtproofErrorCode =([^;]*);/)?.[1] ?? '';
   const declared = [...union.matchAll(/'([a-z-]+)'/g)].map((m) => m[1]);
   assert.ok(codes.length > 90, `${codes.length} codes read from src/error.rs`);
   assert.deepEqual(declared, codes);
+});
+
+test('without WebCrypto, verifyPlcLogAsync and verifySignatureAsync check P-256 in wasm, with the same results', async () => {
+  const fixtures = diskFixtures();
+  const wasmBytes = readFileSync(new URL('./node_modules/atproof/atproof_bg.wasm', import.meta.url));
+  const subtle = globalThis.crypto.subtle;
+  const pair = atproof.Keypair.generate('p256');
+  const data = new TextEncoder().encode('signed without WebCrypto');
+  const signature = await pair.sign(data);
+  // An instance asks for crypto.subtle once, at its first async verification, and keeps the answer.
+  let bare;
+  Object.defineProperty(globalThis.crypto, 'subtle', { value: undefined, configurable: true });
+  try {
+    bare = await atproof.createInstance(wasmBytes);
+    assert.equal(await bare.verifySignatureAsync(pair.did(), data, signature), true);
+  } finally {
+    delete globalThis.crypto.subtle;
+  }
+  assert.equal(globalThis.crypto.subtle, subtle);
+  let webCryptoChecks = 0;
+  const verify = subtle.verify;
+  subtle.verify = function (...args) {
+    webCryptoChecks++;
+    return verify.apply(this, args);
+  };
+  try {
+    const outcome = async (call) => {
+      try {
+        return JSON.stringify(await call());
+      } catch (e) {
+        return e.code ?? String(e);
+      }
+    };
+    const expected = await fixtures.json('plc/expected.json');
+    const names = [...expected.valid, ...expected.invalid];
+    for (const name of names) {
+      const text = await fixtures.text(`plc/${name}`);
+      const did = JSON.parse(text)[0].did;
+      assert.equal(await outcome(() => bare.verifyPlcLogAsync(did, text)), await outcome(() => atproof.verifyPlcLog(did, text)), name);
+    }
+    const tampered = Uint8Array.from(signature, (byte, i) => (i === 10 ? byte ^ 1 : byte));
+    assert.equal(await bare.verifySignatureAsync(pair.did(), data, tampered), false);
+    assert.equal(webCryptoChecks, 0, 'the instance without WebCrypto used it');
+    // The count sees WebCrypto where an instance has it: the P-256 rotation key's log.
+    const p256Log = await fixtures.text('plc/log_empty_rotation_keys.json');
+    await atproof.verifyPlcLogAsync(JSON.parse(p256Log)[0].did, p256Log);
+    assert.ok(webCryptoChecks > 0, 'the P-256 log made no WebCrypto check');
+  } finally {
+    delete subtle.verify;
+  }
 });
