@@ -140,13 +140,15 @@ pub struct AuditLog {
     /// Each entry's operation as parsed (`None` for an entry without one): the verification
     /// reports a parse failure only when it reaches the entry, after that entry's other fields.
     operations: Vec<Option<Result<Parsed>>>,
+    /// For each entry, the first parsed operation of the log whose CID its `prev` names.
+    parents: Vec<Option<usize>>,
 }
 
 impl AuditLog {
     /// Reads the JSON text of `/<did>/log/audit` within the limits and parses every operation.
     pub fn parse(audit_log: &str) -> Result<AuditLog> {
         let entries = parse_entries(audit_log)?;
-        let operations = entries
+        let operations: Vec<Option<Result<Parsed>>> = entries
             .iter()
             .enumerate()
             .map(|(index, entry)| {
@@ -154,10 +156,30 @@ impl AuditLog {
                 Some(parse_operation(operation, index == 0))
             })
             .collect();
+        let mut first_with_cid = BTreeMap::new();
+        for (at, operation) in operations.iter().enumerate() {
+            if let Some(Ok(operation)) = operation {
+                first_with_cid.entry(operation.cid).or_insert(at);
+            }
+        }
+        let parents = operations
+            .iter()
+            .map(|operation| match operation {
+                Some(Ok(Parsed {
+                    prev: Some(prev), ..
+                })) => first_with_cid.get(prev).copied(),
+                _ => None,
+            })
+            .collect();
         Ok(AuditLog {
             entries,
             operations,
+            parents,
         })
+    }
+
+    fn parsed(&self, at: usize) -> Option<&Parsed> {
+        self.operations.get(at)?.as_ref()?.as_ref().ok()
     }
 
     /// The signature checks the verification needs next, given the outcomes `known` so far: for
@@ -169,34 +191,20 @@ impl AuditLog {
     /// that do not parse, signatures that are not well-formed low-S for a key's curve and `prev`s
     /// that name no operation of the log get no checks: the verification refuses those by itself.
     pub fn next_checks(&self, known: &KnownSignatures) -> Vec<SignatureCheck<'_>> {
-        let parsed: Vec<Option<&Parsed>> = self
-            .operations
-            .iter()
-            .map(|operation| operation.as_ref()?.as_ref().ok())
-            .collect();
-        // Where each CID first appears: the operation a `prev` names.
-        let mut first_with_cid = BTreeMap::new();
-        for (at, operation) in parsed.iter().enumerate() {
-            if let Some(operation) = operation {
-                first_with_cid.entry(operation.cid).or_insert(at);
-            }
-        }
         let mut checks = Vec::new();
-        for (operation, &parsed_operation) in parsed.iter().enumerate() {
-            let Some(parsed_operation) = parsed_operation else {
+        for operation in 0..self.operations.len() {
+            let Some(parsed) = self.parsed(operation) else {
                 continue;
             };
-            let parent = match parsed_operation.prev {
-                _ if operation == 0 => Some(parsed_operation),
-                Some(prev) => first_with_cid
-                    .get(&prev)
-                    .and_then(|&at| parsed.get(at).copied().flatten()),
-                None => None,
+            let parent = match self.parents.get(operation) {
+                _ if operation == 0 => Some(parsed),
+                Some(&Some(at)) => self.parsed(at),
+                _ => None,
             };
             let Some(parent) = parent else { continue };
             for key in &parent.rotation_keys {
                 let well_formed = matches!(
-                    crate::crypto::is_low_s(key.algorithm(), &parsed_operation.signature),
+                    crate::crypto::is_low_s(key.algorithm(), &parsed.signature),
                     Ok(true)
                 );
                 if !well_formed {
@@ -209,8 +217,8 @@ impl AuditLog {
                         checks.push(SignatureCheck {
                             operation,
                             key: *key,
-                            data: &parsed_operation.unsigned,
-                            signature: &parsed_operation.signature,
+                            data: &parsed.unsigned,
+                            signature: &parsed.signature,
                         });
                         break;
                     }
@@ -230,8 +238,8 @@ pub fn verify_audit_log(
     known: &KnownSignatures,
 ) -> Result<VerifiedPlcLog> {
     let mut replay = Replay::new(did);
-    for (entry, operation) in log.entries.iter().zip(log.operations) {
-        replay.append(entry, operation, known)?;
+    for ((entry, operation), parent) in log.entries.iter().zip(log.operations).zip(log.parents) {
+        replay.append(entry, operation, parent, known)?;
     }
     replay.finish()
 }
@@ -281,13 +289,14 @@ impl Replay {
         }
     }
 
-    /// Checks the next entry of the log (with its operation as [`AuditLog::parse`] parsed it)
-    /// against everything before it and takes it in; `known` answers the signature checks made
-    /// elsewhere.
+    /// Checks the next entry of the log (with its operation and the index of the operation its
+    /// `prev` names as [`AuditLog::parse`] found them) against everything before it and takes it
+    /// in; `known` answers the signature checks made elsewhere.
     fn append(
         &mut self,
         entry: &Json,
         operation: Option<Result<Parsed>>,
+        parent: Option<usize>,
         known: &KnownSignatures,
     ) -> Result<()> {
         let index = self.nodes.len();
@@ -350,7 +359,8 @@ impl Replay {
                 ))
             }
             (_, Some(prev)) => {
-                let parent = nodes.iter().position(|n| n.cid == prev).ok_or_else(|| {
+                // The first operation with that CID, and it must come before this one.
+                let parent = parent.filter(|&at| at < index).ok_or_else(|| {
                     fail(
                         Code::InvalidPlcLog,
                         &format_args!("`prev` {prev} is no earlier operation"),
@@ -646,8 +656,8 @@ pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
 fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
     let log = AuditLog::parse(text)?;
     let mut replay = Replay::new(did);
-    for (entry, operation) in log.entries.iter().zip(log.operations) {
-        replay.append(entry, operation, &KnownSignatures::default())?;
+    for ((entry, operation), parent) in log.entries.iter().zip(log.operations).zip(log.parents) {
+        replay.append(entry, operation, parent, &KnownSignatures::default())?;
     }
     replay.clone().finish()?;
     Ok((log.entries, replay))
