@@ -165,8 +165,9 @@ pub fn verify_signature_async(
 
 #[cfg(feature = "full")]
 /// Starts checking each of `checks` (P-256, well-formed low-S) with WebCrypto, which works on the
-/// runtime's own threads meanwhile: a promise of an array of booleans, in the order of `checks`.
-/// `None` where the runtime has no WebCrypto.
+/// runtime's own threads meanwhile where it has them (Node; Chromium verifies on the calling
+/// thread): a promise of an array of booleans, in the order of `checks`. `None` where the runtime
+/// has no WebCrypto.
 pub(super) fn start_p256_checks(
     checks: &[&identity::SignatureCheck<'_>],
 ) -> Option<js_sys::Promise> {
