@@ -18,6 +18,7 @@ pub(crate) const CANONICAL_LINK_CONTENT_LEN: usize = 39;
 /// The CID of a link's content (what follows tag 42) at the start of `bytes`, if it is in the one
 /// shape every atproto link has (see [`CANONICAL_LINK_CONTENT_LEN`]) with a blessed CID; `None`
 /// for anything else, which a caller reads the long way to its precise error.
+#[inline]
 pub(crate) fn canonical_link_content(bytes: Option<&[u8]>) -> Option<Cid> {
     match bytes?.get(..CANONICAL_LINK_CONTENT_LEN)? {
         [0x58, 0x25, 0x00, cid @ ..] => Cid::read_prefix(cid).ok().map(|(cid, _)| cid),

@@ -18,6 +18,8 @@ pub struct Encoder {
     out: Vec<u8>,
 }
 
+// The `write_*` methods are `#[inline]`: the wasm's low inlining threshold (`.cargo/config.toml`)
+// would otherwise leave each a call per value written.
 impl Encoder {
     /// An empty writer.
     pub fn new() -> Self {
@@ -65,16 +67,19 @@ impl Encoder {
     }
 
     /// Writes `null`.
+    #[inline]
     pub fn write_null(&mut self) {
         self.out.push(0xf6);
     }
 
     /// Writes `true` or `false`.
+    #[inline]
     pub fn write_bool(&mut self, value: bool) {
         self.out.push(if value { 0xf5 } else { 0xf4 });
     }
 
     /// Writes an integer.
+    #[inline]
     pub fn write_int(&mut self, value: i64) {
         match u64::try_from(value) {
             Ok(n) => self.write_head(0, n),
@@ -84,34 +89,40 @@ impl Encoder {
     }
 
     /// Writes a text string.
+    #[inline]
     pub fn write_str(&mut self, value: &str) {
         self.write_head(3, value.len() as u64);
         self.out.extend_from_slice(value.as_bytes());
     }
 
     /// Writes a byte string.
+    #[inline]
     pub fn write_bytes(&mut self, value: &[u8]) {
         self.write_head(2, value.len() as u64);
         self.out.extend_from_slice(value);
     }
 
     /// Writes a CID link: tag 42, a 37-byte byte string, 0x00 and the binary CID.
+    #[inline]
     pub fn write_link(&mut self, cid: &Cid) {
         self.out.extend_from_slice(&[0xd8, 42, 0x58, 37, 0x00]);
         cid.write_bytes(&mut self.out);
     }
 
     /// Writes an array header; `len` items must follow.
+    #[inline]
     pub fn write_array_header(&mut self, len: usize) {
         self.write_head(4, len as u64);
     }
 
     /// Writes a map header; `len` key/value pairs must follow, keys in canonical order.
+    #[inline]
     pub fn write_map_header(&mut self, len: usize) {
         self.write_head(5, len as u64);
     }
 
     /// Writes a whole value canonically (sorted keys), checking it against `limits`.
+    #[inline]
     pub fn write_value(&mut self, value: &Value<'_>, limits: &Limits) -> Result<()> {
         self.write_nested(value, limits, 0)
     }

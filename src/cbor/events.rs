@@ -232,6 +232,7 @@ impl<'a> Events<'a> {
     }
 
     /// Events of `input` under the given limits.
+    #[inline]
     pub fn with_limits(input: &'a [u8], limits: Limits) -> Result<Self> {
         Ok(Events {
             decoder: Decoder::with_limits(input, limits)?,

@@ -1,5 +1,9 @@
 //! The tape: DRISL events as u32 ops and texts in wasm memory, built into JS values by values.js
 //! in one call (the format is in the module docs above).
+//!
+//! The wasm is built with a low inlining threshold (`.cargo/config.toml`), so the writers here
+//! that run once per value are `#[inline]`, and words go in with `extend_from_slice`: `extend`
+//! from an array stays a call per value under that threshold.
 
 use super::interner::{Interner, MAX_INTERNED_LEN};
 use super::{instance, materialize, take_failure};
@@ -86,6 +90,7 @@ impl Tape {
     }
 
     /// Appends `s` to its text; whether that is the wide one, and `s`'s (start, end) in it.
+    #[inline]
     fn push_text(&mut self, s: &str) -> Result<(bool, u32, u32), Error> {
         if s.is_ascii() {
             memory::reserve_text(&mut self.ascii, s.len())?;
@@ -105,6 +110,7 @@ impl Tape {
         Ok((true, start, self.wide_units))
     }
 
+    #[inline]
     fn string(
         &mut self,
         s: &str,
@@ -114,13 +120,13 @@ impl Tape {
         if let (true, Some(interner)) = (intern && s.len() <= MAX_INTERNED_LEN, interner.as_mut()) {
             match interner.intern(s) {
                 Some((id, false)) => {
-                    self.ops.extend([Op::Interned as u32, id]);
+                    self.ops.extend_from_slice(&[Op::Interned as u32, id]);
                     return Ok(());
                 }
                 Some((id, true)) => {
                     let (wide, start, end) = self.push_text(s)?;
                     let op = if wide { Op::InternWide } else { Op::Intern };
-                    self.ops.extend([op as u32, id, start, end]);
+                    self.ops.extend_from_slice(&[op as u32, id, start, end]);
                     return Ok(());
                 }
                 None => {}
@@ -128,11 +134,12 @@ impl Tape {
         }
         let (wide, start, end) = self.push_text(s)?;
         let op = if wide { Op::WideString } else { Op::String };
-        self.ops.extend([op as u32, start, end]);
+        self.ops.extend_from_slice(&[op as u32, start, end]);
         Ok(())
     }
 
     /// A link: its CID string goes into the ASCII text (base32 is ASCII).
+    #[inline]
     fn link(&mut self, cid: &Cid) -> Result<(), Error> {
         use std::fmt::Write;
         memory::reserve_text(&mut self.ascii, CID_STRING_LEN)?;
@@ -140,21 +147,24 @@ impl Tape {
         // Writing into a String cannot fail.
         let _ = write!(self.ascii, "{cid}");
         self.ops
-            .extend([Op::Link as u32, start, self.ascii.len() as u32]);
+            .extend_from_slice(&[Op::Link as u32, start, self.ascii.len() as u32]);
         Ok(())
     }
 
+    #[inline]
     fn integer(&mut self, n: i64) {
         const MAX_SAFE: i64 = (1 << 53) - 1;
         if let Ok(small) = i32::try_from(n) {
-            self.ops.extend([Op::Int32 as u32, small as u32]);
+            self.ops
+                .extend_from_slice(&[Op::Int32 as u32, small as u32]);
         } else {
             let op = if (-MAX_SAFE..=MAX_SAFE).contains(&n) {
                 Op::Int53
             } else {
                 Op::Int64
             };
-            self.ops.extend([op as u32, n as u32, (n >> 32) as u32]);
+            self.ops
+                .extend_from_slice(&[op as u32, n as u32, (n >> 32) as u32]);
         }
     }
 }
@@ -188,11 +198,11 @@ pub(super) fn write_tape(
             Event::Bytes(b) => {
                 let offset = (b.as_ptr() as usize).saturating_sub(base);
                 tape.ops
-                    .extend([Op::Bytes as u32, offset as u32, b.len() as u32]);
+                    .extend_from_slice(&[Op::Bytes as u32, offset as u32, b.len() as u32]);
             }
             Event::Link(cid) => tape.link(&cid)?,
-            Event::ArrayStart(n) => tape.ops.extend([Op::Array as u32, n as u32]),
-            Event::MapStart(n) => tape.ops.extend([Op::Map as u32, n as u32]),
+            Event::ArrayStart(n) => tape.ops.extend_from_slice(&[Op::Array as u32, n as u32]),
+            Event::MapStart(n) => tape.ops.extend_from_slice(&[Op::Map as u32, n as u32]),
             Event::End => {}
         }
     }
