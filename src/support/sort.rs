@@ -2,21 +2,24 @@
 //!
 //! `slice::sort_unstable_by` is instantiated anew for each element type and each comparator, and
 //! each instance is 10–25 KB of wasm (its quicksort, small-sort networks, heapsort fallback and
-//! pivot selection are all generic). atproof sorts a handful of kinds of things — map keys, MST
-//! keys, CIDs by digest — so those copies were a tenth of the module. Here the standard sort is
-//! instantiated once, on `u32` positions with a comparator behind `dyn`, and every caller sorts
-//! through it: a slice of up to [`SMALL`] items by insertion (the common case: a record's map, a
-//! digest bucket; tiny per type, and no allocation), a longer one by sorting its positions and
-//! then moving the items into that order in place, one swap per item.
+//! pivot selection are all generic); even one instance is 10 KB. atproof sorts a handful of kinds
+//! of things — map keys, MST keys, CIDs by digest — and long lists only when it builds a tree from
+//! many records. So every caller sorts through this module: a slice of up to [`SMALL`] items by
+//! insertion (the common case: a record's map, a digest bucket; tiny per type, and no
+//! allocation), a longer one by sorting its positions (`u32`s, with the comparator behind `dyn`,
+//! so the code exists once) with a merge sort, then moving the items into that order in place, one
+//! swap per item. The merge sort makes about as many comparisons as the standard library's
+//! quicksort (100,000 random keys: within 1 %) and is a few hundred bytes.
 //!
-//! Sorts are unstable (equal items may come out in either order); every caller either has no equal
-//! items or rejects them after sorting.
+//! Sorts are stable (equal items keep their order); no caller relies on it: every caller either has
+//! no equal items or rejects them after sorting.
 
 use crate::support::memory;
 use crate::Result;
 use std::cmp::Ordering;
 
-/// Up to this many items are sorted by insertion.
+/// Up to this many items are sorted by insertion; a long slice's positions are sorted by insertion
+/// in runs of this length before the runs are merged.
 const SMALL: usize = 16;
 
 /// Sorts `items` by `compare`. Fails only when the positions of a long slice cannot be allocated
@@ -33,13 +36,15 @@ pub(crate) fn sort_by<T>(
     // whose items are each more than one byte.
     let mut order = memory::vec_with_capacity::<u32>(items.len())?;
     order.extend((0..items.len()).map(|i| i as u32));
-    sort_positions(
-        &mut order,
-        &mut |a, b| match (items.get(a as usize), items.get(b as usize)) {
-            (Some(a), Some(b)) => compare(a, b),
-            _ => Ordering::Equal,
-        },
-    );
+    let mut scratch = memory::vec_with_capacity::<u32>(items.len())?;
+    scratch.resize(items.len(), 0);
+    let mut order = sort_positions(order, scratch, &mut |a, b| match (
+        items.get(a as usize),
+        items.get(b as usize),
+    ) {
+        (Some(a), Some(b)) => compare(a, b),
+        _ => Ordering::Equal,
+    });
     arrange(items, &mut order);
     Ok(())
 }
@@ -57,10 +62,45 @@ fn insertion_sort<T>(items: &mut [T], compare: &mut impl FnMut(&T, &T) -> Orderi
     }
 }
 
-/// The single instance of the standard library's sort.
+/// Sorts `order` (`scratch` is as long): runs of [`SMALL`] by insertion, then runs merged pairwise
+/// from one buffer into the other until one run is left. Returns the buffer that holds it.
 #[inline(never)]
-fn sort_positions(order: &mut [u32], compare: &mut dyn FnMut(u32, u32) -> Ordering) {
-    order.sort_unstable_by(|&a, &b| compare(a, b));
+fn sort_positions(
+    mut order: Vec<u32>,
+    mut scratch: Vec<u32>,
+    compare: &mut dyn FnMut(u32, u32) -> Ordering,
+) -> Vec<u32> {
+    for run in order.chunks_mut(SMALL) {
+        insertion_sort(run, &mut |&a, &b| compare(a, b));
+    }
+    let mut width = SMALL;
+    while width < order.len() {
+        for (pair, out) in order.chunks(2 * width).zip(scratch.chunks_mut(2 * width)) {
+            let (left, right) = pair.split_at(width.min(pair.len()));
+            merge(left, right, out, compare);
+        }
+        std::mem::swap(&mut order, &mut scratch);
+        width *= 2;
+    }
+    order
+}
+
+/// Merges the sorted `left` and `right` into `out` (as long as both), taking from `left` on ties.
+fn merge(
+    left: &[u32],
+    right: &[u32],
+    out: &mut [u32],
+    compare: &mut dyn FnMut(u32, u32) -> Ordering,
+) {
+    let (mut left, mut right) = (left.iter().peekable(), right.iter().peekable());
+    for slot in out {
+        let next = match (left.peek(), right.peek()) {
+            (Some(&&a), Some(&&b)) if compare(b, a).is_lt() => right.next(),
+            (Some(_), _) => left.next(),
+            (None, _) => right.next(),
+        };
+        *slot = next.copied().unwrap_or_default();
+    }
 }
 
 /// Moves `items` so that position `i` holds the item that was at `order[i]`, following each cycle
@@ -96,6 +136,14 @@ mod tests {
             let mut expected = items.clone();
             expected.sort();
             sort_by(&mut items, |a, b| a.cmp(b)).unwrap();
+            prop_assert_eq!(items, expected);
+        }
+
+        #[test]
+        fn keeps_equal_items_in_order(mut items in proptest::collection::vec((0u8..8, any::<u16>()), 0..600)) {
+            let mut expected = items.clone();
+            expected.sort_by_key(|item| item.0);
+            sort_by(&mut items, |a, b| a.0.cmp(&b.0)).unwrap();
             prop_assert_eq!(items, expected);
         }
 
