@@ -130,6 +130,78 @@ fn frame_facts(frame: &[u8]) -> (Json, BTreeMap<Cid, Vec<u8>>) {
 }
 
 #[test]
+fn a_full_stream_verifier_forgets_the_least_recently_seen_eighth() {
+    let keypair = Keypair::import(Algorithm::Es256k, &[5; 32]).unwrap();
+    let key = keypair.public_key();
+    let now = 1_900_000_000_000_000u64;
+    let mut repos: Vec<(Repository, u64)> = (0..20u8)
+        .map(|i| {
+            let did = format!("did:plc:evictionaccount{}", char::from(b'a' + i));
+            let repo = Repository::create(&did, keypair.public_key(), rev(0)).unwrap();
+            (repo.finish_with_keypair(&keypair).unwrap(), 0)
+        })
+        .collect();
+    let mut seq = 0;
+    let mut stream = StreamVerifier::new(16, u64::MAX / 2);
+    // A commit by account `i`: its status and whether continuity was checked.
+    let mut next = |stream: &mut StreamVerifier, i: usize| {
+        let (repo, n) = &mut repos[i];
+        *n += 1;
+        seq += 1;
+        let rkey = format!("r{n}");
+        let writes = [write(
+            Action::Create,
+            "app.bsky.feed.post",
+            &rkey,
+            Some("x"),
+        )];
+        let prepared = repo
+            .prepare(
+                &writes,
+                &CommitOptions {
+                    seq: Some(seq),
+                    ..options(rev(*n))
+                },
+            )
+            .unwrap();
+        let written = repo.finish_with_keypair(prepared, &keypair).unwrap();
+        let out = stream.process(&written.frame, Some(&key), now).unwrap();
+        (out.status.as_str().to_owned(), out.continuity)
+    };
+    let valid = |continuity| ("valid".to_owned(), continuity);
+
+    for i in 0..16 {
+        assert_eq!(next(&mut stream, i), valid(false), "account {i}");
+    }
+    assert_eq!(stream.accounts(), 16);
+    // Accounts 0 and 1 seen again: 2 and 3 are now the least recently seen.
+    assert_eq!(next(&mut stream, 0), valid(true));
+    assert_eq!(next(&mut stream, 1), valid(true));
+    // A 17th account: the table is full, so the least recently seen eighth (two) is forgotten.
+    assert_eq!(next(&mut stream, 16), valid(false));
+    assert_eq!(stream.accounts(), 15);
+    // Forgotten: verified without continuity, then followed again.
+    assert_eq!(next(&mut stream, 2), valid(false));
+    assert_eq!(next(&mut stream, 2), valid(true));
+    // Kept: continuity as before.
+    for i in [0, 1, 15, 16] {
+        assert_eq!(next(&mut stream, i), valid(true), "account {i}");
+    }
+    assert_eq!(stream.accounts(), 16);
+    // Full again: account 3 (forgotten) comes back as a new one and the two least recently seen
+    // now, 4 and 5, go.
+    assert_eq!(next(&mut stream, 3), valid(false));
+    assert_eq!(stream.accounts(), 15);
+    assert_eq!(next(&mut stream, 4), valid(false));
+    assert_eq!(next(&mut stream, 6), valid(true));
+    // And again: 5 comes back, 7 and 8 go.
+    assert_eq!(next(&mut stream, 5), valid(false));
+    assert_eq!(next(&mut stream, 9), valid(true));
+    assert_eq!(next(&mut stream, 7), valid(false));
+    assert_eq!(stream.accounts(), 16);
+}
+
+#[test]
 fn rebuilding_the_reference_stream_gives_the_same_commits_and_blocks() {
     for curve in ["k256", "p256"] {
         let keypair = reference_keypair(curve);
