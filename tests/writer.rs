@@ -1,7 +1,8 @@
 //! Writing: the reference-made stream rebuilt write by write from the reference-made repository
 //! (same key, revs, seqs and times) gives the same commits, roots, ops and event block sets; the
 //! reference stream applied to a loaded replica gives the reference's final repository; our own
-//! repositories export, prove and stream in ways the verifiers accept; every bad write is refused
+//! repositories export, prove and stream in ways the verifiers accept (among them, many accounts'
+//! commits through a stream verifier whose table is full); every bad write is refused
 //! with its code and leaves the repository unchanged; random write sequences agree with trees
 //! built from scratch.
 #![cfg(not(target_arch = "wasm32"))] // proptest is a native-only dev-dependency
