@@ -519,8 +519,8 @@ mod tests {
     #[test]
     fn sorts_like_a_plain_sort() {
         let mut cids: Vec<Cid> = (0..1000).map(|i| cid(Codec::Drisl, i, None)).collect();
-        // A bucket ground full (sorted with sort_unstable), one small one, duplicates, and the
-        // same digest under both codecs.
+        // A bucket ground full (more than 16 CIDs: the merge sort), one small one, duplicates,
+        // and the same digest under both codecs.
         cids.extend((0..40).map(|i| cid(Codec::Drisl, 5000 + i, Some([7, 7, 7, 7]))));
         cids.extend((0..5).map(|i| cid(Codec::Raw, 6000 + i, Some([0xff, 0, 0, 1]))));
         let repeated = cids[..10].to_vec();
