@@ -387,6 +387,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn a_full_table_forgets_the_least_recently_seen_eighth() {
@@ -435,8 +436,6 @@ mod tests {
         assert_eq!(kept, [false, true, true, true, true]);
         assert_eq!(verifier.accounts.get(&[2; 16]).map(Account::rev), Some(rev));
     }
-
-    use proptest::prelude::*;
 
     proptest! {
         #[test]

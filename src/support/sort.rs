@@ -22,8 +22,8 @@ use std::cmp::Ordering;
 /// in runs of this length before the runs are merged.
 const SMALL: usize = 16;
 
-/// Sorts `items` by `compare`. Fails only when the positions of a long slice cannot be allocated
-/// (`limit-exceeded`); `items` is then left as it was.
+/// Sorts `items` by `compare`. Fails only when the positions of a long slice (and as many again
+/// for merging) cannot be allocated (`limit-exceeded`); `items` is then left as it was.
 pub(crate) fn sort_by<T>(
     items: &mut [T],
     mut compare: impl FnMut(&T, &T) -> Ordering,
