@@ -1,7 +1,10 @@
 //! Project Wycheproof's ECDSA vectors for both atproto curves, P1363 (`r‖s`) encoding with
 //! SHA-256 (tests/fixtures/wycheproof, Apache-2.0): every case of each file through
 //! `verify_signature_strict`. A case Wycheproof calls valid verifies, or is refused only for a high
-//! S (atproto's low-S rule, which Wycheproof does not have); every invalid case is refused.
+//! S (atproto's low-S rule, which Wycheproof does not have); every invalid case is refused. Each
+//! case runs three times with the same outcome: a P-256 key's second successful verification
+//! builds its quarter tables, so the valid cases (and the invalid ones after them in their group)
+//! go through both of ES256's multiplications.
 //! Natively and in wasm (`cargo test --target wasm32-unknown-unknown --test crypto_wycheproof`),
 //! where libsecp256k1 is compiled with other settings and ES256's code runs on a 32-bit target.
 #![allow(
@@ -50,6 +53,14 @@ fn run(file: &str, text: &str, algorithm: Algorithm, curve: &str) -> (usize, usi
             let message = hex(case["msg"].as_str().unwrap());
             let signature = hex(case["sig"].as_str().unwrap());
             let outcome = verify_signature_strict(&key, &message, &signature);
+            for _ in 0..2 {
+                let again = verify_signature_strict(&key, &message, &signature);
+                assert_eq!(
+                    again.as_ref().map_err(|e| e.code()),
+                    outcome.as_ref().map_err(|e| e.code()),
+                    "{file} case {id} ({comment}) again"
+                );
+            }
             match (case["result"].as_str().unwrap(), outcome) {
                 ("valid", Ok(())) => verified += 1,
                 ("valid", Err(e)) if e.code() == Code::HighSSignature => high_s += 1,

@@ -23,9 +23,17 @@
 //! - **`x(R) mod n = r` without an inversion.** `R` stays in Jacobian coordinates `(X, Y, Z)`, whose
 //!   affine x is `X / Z²`; the check is `X = r·Z²`, and, since `p > n`, also `X = (r + n)·Z²` when
 //!   `r + n < p`.
-//! - **The generator's table** (odd multiples up to 127·G, for 8-bit windows) is computed on first
-//!   use and kept for the process: 4 KiB of memory instead of 4 KiB of constants in the module.
+//! - **The generator's tables** (odd multiples up to 127·G, for 8-bit windows, and the same of
+//!   2⁶⁴·G, 2¹²⁸·G and 2¹⁹²·G) are computed on first use and kept for the process: 16 KiB of
+//!   memory instead of 16 KiB of constants in the module.
+//! - **Keys that verify repeatedly get tables too** ([`KeyTableCache`]): with odd multiples of
+//!   `Q`, 2⁶⁴·Q, 2¹²⁸·Q and 2¹⁹²·Q, each scalar splits into four 64-bit quarters and a
+//!   verification takes 64 doublings instead of 256, about twice as fast. A key gets them at its
+//!   second successful verification, so a key used once costs what it did; the cache is bounded
+//!   and changes only when a verification succeeds.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 
 /// A 256-bit number as eight 32-bit words, least significant first.
@@ -140,6 +148,12 @@ const GENERATOR_Y: Limbs = [
 const GENERATOR_WINDOW: u32 = 8;
 /// Window of the key's wNAF: odd multiples up to 15·Q, computed for each verification.
 const KEY_WINDOW: u32 = 5;
+/// Window of a repeated key's quarter tables: odd multiples up to 31·2^(64q)·Q, kept.
+const QUARTER_KEY_WINDOW: u32 = 6;
+/// How many keys keep quarter tables (4 KiB each), and how many keys that verified once are
+/// remembered so that their second verification builds them.
+const TABLED_KEYS: usize = 16;
+const SEEN_KEYS: usize = 64;
 
 fn limbs_from_be(bytes: &[u8; 32]) -> Limbs {
     let mut limbs = [0u32; 8];
@@ -542,6 +556,12 @@ struct Affine {
 }
 
 impl Affine {
+    /// A filler for tables about to be written (not a point of the curve).
+    const PLACEHOLDER: Affine = Affine {
+        x: Fe::ZERO,
+        y: Fe::ZERO,
+    };
+
     fn negate(&self) -> Affine {
         Affine {
             x: self.x,
@@ -652,64 +672,89 @@ impl Jacobian {
     }
 }
 
-/// Affine forms of Jacobian points, with one inversion for all (Montgomery's trick). None of
-/// the points may be the point at infinity.
-fn to_affine_all<const COUNT: usize>(points: &[Jacobian; COUNT]) -> [Affine; COUNT] {
-    let mut prefix = [Fe::one(); COUNT];
+/// Affine forms of Jacobian points, with one inversion for all (Montgomery's trick), into `out`
+/// (as long as `points`). None of the points may be the point at infinity.
+fn to_affine_all(points: &[Jacobian], out: &mut [Affine]) {
+    // Each slot's x holds the product of the Z's before its point until the slot is filled.
     let mut running = Fe::one();
-    for (slot, point) in prefix.iter_mut().zip(points) {
-        *slot = running;
+    for (slot, point) in out.iter_mut().zip(points) {
+        slot.x = running;
         running = running.mul(&point.z);
     }
     let mut inverse = running.invert();
-    let mut affine = [Affine {
-        x: Fe::ZERO,
-        y: Fe::ZERO,
-    }; COUNT];
-    for ((out, point), before) in affine.iter_mut().zip(points).zip(prefix).rev() {
-        let z_inverse = inverse.mul(&before);
+    for (slot, point) in out.iter_mut().zip(points).rev() {
+        let z_inverse = inverse.mul(&slot.x);
         inverse = inverse.mul(&point.z);
         let zz = z_inverse.square();
-        *out = Affine {
+        *slot = Affine {
             x: point.x.mul(&zz),
             y: point.y.mul(&zz).mul(&z_inverse),
         };
     }
-    affine
 }
 
-/// `[1, 3, 5, …, 2·COUNT − 1]·point`.
-fn odd_multiples<const COUNT: usize>(point: &Jacobian) -> [Jacobian; COUNT] {
+/// `[1, 3, 5, …]·point` into `multiples`.
+fn odd_multiples(point: &Jacobian, multiples: &mut [Jacobian]) {
     let twice = point.double();
-    let mut multiples = [*point; COUNT];
     let mut previous = *point;
-    for slot in multiples.iter_mut().skip(1) {
-        previous = previous.add(&twice);
+    for (index, slot) in multiples.iter_mut().enumerate() {
+        if index > 0 {
+            previous = previous.add(&twice);
+        }
         *slot = previous;
     }
-    multiples
+}
+
+/// Odd multiples `[1, 3, …, 2·LEN − 1]·2^(64q)·P` of a point `P` for the four 64-bit quarters
+/// `q` of a scalar, affine: with them a multiplication takes 64 doublings instead of 256.
+type QuarterTables<const LEN: usize> = [[Affine; LEN]; 4];
+
+fn quarter_tables<const LEN: usize>(point: &Affine) -> QuarterTables<LEN> {
+    let mut tables = [[Affine::PLACEHOLDER; LEN]; 4];
+    fill_quarter_tables(point, tables.as_flattened_mut());
+    tables
+}
+
+/// [`quarter_tables`] of any length, flattened (one copy of the code for every length).
+fn fill_quarter_tables(point: &Affine, tables: &mut [Affine]) {
+    let len = tables.len() / 4;
+    let mut multiples = [Jacobian::INFINITY; 4 * GENERATOR_TABLE_LEN];
+    let multiples = multiples.get_mut(..tables.len()).unwrap_or_default();
+    let mut base = Jacobian::from_affine(point);
+    for quarter in multiples.chunks_exact_mut(len.max(1)) {
+        odd_multiples(&base, quarter);
+        for _ in 0..64 {
+            base = base.double();
+        }
+    }
+    to_affine_all(multiples, tables);
 }
 
 const GENERATOR_TABLE_LEN: usize = 1 << (GENERATOR_WINDOW - 2);
+const KEY_TABLE_LEN: usize = 1 << (QUARTER_KEY_WINDOW - 2);
 
-fn generator_table() -> &'static [Affine; GENERATOR_TABLE_LEN] {
-    static TABLE: OnceLock<[Affine; GENERATOR_TABLE_LEN]> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let generator = Affine {
+/// The generator's quarter tables (16 KiB of memory, computed on first use, instead of 16 KiB
+/// of constants in the module); the first is the table of a whole 256-bit wNAF.
+fn generator_tables() -> &'static QuarterTables<GENERATOR_TABLE_LEN> {
+    static TABLES: OnceLock<QuarterTables<GENERATOR_TABLE_LEN>> = OnceLock::new();
+    TABLES.get_or_init(|| {
+        quarter_tables(&Affine {
             x: Fe(GENERATOR_X),
             y: Fe(GENERATOR_Y),
-        };
-        to_affine_all(&odd_multiples(&Jacobian::from_affine(&generator)))
+        })
     })
 }
 
-/// The width-`window` non-adjacent form of `scalar`: digits odd and below 2^(window−1) in size,
-/// at least `window − 1` zeros between two of them, `Σ digit·2^position = scalar`.
-fn wnaf(scalar: &Limbs, window: u32) -> [i8; 257] {
-    let mut digits = [0i8; 257];
-    // The scalar with a ninth word: subtracting a negative digit may carry past 2²⁵⁶.
+/// The width-`window` non-adjacent form of the number whose 32-bit words (least significant
+/// first, at most eight) are `words`: digits odd and below 2^(window−1) in size, at least
+/// `window − 1` zeros between two of them, `Σ digit·2^position = number`. A number of `32·w` bits
+/// has at most `32·w + 1` digits; `digits` must be zeros and long enough.
+fn wnaf(words: &[u32], window: u32, digits: &mut [i8]) {
+    // The number with a word more: subtracting a negative digit may carry past its top.
     let mut k = [0u32; 9];
-    k[..8].copy_from_slice(scalar);
+    for (slot, word) in k.iter_mut().zip(words.iter().take(8)) {
+        *slot = *word;
+    }
     let modulus = 1i64 << window;
     for digit in digits.iter_mut() {
         if k.iter().all(|&word| word == 0) {
@@ -741,7 +786,6 @@ fn wnaf(scalar: &Limbs, window: u32) -> [i8; 257] {
             high = low;
         }
     }
-    digits
 }
 
 /// A P-256 public key: a point on the curve (not the point at infinity).
@@ -811,11 +855,23 @@ impl P256Key {
         let u1 = N.mul(&e, &s_inverse);
         let u2 = N.mul(&r, &s_inverse);
 
-        let sum = double_multiply(&u1, &u2, &self.0);
-        if sum.is_infinity() {
-            return false;
+        let key = &self.0;
+        let (sum, used) = match KEY_TABLES.with(|cache| cache.borrow().lookup(key)) {
+            Ok(tables) => (quartered_multiply(&u1, &u2, &tables), TableUse::Cached),
+            Err(true) => {
+                let tables = Rc::new(quarter_tables(key));
+                (
+                    quartered_multiply(&u1, &u2, &tables),
+                    TableUse::Built(tables),
+                )
+            }
+            Err(false) => (double_multiply(&u1, &u2, key), TableUse::Without),
+        };
+        let verified = !sum.is_infinity() && abscissa_matches(&sum, &r);
+        if verified {
+            KEY_TABLES.with(|cache| cache.borrow_mut().record_success(key, used));
         }
-        abscissa_matches(&sum, &r)
+        verified
     }
 }
 
@@ -833,35 +889,168 @@ fn abscissa_matches(point: &Jacobian, r: &Limbs) -> bool {
     !carry && matches(&r_plus_n)
 }
 
-/// `u1·G + u2·key`, by interleaved wNAF (one chain of doublings for both).
-fn double_multiply(u1: &Limbs, u2: &Limbs, key: &Affine) -> Jacobian {
-    let generator = generator_table();
-    let key_multiples: [Jacobian; 1 << (KEY_WINDOW - 2)] =
-        odd_multiples(&Jacobian::from_affine(key));
-    let generator_digits = wnaf(u1, GENERATOR_WINDOW);
-    let key_digits = wnaf(u2, KEY_WINDOW);
-    let top = generator_digits
-        .iter()
-        .zip(&key_digits)
-        .rposition(|(&a, &b)| a != 0 || b != 0);
-    let Some(top) = top else {
+/// The odd multiples `[1, 3, 5, …]·P` a stream of wNAF digits adds.
+#[derive(Clone, Copy)]
+enum Multiples<'a> {
+    Affine(&'a [Affine]),
+    Jacobian(&'a [Jacobian]),
+}
+
+/// `Σ_i Σ_j digits_i[j]·2^j·P_i` for streams of wNAF digits `digits_i`, each with the odd
+/// multiples of its point `P_i`: one chain of doublings for all (Straus's interleaving).
+fn interleaved(streams: &[(&[i8], Multiples<'_>)]) -> Jacobian {
+    let longest = streams.iter().map(|(digits, _)| digits.len()).max();
+    let Some(top) = (0..longest.unwrap_or(0)).rev().find(|&position| {
+        streams
+            .iter()
+            .any(|(digits, _)| digits.get(position).is_some_and(|&digit| digit != 0))
+    }) else {
         return Jacobian::INFINITY;
     };
     let mut sum = Jacobian::INFINITY;
-    for (&g, &k) in generator_digits.iter().zip(&key_digits).take(top + 1).rev() {
+    for position in (0..=top).rev() {
         sum = sum.double();
-        if g != 0 {
-            if let Some(point) = generator.get(usize::from(g.unsigned_abs() >> 1)) {
-                sum = sum.add_affine(&if g > 0 { *point } else { point.negate() });
+        for (digits, multiples) in streams {
+            let digit = digits.get(position).copied().unwrap_or(0);
+            if digit == 0 {
+                continue;
             }
-        }
-        if k != 0 {
-            if let Some(point) = key_multiples.get(usize::from(k.unsigned_abs() >> 1)) {
-                sum = sum.add(&if k > 0 { *point } else { point.negate() });
-            }
+            let index = usize::from(digit.unsigned_abs() >> 1);
+            sum = match multiples {
+                Multiples::Affine(table) => match table.get(index) {
+                    Some(point) if digit > 0 => sum.add_affine(point),
+                    Some(point) => sum.add_affine(&point.negate()),
+                    None => sum,
+                },
+                Multiples::Jacobian(table) => match table.get(index) {
+                    Some(point) if digit > 0 => sum.add(point),
+                    Some(point) => sum.add(&point.negate()),
+                    None => sum,
+                },
+            };
         }
     }
     sum
+}
+
+/// `u1·G + u2·key` over whole 256-bit wNAFs, with the key's multiples made for this call.
+fn double_multiply(u1: &Limbs, u2: &Limbs, key: &Affine) -> Jacobian {
+    let [generator, ..] = generator_tables();
+    let mut key_multiples = [Jacobian::INFINITY; 1 << (KEY_WINDOW - 2)];
+    odd_multiples(&Jacobian::from_affine(key), &mut key_multiples);
+    let mut generator_digits = [0i8; 257];
+    wnaf(u1, GENERATOR_WINDOW, &mut generator_digits);
+    let mut key_digits = [0i8; 257];
+    wnaf(u2, KEY_WINDOW, &mut key_digits);
+    interleaved(&[
+        (&generator_digits, Multiples::Affine(generator)),
+        (&key_digits, Multiples::Jacobian(&key_multiples)),
+    ])
+}
+
+/// `u1·G + u2·key` with the key's quarter tables: eight streams of 65 digits, one for each
+/// 64-bit quarter of either scalar.
+fn quartered_multiply(u1: &Limbs, u2: &Limbs, key: &QuarterTables<KEY_TABLE_LEN>) -> Jacobian {
+    let generator = generator_tables();
+    let mut digits = [[0i8; 65]; 8];
+    let (generator_digits, key_digits) = digits.split_at_mut(4);
+    for (quarter, words) in generator_digits.iter_mut().zip(u1.chunks_exact(2)) {
+        wnaf(words, GENERATOR_WINDOW, quarter);
+    }
+    for (quarter, words) in key_digits.iter_mut().zip(u2.chunks_exact(2)) {
+        wnaf(words, QUARTER_KEY_WINDOW, quarter);
+    }
+    let mut streams = [(&[][..], Multiples::Affine(&[])); 8];
+    let tables = generator.iter().map(|table| table.as_slice());
+    let tables = tables.chain(key.iter().map(|table| table.as_slice()));
+    for ((stream, quarter), table) in streams.iter_mut().zip(&digits).zip(tables) {
+        *stream = (quarter.as_slice(), Multiples::Affine(table));
+    }
+    interleaved(&streams)
+}
+
+/// Quarter tables of the P-256 keys that verify repeatedly (a firehose account's commits, a
+/// did:plc log's rotation keys), on each thread. A key's second successful verification builds
+/// its tables (about the work of one verification), which make each later one about twice as
+/// fast; a key seen once costs no more than before. Tables are built only into a free slot or
+/// one whose key has been idle for [`IDLE`] verifications, so keys taking turns beyond the
+/// cache's size do not evict each other's tables at every turn. Changed only by successful
+/// verifications: a failed call leaves it as it was.
+#[derive(Default)]
+struct KeyTableCache {
+    /// Successful verifications so far: the clock of the tables' last uses.
+    clock: u64,
+    /// Keys that verified without tables, oldest first (at most [`SEEN_KEYS`]).
+    seen: Vec<Affine>,
+    /// Keys with tables, each with the clock of its last use (at most [`TABLED_KEYS`]).
+    tabled: Vec<(Affine, Rc<QuarterTables<KEY_TABLE_LEN>>, u64)>,
+}
+
+/// Verifications after which a key's tables may give way to another key's.
+const IDLE: u64 = 1024;
+
+thread_local! {
+    static KEY_TABLES: RefCell<KeyTableCache> = RefCell::default();
+}
+
+/// How a verification used the cache, for [`KeyTableCache::record_success`].
+enum TableUse {
+    /// The key had tables.
+    Cached,
+    /// The key had verified before and there was room: its tables were built for this call.
+    Built(Rc<QuarterTables<KEY_TABLE_LEN>>),
+    /// No tables.
+    Without,
+}
+
+impl KeyTableCache {
+    /// The key's tables if it has any, else whether to build them (it verified before, and a
+    /// slot is free or idle).
+    fn lookup(&self, key: &Affine) -> Result<Rc<QuarterTables<KEY_TABLE_LEN>>, bool> {
+        match self.tabled.iter().find(|(tabled, ..)| tabled == key) {
+            Some((_, tables, _)) => Ok(Rc::clone(tables)),
+            None => Err(self.seen.contains(key)
+                && (self.tabled.len() < TABLED_KEYS
+                    || self
+                        .tabled
+                        .iter()
+                        .any(|&(.., last)| self.clock.saturating_sub(last) >= IDLE))),
+        }
+    }
+
+    fn record_success(&mut self, key: &Affine, used: TableUse) {
+        self.clock += 1;
+        match used {
+            TableUse::Cached => {
+                if let Some(entry) = self.tabled.iter_mut().find(|(tabled, ..)| tabled == key) {
+                    entry.2 = self.clock;
+                }
+            }
+            TableUse::Built(tables) => {
+                self.seen.retain(|seen| seen != key);
+                if self.tabled.len() >= TABLED_KEYS {
+                    // The least recently used, idle (`lookup` saw one).
+                    let oldest = self
+                        .tabled
+                        .iter()
+                        .enumerate()
+                        .min_by_key(|(_, entry)| entry.2);
+                    if let Some((index, _)) = oldest {
+                        self.tabled.swap_remove(index);
+                    }
+                }
+                self.tabled.push((*key, tables, self.clock));
+            }
+            TableUse::Without => {
+                if !self.seen.contains(key) {
+                    if self.seen.len() >= SEEN_KEYS {
+                        self.seen.remove(0);
+                    }
+                    self.seen.push(*key);
+                }
+            }
+        }
+    }
 }
 
 fn split(compact: &[u8; 64]) -> (Limbs, Limbs) {
@@ -952,7 +1141,7 @@ mod tests {
         }
         assert_eq!(sub_raw(&four, &one()).0, P);
         // The generator is on the curve and matches p256's.
-        let generator = generator_table()[0];
+        let generator = generator_tables()[0][0];
         assert!(curve_rhs(&generator.x) == generator.y.square());
         let theirs = p256::AffinePoint::GENERATOR;
         let encoded = p256::elliptic_curve::sec1::ToSec1Point::to_sec1_point(&theirs, false);
@@ -998,7 +1187,8 @@ mod tests {
         extremes[3][0] -= 1; // n − 1
         for scalar in extremes {
             for window in [KEY_WINDOW, GENERATOR_WINDOW] {
-                let digits = wnaf(&scalar, window);
+                let mut digits = [0i8; 257];
+                wnaf(&scalar, window, &mut digits);
                 // Σ digit·2^i, from the top: twice, then add.
                 let mut value = [0u32; 9];
                 for &digit in digits.iter().rev() {
@@ -1029,6 +1219,114 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The affine form of a point, `None` for the point at infinity.
+    fn affine_of(point: &Jacobian) -> Option<Affine> {
+        if point.is_infinity() {
+            return None;
+        }
+        let mut out = [Affine::PLACEHOLDER];
+        to_affine_all(std::slice::from_ref(point), &mut out);
+        Some(out[0])
+    }
+
+    /// Scalars at the edges of the quarters and of the range.
+    fn edge_scalars() -> Vec<Limbs> {
+        let mut scalars = vec![[0u32; 8], one(), N.value, HALF_N];
+        scalars[2][0] -= 1; // n − 1
+        for word in [1, 2, 3, 4, 5, 6, 7] {
+            let mut power = [0u32; 8];
+            power[word] = 1; // 2^(32·word)
+            scalars.push(power);
+            let mut below_power = [0u32; 8];
+            below_power[..word].fill(u32::MAX); // 2^(32·word) − 1
+            scalars.push(below_power);
+        }
+        scalars
+    }
+
+    fn check_multiplications_agree(u1: &Limbs, u2: &Limbs, key: &Affine) {
+        let whole = affine_of(&double_multiply(u1, u2, key));
+        let quartered = affine_of(&quartered_multiply(u1, u2, &quarter_tables(key)));
+        assert!(whole == quartered, "{u1:x?} {u2:x?}");
+    }
+
+    #[test]
+    fn quartered_multiplication_agrees_at_the_edges() {
+        let generator = generator_tables()[0][0];
+        let other = affine_of(&double_multiply(
+            &[7, 0, 0, 0, 0, 0, 0, 0],
+            &[0; 8],
+            &generator,
+        ))
+        .unwrap();
+        for key in [generator, generator.negate(), other] {
+            for u1 in edge_scalars() {
+                for u2 in edge_scalars() {
+                    check_multiplications_agree(&u1, &u2, &key);
+                }
+            }
+        }
+        // u1·G + u2·key = infinity when key = −(u1/u2)·G: here u1 = u2 and key = −G.
+        let three = [3, 0, 0, 0, 0, 0, 0, 0];
+        let tables = quarter_tables(&generator.negate());
+        assert!(quartered_multiply(&three, &three, &tables).is_infinity());
+    }
+
+    /// A key's tables are built by its second successful verification, used by later ones, and a
+    /// failed verification changes nothing.
+    #[test]
+    fn the_key_table_cache_changes_only_on_success() {
+        std::thread::spawn(|| {
+            let cached = |key: &P256Key| KEY_TABLES.with(|cache| cache.borrow().lookup(&key.0));
+            let signer = p256::ecdsa::SigningKey::from_bytes(&[7u8; 32].into()).unwrap();
+            let verifying = signer.verifying_key();
+            let key = P256Key::from_sec1(verifying.to_sec1_point(false).as_bytes()).unwrap();
+            let hash = [9u8; 32];
+            let signature: p256::ecdsa::Signature = signer.sign_prehash(&hash).unwrap();
+            let good: [u8; 64] = signature.to_bytes().into();
+            let mut bad = good;
+            bad[40] ^= 1;
+            assert!(matches!(cached(&key), Err(false)));
+            assert!(!key.verify_prehash(&hash, &bad));
+            assert!(matches!(cached(&key), Err(false)));
+            assert!(key.verify_prehash(&hash, &good));
+            assert!(matches!(cached(&key), Err(true)));
+            assert!(!key.verify_prehash(&hash, &bad));
+            assert!(matches!(cached(&key), Err(true)));
+            assert!(key.verify_prehash(&hash, &good));
+            assert!(cached(&key).is_ok());
+            assert!(!key.verify_prehash(&hash, &bad));
+            assert!(key.verify_prehash(&hash, &good));
+            // Other keys taking turns do not push it out while it is in use...
+            let others: Vec<_> = (100..100 + TABLED_KEYS as u8)
+                .map(|secret| {
+                    let signer = p256::ecdsa::SigningKey::from_bytes(&[secret; 32].into()).unwrap();
+                    let point = signer.verifying_key().to_sec1_point(false);
+                    let other = P256Key::from_sec1(point.as_bytes()).unwrap();
+                    let signature: p256::ecdsa::Signature = signer.sign_prehash(&hash).unwrap();
+                    (other, <[u8; 64]>::from(signature.to_bytes()))
+                })
+                .collect();
+            for (other, compact) in others.iter().chain(&others) {
+                assert!(other.verify_prehash(&hash, compact));
+            }
+            assert!(cached(&key).is_ok());
+            // ... but once it has been idle for IDLE verifications, the next key that verified
+            // before takes its slot (the others fill the rest).
+            let (last, last_signature) = others.last().unwrap();
+            for _ in 0..IDLE {
+                assert!(others[0].0.verify_prehash(&hash, &others[0].1));
+            }
+            assert!(matches!(cached(last), Err(true)));
+            assert!(last.verify_prehash(&hash, last_signature));
+            assert!(cached(last).is_ok());
+            assert!(matches!(cached(&key), Err(false)));
+            assert!(key.verify_prehash(&hash, &good));
+        })
+        .join()
+        .unwrap();
     }
 
     /// A point whose x is in `n..p`, so that `x mod n = x − n`: the second branch of the final
@@ -1110,6 +1408,16 @@ mod tests {
                     p256::ecdsa::VerifyingKey::from_sec1_bytes(&wrong).is_ok()
                 );
             }
+        }
+
+        #[test]
+        fn quartered_multiplication_agrees(u1 in any::<[u8; 32]>(), u2 in any::<[u8; 32]>(), k in any::<[u8; 32]>()) {
+            let generator = generator_tables()[0][0];
+            let (u1, u2) = (below(&N.value, &u1), below(&N.value, &u2));
+            let Some(key) = affine_of(&double_multiply(&below(&N.value, &k), &[0; 8], &generator)) else {
+                return Ok(());
+            };
+            check_multiplications_agree(&u1, &u2, &key);
         }
 
         #[test]
