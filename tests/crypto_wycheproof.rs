@@ -3,7 +3,7 @@
 //! `verify_signature_strict`. A case Wycheproof calls valid verifies, or is refused only for a high
 //! S (atproto's low-S rule, which Wycheproof does not have); every invalid case is refused. Each
 //! case runs three times with the same outcome: a P-256 key's second successful verification
-//! builds its quarter tables, so the valid cases (and the invalid ones after them in their group)
+//! builds its word tables, so the valid cases (and the invalid ones after them in their group)
 //! go through both of ES256's multiplications.
 //! Natively and in wasm (`cargo test --target wasm32-unknown-unknown --test crypto_wycheproof`),
 //! where libsecp256k1 is compiled with other settings and ES256's code runs on a 32-bit target.

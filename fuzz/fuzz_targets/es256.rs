@@ -2,7 +2,7 @@
 //! forms parse alike and encode back alike; a signature made by `p256` from a fuzzed secret over
 //! the fuzzed message verifies; with a fuzzed byte of it changed, or a signature taken from the
 //! input, atproof answers as `p256` does under atproto's rules (a high S refused, `r` and `s` in
-//! `1..n`), both for a new key and once the key has its quarter tables (built at its second
+//! `1..n`), both for a new key and once the key has its word tables (built at its second
 //! successful verification).
 //!
 //! Run from the repository root: `cargo +nightly fuzz run es256 -- -max_total_time=1800`.
@@ -98,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     };
-    // A new key: the whole multiplication. Its second successful verification builds its quarter
+    // A new key: the whole multiplication. Its second successful verification builds its word
     // tables, so the same checks then go through those.
     check_others("a new key");
     assert_eq!(verify_signature_strict(&key, message, &low), Ok(()));

@@ -24,13 +24,13 @@
 //!   affine x is `X / Z²`; the check is `X = r·Z²`, and, since `p > n`, also `X = (r + n)·Z²` when
 //!   `r + n < p`.
 //! - **The generator's tables** (odd multiples up to 127·G, for 8-bit windows, and the same of
-//!   2⁶⁴·G, 2¹²⁸·G and 2¹⁹²·G) are computed on first use and kept for the process: 16 KiB of
-//!   memory instead of 16 KiB of constants in the module.
+//!   2³²·G, 2⁶⁴·G, … 2²²⁴·G) are computed on first use and kept for the process: 32 KiB of memory
+//!   instead of 32 KiB of constants in the module.
 //! - **Keys that verify repeatedly get tables too** ([`KeyTableCache`]): with odd multiples of
-//!   `Q`, 2⁶⁴·Q, 2¹²⁸·Q and 2¹⁹²·Q, each scalar splits into four 64-bit quarters and a
-//!   verification takes 64 doublings instead of 256, about twice as fast. A key gets them at its
-//!   second successful verification, so a key used once costs what it did; the cache is bounded
-//!   and changes only when a verification succeeds.
+//!   `Q`, 2³²·Q, … 2²²⁴·Q, each scalar splits into its eight 32-bit words and a verification takes
+//!   32 doublings instead of 256, about 2.5 times as fast. A key gets them at its second
+//!   successful verification, so a key used once costs what it did; the cache is bounded and
+//!   changes only when a verification succeeds.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -148,9 +148,9 @@ const GENERATOR_Y: Limbs = [
 const GENERATOR_WINDOW: u32 = 8;
 /// Window of the key's wNAF: odd multiples up to 15·Q, computed for each verification.
 const KEY_WINDOW: u32 = 5;
-/// Window of a repeated key's quarter tables: odd multiples up to 31·2^(64q)·Q, kept.
-const QUARTER_KEY_WINDOW: u32 = 6;
-/// How many keys keep quarter tables (4 KiB each), and how many keys that verified once are
+/// Window of a repeated key's word tables: odd multiples up to 31·2^(32i)·Q, kept.
+const TABLED_KEY_WINDOW: u32 = 6;
+/// How many keys keep word tables (8 KiB each), and how many keys that verified once are
 /// remembered so that their second verification builds them.
 const TABLED_KEYS: usize = 16;
 const SEEN_KEYS: usize = 64;
@@ -705,25 +705,25 @@ fn odd_multiples(point: &Jacobian, multiples: &mut [Jacobian]) {
     }
 }
 
-/// Odd multiples `[1, 3, …, 2·LEN − 1]·2^(64q)·P` of a point `P` for the four 64-bit quarters
-/// `q` of a scalar, affine: with them a multiplication takes 64 doublings instead of 256.
-type QuarterTables<const LEN: usize> = [[Affine; LEN]; 4];
+/// Odd multiples `[1, 3, …, 2·LEN − 1]·2^(32i)·P` of a point `P` for each 32-bit word `i` of a
+/// scalar, affine: with them a multiplication takes 32 doublings instead of 256.
+type WordTables<const LEN: usize> = [[Affine; LEN]; 8];
 
-fn quarter_tables<const LEN: usize>(point: &Affine) -> QuarterTables<LEN> {
-    let mut tables = [[Affine::PLACEHOLDER; LEN]; 4];
-    fill_quarter_tables(point, tables.as_flattened_mut());
+fn word_tables<const LEN: usize>(point: &Affine) -> WordTables<LEN> {
+    let mut tables = [[Affine::PLACEHOLDER; LEN]; 8];
+    fill_word_tables(point, tables.as_flattened_mut());
     tables
 }
 
-/// [`quarter_tables`] of any length, flattened (one copy of the code for every length).
-fn fill_quarter_tables(point: &Affine, tables: &mut [Affine]) {
-    let len = tables.len() / 4;
-    let mut multiples = [Jacobian::INFINITY; 4 * GENERATOR_TABLE_LEN];
+/// [`word_tables`] of any length, flattened (one copy of the code for every length).
+fn fill_word_tables(point: &Affine, tables: &mut [Affine]) {
+    let len = tables.len() / 8;
+    let mut multiples = [Jacobian::INFINITY; 8 * GENERATOR_TABLE_LEN];
     let multiples = multiples.get_mut(..tables.len()).unwrap_or_default();
     let mut base = Jacobian::from_affine(point);
-    for quarter in multiples.chunks_exact_mut(len.max(1)) {
-        odd_multiples(&base, quarter);
-        for _ in 0..64 {
+    for word in multiples.chunks_exact_mut(len.max(1)) {
+        odd_multiples(&base, word);
+        for _ in 0..32 {
             base = base.double();
         }
     }
@@ -731,14 +731,14 @@ fn fill_quarter_tables(point: &Affine, tables: &mut [Affine]) {
 }
 
 const GENERATOR_TABLE_LEN: usize = 1 << (GENERATOR_WINDOW - 2);
-const KEY_TABLE_LEN: usize = 1 << (QUARTER_KEY_WINDOW - 2);
+const KEY_TABLE_LEN: usize = 1 << (TABLED_KEY_WINDOW - 2);
 
-/// The generator's quarter tables (16 KiB of memory, computed on first use, instead of 16 KiB
-/// of constants in the module); the first is the table of a whole 256-bit wNAF.
-fn generator_tables() -> &'static QuarterTables<GENERATOR_TABLE_LEN> {
-    static TABLES: OnceLock<QuarterTables<GENERATOR_TABLE_LEN>> = OnceLock::new();
+/// The generator's word tables (32 KiB of memory, computed on first use, instead of 32 KiB of
+/// constants in the module); the first is the table of a whole 256-bit wNAF.
+fn generator_tables() -> &'static WordTables<GENERATOR_TABLE_LEN> {
+    static TABLES: OnceLock<WordTables<GENERATOR_TABLE_LEN>> = OnceLock::new();
     TABLES.get_or_init(|| {
-        quarter_tables(&Affine {
+        word_tables(&Affine {
             x: Fe(GENERATOR_X),
             y: Fe(GENERATOR_Y),
         })
@@ -857,13 +857,10 @@ impl P256Key {
 
         let key = &self.0;
         let (sum, used) = match KEY_TABLES.with(|cache| cache.borrow().lookup(key)) {
-            Ok(tables) => (quartered_multiply(&u1, &u2, &tables), TableUse::Cached),
+            Ok(tables) => (tabled_multiply(&u1, &u2, &tables), TableUse::Cached),
             Err(true) => {
-                let tables = Rc::new(quarter_tables(key));
-                (
-                    quartered_multiply(&u1, &u2, &tables),
-                    TableUse::Built(tables),
-                )
+                let tables = Rc::new(word_tables(key));
+                (tabled_multiply(&u1, &u2, &tables), TableUse::Built(tables))
             }
             Err(false) => (double_multiply(&u1, &u2, key), TableUse::Without),
         };
@@ -948,31 +945,31 @@ fn double_multiply(u1: &Limbs, u2: &Limbs, key: &Affine) -> Jacobian {
     ])
 }
 
-/// `u1·G + u2·key` with the key's quarter tables: eight streams of 65 digits, one for each
-/// 64-bit quarter of either scalar.
-fn quartered_multiply(u1: &Limbs, u2: &Limbs, key: &QuarterTables<KEY_TABLE_LEN>) -> Jacobian {
+/// `u1·G + u2·key` with the key's word tables: sixteen streams of 33 digits, one for each 32-bit
+/// word of either scalar.
+fn tabled_multiply(u1: &Limbs, u2: &Limbs, key: &WordTables<KEY_TABLE_LEN>) -> Jacobian {
     let generator = generator_tables();
-    let mut digits = [[0i8; 65]; 8];
-    let (generator_digits, key_digits) = digits.split_at_mut(4);
-    for (quarter, words) in generator_digits.iter_mut().zip(u1.chunks_exact(2)) {
-        wnaf(words, GENERATOR_WINDOW, quarter);
+    let mut digits = [[0i8; 33]; 16];
+    let (generator_digits, key_digits) = digits.split_at_mut(8);
+    for (word_digits, word) in generator_digits.iter_mut().zip(u1) {
+        wnaf(std::slice::from_ref(word), GENERATOR_WINDOW, word_digits);
     }
-    for (quarter, words) in key_digits.iter_mut().zip(u2.chunks_exact(2)) {
-        wnaf(words, QUARTER_KEY_WINDOW, quarter);
+    for (word_digits, word) in key_digits.iter_mut().zip(u2) {
+        wnaf(std::slice::from_ref(word), TABLED_KEY_WINDOW, word_digits);
     }
-    let mut streams = [(&[][..], Multiples::Affine(&[])); 8];
+    let mut streams = [(&[][..], Multiples::Affine(&[])); 16];
     let tables = generator.iter().map(|table| table.as_slice());
     let tables = tables.chain(key.iter().map(|table| table.as_slice()));
-    for ((stream, quarter), table) in streams.iter_mut().zip(&digits).zip(tables) {
-        *stream = (quarter.as_slice(), Multiples::Affine(table));
+    for ((stream, word_digits), table) in streams.iter_mut().zip(&digits).zip(tables) {
+        *stream = (word_digits.as_slice(), Multiples::Affine(table));
     }
     interleaved(&streams)
 }
 
-/// Quarter tables of the P-256 keys that verify repeatedly (a firehose account's commits, a
+/// Word tables of the P-256 keys that verify repeatedly (a firehose account's commits, a
 /// did:plc log's rotation keys), on each thread. A key's second successful verification builds
-/// its tables (about the work of one verification), which make each later one about twice as
-/// fast; a key seen once costs no more than before. Tables are built only into a free slot or
+/// its tables (a little more work than one verification), which make each later one about 2.5
+/// times as fast; a key seen once costs no more than before. Tables are built only into a free slot or
 /// one whose key has been idle for [`IDLE`] verifications, so keys taking turns beyond the
 /// cache's size do not evict each other's tables at every turn. Changed only by successful
 /// verifications: a failed call leaves it as it was.
@@ -983,7 +980,7 @@ struct KeyTableCache {
     /// Keys that verified without tables, oldest first (at most [`SEEN_KEYS`]).
     seen: Vec<Affine>,
     /// Keys with tables, each with the clock of its last use (at most [`TABLED_KEYS`]).
-    tabled: Vec<(Affine, Rc<QuarterTables<KEY_TABLE_LEN>>, u64)>,
+    tabled: Vec<(Affine, Rc<WordTables<KEY_TABLE_LEN>>, u64)>,
 }
 
 /// Verifications after which a key's tables may give way to another key's.
@@ -998,7 +995,7 @@ enum TableUse {
     /// The key had tables.
     Cached,
     /// The key had verified before and there was room: its tables were built for this call.
-    Built(Rc<QuarterTables<KEY_TABLE_LEN>>),
+    Built(Rc<WordTables<KEY_TABLE_LEN>>),
     /// No tables.
     Without,
 }
@@ -1006,7 +1003,7 @@ enum TableUse {
 impl KeyTableCache {
     /// The key's tables if it has any, else whether to build them (it verified before, and a
     /// slot is free or idle).
-    fn lookup(&self, key: &Affine) -> Result<Rc<QuarterTables<KEY_TABLE_LEN>>, bool> {
+    fn lookup(&self, key: &Affine) -> Result<Rc<WordTables<KEY_TABLE_LEN>>, bool> {
         match self.tabled.iter().find(|(tabled, ..)| tabled == key) {
             Some((_, tables, _)) => Ok(Rc::clone(tables)),
             None => Err(self.seen.contains(key)
@@ -1231,7 +1228,7 @@ mod tests {
         Some(out[0])
     }
 
-    /// Scalars at the edges of the quarters and of the range.
+    /// Scalars at the edges of the words and of the range.
     fn edge_scalars() -> Vec<Limbs> {
         let mut scalars = vec![[0u32; 8], one(), N.value, HALF_N];
         scalars[2][0] -= 1; // n − 1
@@ -1248,12 +1245,12 @@ mod tests {
 
     fn check_multiplications_agree(u1: &Limbs, u2: &Limbs, key: &Affine) {
         let whole = affine_of(&double_multiply(u1, u2, key));
-        let quartered = affine_of(&quartered_multiply(u1, u2, &quarter_tables(key)));
-        assert!(whole == quartered, "{u1:x?} {u2:x?}");
+        let tabled = affine_of(&tabled_multiply(u1, u2, &word_tables(key)));
+        assert!(whole == tabled, "{u1:x?} {u2:x?}");
     }
 
     #[test]
-    fn quartered_multiplication_agrees_at_the_edges() {
+    fn tabled_multiplication_agrees_at_the_edges() {
         let generator = generator_tables()[0][0];
         let other = affine_of(&double_multiply(
             &[7, 0, 0, 0, 0, 0, 0, 0],
@@ -1270,8 +1267,8 @@ mod tests {
         }
         // u1·G + u2·key = infinity when key = −(u1/u2)·G: here u1 = u2 and key = −G.
         let three = [3, 0, 0, 0, 0, 0, 0, 0];
-        let tables = quarter_tables(&generator.negate());
-        assert!(quartered_multiply(&three, &three, &tables).is_infinity());
+        let tables = word_tables(&generator.negate());
+        assert!(tabled_multiply(&three, &three, &tables).is_infinity());
     }
 
     /// A key's tables are built by its second successful verification, used by later ones, and a
@@ -1411,7 +1408,7 @@ mod tests {
         }
 
         #[test]
-        fn quartered_multiplication_agrees(u1 in any::<[u8; 32]>(), u2 in any::<[u8; 32]>(), k in any::<[u8; 32]>()) {
+        fn tabled_multiplication_agrees(u1 in any::<[u8; 32]>(), u2 in any::<[u8; 32]>(), k in any::<[u8; 32]>()) {
             let generator = generator_tables()[0][0];
             let (u1, u2) = (below(&N.value, &u1), below(&N.value, &u2));
             let Some(key) = affine_of(&double_multiply(&below(&N.value, &k), &[0; 8], &generator)) else {
