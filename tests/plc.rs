@@ -15,33 +15,6 @@ fn fixture(name: &str) -> String {
     .unwrap()
 }
 
-/// The rotation keys that may sign entry `index` of a parsed log: those of the operation its
-/// `prev` names (its own for the genesis; a legacy `create` lists recovery, then signing key).
-fn signer_keys(entries: &Value, index: usize) -> Vec<String> {
-    let operation = &entries[index]["operation"];
-    let parent = match operation["prev"].as_str() {
-        Some(prev) if index > 0 => &entries
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["cid"] == prev)
-            .unwrap()["operation"],
-        _ => operation,
-    };
-    match parent["type"].as_str() {
-        Some("create") => ["recoveryKey", "signingKey"]
-            .iter()
-            .map(|k| parent[*k].as_str().unwrap().to_owned())
-            .collect(),
-        _ => parent["rotationKeys"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|k| k.as_str().unwrap().to_owned())
-            .collect(),
-    }
-}
-
 fn did_of(log: &str) -> String {
     let log: Value = serde_json::from_str(log).unwrap();
     log[0]["did"].as_str().unwrap().to_owned()
@@ -461,79 +434,59 @@ fn two_copies_of_a_log_are_identical_a_prefix_or_a_fork() {
     assert!(error.message().starts_with("log b"), "{error}");
 }
 
-/// Every fixture log: the signature checks that `AuditLog::next_checks` asks for, round after
-/// round, made elsewhere and handed back, give the same outcome as verifying everything here,
-/// and no check is asked for twice; outcomes that lie are believed for the checks they cover (so
-/// a caller must hand back real ones) and a check not among them is made here.
+/// The keys that signed lately are tried first; whatever the order, each operation is credited
+/// to the key that verifies it, by its first index (a key listed twice), on both curves, and only
+/// among the keys its `prev` still allows: after a fork by key `i`, a key at `i` or later that
+/// signed just before is not tried.
 #[test]
-fn signature_checks_made_elsewhere_give_the_same_outcome() {
-    use atproof::crypto::verify_signature;
-    use atproof::identity::{verify_audit_log, AuditLog, KnownSignatures};
-    let expected: Value = serde_json::from_str(&fixture("expected.json")).unwrap();
-    let names: Vec<&str> = ["valid", "invalid"]
-        .iter()
-        .flat_map(|k| expected[k].as_array().unwrap().iter())
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    let (mut p256_checks, mut k256_checks) = (0, 0);
-    for name in names {
-        let log = fixture(name);
-        let did = did_of(&log);
-        let read = || AuditLog::parse(&log).unwrap();
-        // Answered truthfully, then every answer false.
-        for lie in [false, true] {
-            let audit_log = read();
-            let mut known = KnownSignatures::default();
-            let mut asked = std::collections::BTreeSet::new();
-            loop {
-                let checks = audit_log.next_checks(&known);
-                if checks.is_empty() {
-                    break;
-                }
-                for check in &checks {
-                    let id = (check.operation, check.key.did_key());
-                    assert!(asked.insert(id), "{name}: a check asked for twice");
-                    match check.key.algorithm() {
-                        Algorithm::Es256 => p256_checks += 1,
-                        Algorithm::Es256k => k256_checks += 1,
-                    }
-                    let valid = verify_signature(&check.key, check.data, check.signature);
-                    known.insert(check, valid && !lie);
-                }
-            }
-            let here = verify_plc_log(&did, &log).map_err(|e| e.code());
-            let elsewhere = verify_audit_log(&did, audit_log, &known).map_err(|e| e.code());
-            if !lie {
-                assert_eq!(here, elsewhere, "{name}");
-                if let Ok(verified) = verify_plc_log(&did, &log) {
-                    // Exactly the keys tried in order up to the signer's.
-                    let entries: Value = serde_json::from_str(&log).unwrap();
-                    for (index, operation) in verified.operations.iter().enumerate() {
-                        let keys = signer_keys(&entries, index);
-                        let mut tried: Vec<&str> = Vec::new();
-                        for key in &keys[..=operation.signed_by] {
-                            if !tried.contains(&key.as_str()) {
-                                tried.push(key);
-                            }
-                        }
-                        let mut asked_here: Vec<&str> = asked
-                            .iter()
-                            .filter(|(op, _)| *op == index)
-                            .map(|(_, key)| key.as_str())
-                            .collect();
-                        asked_here.sort_unstable();
-                        tried.sort_unstable();
-                        assert_eq!(asked_here, tried, "{name} operation {index}");
-                    }
-                }
-            } else if here.is_ok() && !asked.is_empty() {
-                // Every check said false: the log no longer verifies.
-                assert_eq!(elsewhere, Err(Code::BadSignature), "{name}");
-            }
-        }
+fn each_operation_names_the_key_that_signed_it_whatever_signed_before() {
+    let (a, c) = (key(7), key(9));
+    let b = Keypair::import(Algorithm::Es256, &[8; 32]).unwrap();
+    let keys = [&a, &b, &c, &b];
+    let genesis = sign(update_genesis(&keys), &c);
+    let mut ops = vec![genesis];
+    for signer in [&c, &a, &c, &b, &b, &a, &c] {
+        let prev = ops.last().unwrap().1.clone();
+        ops.push(sign(update(&prev, &keys), signer));
     }
-    assert!(
-        p256_checks > 0 && k256_checks > 0,
-        "the fixtures have signatures on both curves: {p256_checks} {k256_checks}"
+    let times: Vec<i64> = (0..ops.len() as i64).map(|i| T0 + i).collect();
+    let (did, log) = log_of(&ops, &times, &vec![false; ops.len()]);
+    let signed_by: Vec<usize> = verify_plc_log(&did, &log)
+        .unwrap()
+        .operations
+        .iter()
+        .map(|op| op.signed_by)
+        .collect();
+    assert_eq!(signed_by, [2, 2, 0, 2, 1, 1, 0, 2]);
+
+    // c signs twice, b forks from the first of them: the second is nullified, and c, which signed
+    // just before, is no longer allowed to sign another child of that first one.
+    let first = sign(update(&ops[0].1, &keys), &c);
+    let second = sign(update(&first.1, &keys), &c);
+    let fork = sign(update(&first.1, &keys), &b);
+    let after = sign(update(&fork.1, &keys), &c);
+    let base = vec![ops[0].clone(), first.clone(), second, fork, after];
+    let (did, log) = log_of(
+        &base,
+        &[T0, T0 + 1, T0 + 2, T0 + 3, T0 + 4],
+        &[false, false, true, false, false],
     );
+    let verified = verify_plc_log(&did, &log).unwrap();
+    let signed_by: Vec<usize> = verified.operations.iter().map(|op| op.signed_by).collect();
+    assert_eq!(signed_by, [2, 2, 2, 1, 2]);
+    for (second_fork_by, outcome) in [
+        (&c, Err(Code::BadSignature)),
+        (&b, Err(Code::BadSignature)),
+        (&a, Ok(0)),
+    ] {
+        let mut forked = base.clone();
+        forked.push(sign(update(&first.1, &keys), second_fork_by));
+        let (did, log) = log_of(
+            &forked,
+            &[T0, T0 + 1, T0 + 2, T0 + 3, T0 + 4, T0 + 5],
+            &[false, false, true, true, true, false],
+        );
+        let result = verify_plc_log(&did, &log).map(|v| v.operations[5].signed_by);
+        assert_eq!(result.map_err(|e| e.code()), outcome);
+    }
 }

@@ -435,13 +435,6 @@ export const TASKS = {
           return plcImpl(input, (log) => atproofPlcOutput(verifyPlcLog(log.did, log.text)), (e) => e.code, { strict: true });
         },
       },
-      'atproof verifyPlcLogAsync (P-256 through WebCrypto)': {
-        side: 'atproof', modules: ['atproof'], needs: ['verifyPlcLogAsync'], atproof: true,
-        make: (input, M) => {
-          const { verifyPlcLogAsync } = M.atproof;
-          return plcImpl(input, async (log) => atproofPlcOutput(await verifyPlcLogAsync(log.did, log.text)), (e) => e.code, { strict: true });
-        },
-      },
       'atproof verifyPlcLog (JSON.parse, then the value)': {
         side: 'atproof', modules: ['atproof'], needs: ['verifyPlcLog'], atproof: true,
         make: (input, M) => {

@@ -163,32 +163,6 @@ pub fn verify_signature_async(
     }
 }
 
-#[cfg(feature = "full")]
-/// Starts checking each of `checks` (P-256, well-formed low-S) with WebCrypto, which works on the
-/// runtime's own threads meanwhile where it has them (Node; Chromium verifies on the calling
-/// thread): a promise of an array of booleans, in the order of `checks`. `None` where the runtime
-/// has no WebCrypto.
-pub(super) fn start_p256_checks(
-    checks: &[&identity::SignatureCheck<'_>],
-) -> Option<js_sys::Promise> {
-    if !subtle_available() {
-        return None;
-    }
-    let promises = js_sys::Array::new();
-    for check in checks {
-        let key: JsValue = check.key.did_key().into();
-        let data: JsValue = js_sys::Uint8Array::from(check.data).into();
-        let signature: JsValue = js_sys::Uint8Array::from(&check.signature[..]).into();
-        let cached = verify_p256_cached(&key, &data, &signature);
-        promises.push(&if cached.is_undefined() {
-            verify_p256(&key, &check.key.uncompressed(), &data, &signature).into()
-        } else {
-            cached
-        });
-    }
-    Some(js_sys::Promise::all(&promises))
-}
-
 /// The atproto facts of a DID document (an object or JSON text):
 /// `{ did, handle, signingKey, pds }`, `null` for what the document does not have.
 #[wasm_bindgen(js_name = parseDidDocument, unchecked_return_type = "DidDocumentInfo")]

@@ -36,9 +36,8 @@ mod plc;
 
 pub use did_document::{parse_did_document, parse_did_document_value, DidDocumentInfo};
 pub use plc::{
-    compare_audit_logs, plc_did_document, verify_audit_log, verify_plc_log, AuditLog,
-    KnownSignatures, LogRelation, PlcOperation, PlcState, SignatureCheck, VerifiedPlcLog,
-    MAX_AUDIT_LOG_BYTES,
+    compare_audit_logs, plc_did_document, verify_plc_log, LogRelation, PlcOperation, PlcState,
+    VerifiedPlcLog, MAX_AUDIT_LOG_BYTES,
 };
 
 #[cfg(doc)]

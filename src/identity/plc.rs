@@ -16,6 +16,15 @@
 //!   still sign a child of it: all its rotation keys at first, then, once a child signed by key
 //!   `i` is accepted, only the keys before `i`. So a second fork from the same operation needs a
 //!   strictly stronger key than the first.
+//! - **The first key that verifies is the signer, in any order.** The rule wants the strongest
+//!   allowed key that verifies; trying the keys in order of priority finds it, at the price of a
+//!   failed check for every stronger key. But two keys verify one signature only in a relation
+//!   that involves the signed hash `e` (on one curve `K₁ + K₂ = −2(e/r)·G`; across the curves by
+//!   a chance of about 2⁻²⁵⁶), and the allowed keys are fixed before that hash: `prev` is the CID
+//!   of the operation that lists them (the genesis lists its own). Arranging it is work of the
+//!   order of breaking the signature scheme (some 2¹²⁸ hashes), so one allowed key verifies, a key
+//!   listed twice counting at its first index. The keys that signed lately are therefore tried
+//!   first (one of them usually signs the next operation), then the others by priority.
 //! - **Where the directory and the specification disagree, the directory's history wins**, as
 //!   go-didplc's test data marks it: duplicate rotation keys and an empty `rotationKeys` are
 //!   accepted (the latter freezes the DID).
@@ -116,6 +125,9 @@ struct Replay {
     states: Vec<Option<PlcState>>,
     operations: Vec<PlcOperation>,
     claimed: Vec<bool>,
+    /// The keys that signed the operations taken in, the latest first, each once (at most
+    /// [`MAX_ITEMS`]).
+    recent_signers: Vec<PublicKey>,
 }
 
 fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -> Error {
@@ -125,17 +137,11 @@ fn plc_error(code: Code, index: usize, cid: &str, why: impl std::fmt::Display) -
 /// Verifies the audit log of `did` (the JSON text of `/<did>/log/audit`) under every rule of
 /// the module documentation. Errors name the first operation that fails, its index and CID.
 pub fn verify_plc_log(did: &str, audit_log: &str) -> Result<VerifiedPlcLog> {
-    verify_audit_log(
-        did,
-        AuditLog::parse(audit_log)?,
-        &KnownSignatures::default(),
-    )
+    replay_log(did, audit_log)?.1.finish()
 }
 
-/// An audit log's JSON read and each of its operations parsed, once: for a caller that makes the
-/// [signature checks](AuditLog::next_checks) elsewhere or in batches (WebCrypto's P-256 while wasm
-/// checks the rest), then verifies the log with their outcomes ([`verify_audit_log`]).
-pub struct AuditLog {
+/// An audit log's JSON read and each of its operations parsed.
+struct AuditLog {
     entries: Vec<Json>,
     /// Each entry's operation as parsed (`None` for an entry without one): the verification
     /// reports a parse failure only when it reaches the entry, after that entry's other fields.
@@ -146,7 +152,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Reads the JSON text of `/<did>/log/audit` within the limits and parses every operation.
-    pub fn parse(audit_log: &str) -> Result<AuditLog> {
+    fn parse(audit_log: &str) -> Result<AuditLog> {
         let entries = parse_entries(audit_log)?;
         let operations: Vec<Option<Result<Parsed>>> = entries
             .iter()
@@ -177,71 +183,6 @@ impl AuditLog {
             parents,
         })
     }
-
-    fn parsed(&self, at: usize) -> Option<&Parsed> {
-        self.operations.get(at)?.as_ref()?.as_ref().ok()
-    }
-
-    /// The signature checks the verification needs next, given the outcomes `known` so far: for
-    /// each operation, its signature against the first key, in priority order, of the operation
-    /// its `prev` names (of its own for the genesis) whose outcome is not known, unless a key
-    /// before it is known to verify. A caller answers them (in wasm, with WebCrypto, on another
-    /// thread), records the outcomes, and asks again until nothing is left: the checks made are
-    /// then exactly the ones [`verify_plc_log`] makes, keys tried in order of priority. Operations
-    /// that do not parse, signatures that are not well-formed low-S for a key's curve and `prev`s
-    /// that name no operation of the log get no checks: the verification refuses those by itself.
-    pub fn next_checks(&self, known: &KnownSignatures) -> Vec<SignatureCheck<'_>> {
-        let mut checks = Vec::new();
-        for operation in 0..self.operations.len() {
-            let Some(parsed) = self.parsed(operation) else {
-                continue;
-            };
-            let parent = match self.parents.get(operation) {
-                _ if operation == 0 => Some(parsed),
-                Some(&Some(at)) => self.parsed(at),
-                _ => None,
-            };
-            let Some(parent) = parent else { continue };
-            for key in &parent.rotation_keys {
-                let well_formed = matches!(
-                    crate::crypto::is_low_s(key.algorithm(), &parsed.signature),
-                    Ok(true)
-                );
-                if !well_formed {
-                    continue;
-                }
-                match known.outcome(operation, key) {
-                    Some(true) => break,
-                    Some(false) => {}
-                    None => {
-                        checks.push(SignatureCheck {
-                            operation,
-                            key: *key,
-                            data: &parsed.unsigned,
-                            signature: &parsed.signature,
-                        });
-                        break;
-                    }
-                }
-            }
-        }
-        checks
-    }
-}
-
-/// [`verify_plc_log`] of a log read already, taking the outcome of the signature checks in `known`
-/// from there instead of making them (see [`AuditLog::next_checks`]): every other check is
-/// made as always.
-pub fn verify_audit_log(
-    did: &str,
-    log: AuditLog,
-    known: &KnownSignatures,
-) -> Result<VerifiedPlcLog> {
-    let mut replay = Replay::new(did);
-    for ((entry, operation), parent) in log.entries.iter().zip(log.operations).zip(log.parents) {
-        replay.append(entry, operation, parent, known)?;
-    }
-    replay.finish()
 }
 
 /// The entries of an audit log's JSON text, within the limits.
@@ -286,18 +227,18 @@ impl Replay {
             states: Vec::new(),
             operations: Vec::new(),
             claimed: Vec::new(),
+            recent_signers: Vec::new(),
         }
     }
 
     /// Checks the next entry of the log (with its operation and the index of the operation its
     /// `prev` names as [`AuditLog::parse`] found them) against everything before it and takes it
-    /// in; `known` answers the signature checks made elsewhere.
+    /// in.
     fn append(
         &mut self,
         entry: &Json,
         operation: Option<Result<Parsed>>,
         parent: Option<usize>,
-        known: &KnownSignatures,
     ) -> Result<()> {
         let index = self.nodes.len();
         let did = self.did.as_str();
@@ -399,15 +340,29 @@ impl Replay {
             }
         }
         let mut high_s = false;
-        let signed_by = signer_keys
+        let mut verifies = |key: &PublicKey| match verify_signature_strict(
+            key,
+            &parsed.unsigned,
+            &parsed.signature,
+        ) {
+            Ok(()) => true,
+            Err(e) => {
+                high_s |= e.code() == Code::HighSSignature;
+                false
+            }
+        };
+        // The keys that signed lately first, most recent first (one of them usually signs this
+        // one too), then the others in order of priority: the first key that verifies is the
+        // signer (module docs).
+        let recent = &self.recent_signers;
+        let signer = recent
             .iter()
-            .position(|key| match known.verify(index, key, &parsed.unsigned, &parsed.signature) {
-                Ok(()) => true,
-                Err(e) => {
-                    high_s |= e.code() == Code::HighSSignature;
-                    false
-                }
-            })
+            .filter(|&key| signer_keys.contains(key))
+            .chain(signer_keys.iter().filter(|&key| !recent.contains(key)))
+            .find(|&key| verifies(key))
+            .copied();
+        let signed_by = signer
+            .and_then(|signer| signer_keys.iter().position(|key| *key == signer))
             .ok_or_else(|| {
                 if high_s {
                     fail(Code::HighSSignature, &"the signature is high-S (only low-S is valid)")
@@ -469,6 +424,11 @@ impl Replay {
         });
         self.states.push(parsed.state);
         self.claimed.push(nullified_claim);
+        if let Some(signer) = signer {
+            self.recent_signers.retain(|key| *key != signer);
+            self.recent_signers.insert(0, signer);
+            self.recent_signers.truncate(MAX_ITEMS);
+        }
         self.operations.push(PlcOperation {
             cid: cid_text.to_owned(),
             kind: parsed.kind.to_owned(),
@@ -534,64 +494,6 @@ impl Replay {
     }
 }
 
-/// A signature check an audit log may need: the signature of operation `operation` over `data`
-/// by `key` (see [`AuditLog::next_checks`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SignatureCheck<'a> {
-    /// The operation's index in the log.
-    pub operation: usize,
-    /// The rotation key that may have signed.
-    pub key: PublicKey,
-    /// The signed bytes (the unsigned operation's DRISL).
-    pub data: &'a [u8],
-    /// The 64-byte compact signature, well formed and low-S for the key's curve.
-    pub signature: &'a [u8; 64],
-}
-
-/// The outcome of signature checks made ahead or elsewhere (see [`AuditLog::next_checks`]),
-/// by operation and key; a check not among them is made here.
-#[derive(Clone, Debug, Default)]
-pub struct KnownSignatures(BTreeMap<(usize, [u8; 33]), bool>);
-
-impl KnownSignatures {
-    /// Records whether `check` verified.
-    pub fn insert(&mut self, check: &SignatureCheck<'_>, valid: bool) {
-        self.0
-            .insert((check.operation, check.key.compressed()), valid);
-    }
-
-    /// Whether operation `operation`'s signature verifies with `key`, where known.
-    fn outcome(&self, operation: usize, key: &PublicKey) -> Option<bool> {
-        self.0.get(&(operation, key.compressed())).copied()
-    }
-
-    /// [`verify_signature_strict`] of operation `operation`'s signature, answered from the known
-    /// outcomes where one is known (only well-formed low-S signatures are ever checked elsewhere,
-    /// so the answer is the curve's).
-    fn verify(
-        &self,
-        operation: usize,
-        key: &PublicKey,
-        data: &[u8],
-        signature: &[u8; 64],
-    ) -> Result<()> {
-        if self.0.is_empty() {
-            return verify_signature_strict(key, data, signature);
-        }
-        match self.outcome(operation, key) {
-            Some(true) => Ok(()),
-            Some(false) => Err(Error::new(
-                Code::BadSignature,
-                format!(
-                    "{} signature does not match the key and data",
-                    key.algorithm()
-                ),
-            )),
-            None => verify_signature_strict(key, data, signature),
-        }
-    }
-}
-
 /// How two copies of one DID's audit log relate (see [`compare_audit_logs`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogRelation {
@@ -622,8 +524,13 @@ pub enum LogRelation {
 /// both are verified in full first (an invalid one is an error naming it), then they are
 /// identical, one a prefix of the other, or a fork.
 pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
-    let (a_entries, a_replay) = replay_log(did, a).map_err(|e| e.context("log a"))?;
-    let (b_entries, b_replay) = replay_log(did, b).map_err(|e| e.context("log b"))?;
+    let verified = |text: &str| {
+        let (entries, replay) = replay_log(did, text)?;
+        replay.clone().finish()?;
+        Ok::<_, Error>((entries, replay))
+    };
+    let (a_entries, a_replay) = verified(a).map_err(|e| e.context("log a"))?;
+    let (b_entries, b_replay) = verified(b).map_err(|e| e.context("log b"))?;
     let cid = |entries: &[Json], i: usize| {
         entries
             .get(i)
@@ -652,14 +559,14 @@ pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
     })
 }
 
-/// A log verified in full: its entries and the replay that read them.
+/// A log read and replayed (all but the final check of the `nullified` flags,
+/// [`Replay::finish`]): its entries and the replay.
 fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
     let log = AuditLog::parse(text)?;
     let mut replay = Replay::new(did);
     for ((entry, operation), parent) in log.entries.iter().zip(log.operations).zip(log.parents) {
-        replay.append(entry, operation, parent, &KnownSignatures::default())?;
+        replay.append(entry, operation, parent)?;
     }
-    replay.clone().finish()?;
     Ok((log.entries, replay))
 }
 

@@ -397,7 +397,7 @@ const ops = {
     check('verifyPlcLog', input, ours.value.operations.length === entries.length && ours.value.operations.every((op, i) => op.cid === entries[i].cid && op.nullified === entries[i].nullified), 'operations differ from the log');
   },
   async verifyPlcLogAsync() {
-    // P-256 through WebCrypto: the same outcome as the synchronous verification, on mutated logs too.
+    // The same outcome as the synchronous verification, on mutated logs too.
     const source = pick(plcLogs);
     const did = JSON.parse(source)[0].did;
     const input = chance(0.3) ? source : new TextDecoder().decode(mutate(new TextEncoder().encode(source), plcLogs.map((l) => new TextEncoder().encode(l))));

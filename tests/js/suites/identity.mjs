@@ -24,8 +24,8 @@ export default async function identity(atproof, fixtures, check) {
     const outcome = throwsCode(atproof, () => verifyPlcLog(log[0].did, JSON.stringify(log)), CODES[name]);
     check(`verifyPlcLog refuses ${name} with ${CODES[name]}`, outcome === true, outcome);
   }
-  // verifyPlcLogAsync (P-256 through WebCrypto where the runtime has it): the same outcome on every
-  // fixture log, and on a log whose P-256 signature was tampered with.
+  // verifyPlcLogAsync (the same verification as a promise): the same outcome on every fixture log,
+  // and on a log whose P-256 signature was tampered with.
   const outcome = async (call) => { try { return JSON.stringify(await call()); } catch (e) { return e.code ?? String(e); } };
   let same = 0;
   const names = [...expected.valid, ...expected.invalid];
