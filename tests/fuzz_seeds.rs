@@ -3,8 +3,8 @@
 //!
 //! Seeds: the small MST-only CARs of mst-test-suite and their node blocks, small signed
 //! repositories built with the tree builder (and their commits), record proofs cut from the
-//! reference repository and 200 of its blocks (DRISL), CIDs in both forms, and the first frames of
-//! the reference event stream.
+//! reference repository and 200 of its blocks (DRISL), CIDs in both forms, the first frames of
+//! the reference event stream, and go-didplc's audit logs.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -110,6 +110,13 @@ fn write_fuzz_seeds() {
             );
         }
         at += 4 + len;
+    }
+    for entry in std::fs::read_dir(root.join("tests/fixtures/plc")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.starts_with("log_") {
+            write("plc", &name, &std::fs::read(&path).unwrap());
+        }
     }
     let raw = Cid::for_raw(b"raw");
     write("cid", "raw.bin", &raw.to_bytes());
