@@ -12,8 +12,9 @@ export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 GECKODRIVER_VERSION=0.37.1
 mkdir -p target
 apt_packages=()
-# clang (Debian's, 14) compiles libsecp256k1, the C inside secp256k1-sys, for wasm32; cc archives it
-# with llvm-ar. (Native builds use the system's cc.)
+# clang (Debian's, 14) compiles libsecp256k1, the C inside secp256k1-sys, for wasm32 (to LLVM bitcode,
+# which the Rust linker's newer LLVM compiles: .cargo/config.toml); cc archives it with llvm-ar.
+# (Native builds use the system's cc.)
 if ! command -v clang >/dev/null || ! command -v llvm-ar >/dev/null; then
   apt_packages+=(clang llvm)
 fi
