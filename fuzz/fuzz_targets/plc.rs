@@ -6,8 +6,8 @@
 //! priority, the first that verifies. atproof tries the keys that signed lately first instead.
 //!
 //! Run from the repository root: `cargo +nightly fuzz run plc -- -max_total_time=1800`.
-//! Seeds: `cargo test --test fuzz_seeds -- --ignored` writes go-didplc's logs and logs made with
-//! keys on both curves into `fuzz/corpus/plc/`.
+//! Seeds: `cargo test --test fuzz_seeds -- --ignored` writes go-didplc's logs (k256 and P-256
+//! keys) into `fuzz/corpus/plc/`.
 #![no_main]
 
 use atproof::cbor::{encode, json::from_json_text};
