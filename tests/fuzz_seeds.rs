@@ -116,6 +116,23 @@ fn write_fuzz_seeds() {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         if name.starts_with("log_") {
             write("plc", &name, &std::fs::read(&path).unwrap());
+            write("json", &name, &std::fs::read(&path).unwrap());
+        }
+    }
+    for fixture in [
+        "data-model-fixtures",
+        "data-model-valid",
+        "data-model-invalid",
+    ] {
+        let path = root.join(format!("tests/fixtures/interop/data-model/{fixture}.json"));
+        let entries: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for (i, entry) in entries.as_array().unwrap().iter().enumerate() {
+            write(
+                "json",
+                &format!("{fixture}-{i}"),
+                entry["json"].to_string().as_bytes(),
+            );
         }
     }
     let raw = Cid::for_raw(b"raw");

@@ -73,7 +73,7 @@ fn the_state_and_document_are_those_of_the_last_operation_not_nullified() {
     let did = did_of(&log);
     let verified = verify_plc_log(&did, &log).unwrap();
     let state = verified.state.unwrap();
-    let document = plc_did_document(&did, &state);
+    let document: Value = serde_json::from_str(&plc_did_document(&did, &state)).unwrap();
     assert_eq!(document["id"], did.as_str());
     assert!(document["alsoKnownAs"][0]
         .as_str()

@@ -75,7 +75,11 @@ fn rotation_keys(operation: &Value) -> Vec<PublicKey> {
     let names: Vec<&Value> = if operation["type"] == "create" {
         vec![&operation["recoveryKey"], &operation["signingKey"]]
     } else {
-        operation["rotationKeys"].as_array().unwrap().iter().collect()
+        operation["rotationKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect()
     };
     names
         .into_iter()

@@ -3,12 +3,12 @@
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
 use super::{set, string_arg, with_bytes};
-use crate::cbor::json::write_json_string;
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
 use crate::firehose::{self, Event, Processed, StreamVerifier, VerifiedCommit, MAX_FRAME_SIZE};
 use crate::keyed_hash::KeyedHashMap;
+use crate::support::json::write_string as write_json_string;
 use crate::syntax::identifiers::MAX_DID_LEN;
 use crate::{Code, Error};
 use std::fmt::Write;

@@ -2,11 +2,11 @@
 
 use super::{json_text_arg, string_arg};
 use crate::identity::{
-    compare_audit_logs as compare, plc_did_document, verify_plc_log as verify, LogRelation,
+    compare_audit_logs as compare, plc_did_document_json, verify_plc_log as verify, LogRelation,
     VerifiedPlcLog, MAX_AUDIT_LOG_BYTES,
 };
+use crate::support::json::{self, json_object, Json, Object};
 use crate::{Code, Error};
-use serde_json::{json, Value as Json};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -73,37 +73,41 @@ fn did_arg(did: &JsValue) -> Result<String, Error> {
 /// The JS object of a verified log.
 fn verified_to_js(did: &str, verified: VerifiedPlcLog) -> Result<JsValue, JsValue> {
     let state = verified.state.as_ref().map(|state| {
-        // Inserted one by one: collecting would instantiate the standard stable sort.
-        let mut services = serde_json::Map::new();
+        let mut services = Object::default();
         for (name, (kind, endpoint)) in &state.services {
-            services.insert(name.clone(), json!({ "type": kind, "endpoint": endpoint }));
+            services.push(name, json_object! { "type": kind, "endpoint": endpoint });
         }
-        json!({
-            "rotationKeys": state.rotation_keys,
-            "verificationMethods": state.verification_methods,
-            "alsoKnownAs": state.also_known_as,
+        let mut methods = Object::default();
+        for (name, key) in &state.verification_methods {
+            methods.push(name, key);
+        }
+        json_object! {
+            "rotationKeys": Json::strings(&state.rotation_keys),
+            "verificationMethods": methods,
+            "alsoKnownAs": Json::strings(&state.also_known_as),
             "services": services,
-        })
+        }
     });
     let document = verified
         .state
         .as_ref()
-        .map(|state| plc_did_document(did, state));
+        .map(|state| plc_did_document_json(did, state));
     let operations: Vec<Json> = verified
         .operations
         .iter()
         .map(|op| {
-            json!({
-                "cid": op.cid,
-                "type": op.kind,
-                "createdAt": op.created_at,
+            json_object! {
+                "cid": &op.cid,
+                "type": &op.kind,
+                "createdAt": &op.created_at,
                 "nullified": op.nullified,
                 "signedBy": op.signed_by,
-            })
+            }
         })
         .collect();
-    let out = json!({ "did": did, "state": state, "document": document, "operations": operations });
-    js_sys::JSON::parse(&crate::cbor::json::json_text(&out))
+    let out =
+        json_object! { "did": did, "state": state, "document": document, "operations": operations };
+    js_sys::JSON::parse(&out.to_text())
 }
 
 /// An audit log argument (JSON text, or a value to stringify) as text within the size limit.
@@ -122,29 +126,35 @@ pub fn compare_audit_logs(
     let a = log_text(&a, "log a")?;
     let b = log_text(&b, "log b")?;
     // The DID is the first entry's of log a; verification checks every entry of both against it.
-    let did = serde_json::from_str::<Json>(&a)
+    let did = json::parse(&a)
         .ok()
-        .and_then(|log| log.get(0)?.get("did")?.as_str().map(str::to_owned))
+        .and_then(|log| {
+            log.as_array()?
+                .first()?
+                .get("did")?
+                .as_str()
+                .map(str::to_owned)
+        })
         .ok_or_else(|| Error::new(Code::InvalidPlcLog, "log a: its first entry names no DID"))?;
     let out = match compare(&did, &a, &b)? {
-        LogRelation::Identical => json!({ "relation": "identical" }),
-        LogRelation::Prefix { a_longer, extra } => json!({
+        LogRelation::Identical => json_object! { "relation": "identical" },
+        LogRelation::Prefix { a_longer, extra } => json_object! {
             "relation": "prefix",
             "longer": if a_longer { "a" } else { "b" },
             "extra": extra,
-        }),
+        },
         LogRelation::Fork {
             at,
             common,
             a_allowed_by_b,
             b_allowed_by_a,
-        } => json!({
+        } => json_object! {
             "relation": "fork",
             "at": at,
             "common": common,
             "aAllowedByB": a_allowed_by_b,
             "bAllowedByA": b_allowed_by_a,
-        }),
+        },
     };
-    js_sys::JSON::parse(&crate::cbor::json::json_text(&out))
+    js_sys::JSON::parse(&out.to_text())
 }

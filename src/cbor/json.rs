@@ -4,7 +4,8 @@
 //! standard alphabet, `=` padding optional when read, never written); both objects must have that
 //! single key. Numbers must be integers within ±(2^53−1), the range a JavaScript number holds
 //! exactly; an integral float such as `123.0` reads as the integer (JSON cannot tell them apart),
-//! any other fraction is [`Code::JsonFloat`]. Reading applies the data-model rules of
+//! any other fraction is [`Code::JsonFloat`] (decided on the digits, exactly: no float rounding
+//! makes `1.0000000000000000001` an integer). Reading applies the data-model rules of
 //! [`check_data_model`](super::check_data_model) to every object, and a document must be an object.
 //! Maps read from JSON list their keys in canonical order, so they equal the values decoded from
 //! their CBOR.
@@ -13,14 +14,13 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Number};
-
 use super::model::check_map;
 use super::value::Value;
 use super::{canonical_key_order, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 use crate::support::base64::{self, Alphabet};
+use crate::support::json::{self, Integer, Json, Object};
 
 /// Largest integer magnitude JSON carries exactly (`Number.MAX_SAFE_INTEGER`).
 pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
@@ -29,7 +29,8 @@ pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 /// data-validation guide): 2 MiB.
 pub const MAX_JSON_RECORD_SIZE: usize = 2 << 20;
 
-/// Parses atproto JSON text into a value (see [`from_json`]).
+/// Parses atproto JSON text into a value, checking the data-model rules and the
+/// [`Limits::DEFAULT`] depth, container and key limits. The text must hold an object.
 pub fn from_json_text(text: &str) -> Result<Value<'static>> {
     if text.len() > MAX_JSON_RECORD_SIZE {
         return Err(Error::new(
@@ -40,15 +41,9 @@ pub fn from_json_text(text: &str) -> Result<Value<'static>> {
             ),
         ));
     }
-    let json = serde_json::from_str(text)
-        .map_err(|e| Error::new(Code::InvalidJson, format!("not JSON: {e}")))?;
-    from_json(json)
-}
-
-/// Converts an atproto JSON object into a value, checking the data-model rules and the
-/// [`Limits::DEFAULT`] depth, container and key limits. Strings are moved, not copied.
-pub fn from_json(json: serde_json::Value) -> Result<Value<'static>> {
-    if !json.is_object() {
+    let json =
+        json::parse(text).map_err(|e| Error::new(Code::InvalidJson, format!("not JSON: {e}")))?;
+    if !matches!(json, Json::Object(_)) {
         return Err(Error::new(
             Code::InvalidJson,
             "atproto JSON data must be an object at the top level",
@@ -57,7 +52,8 @@ pub fn from_json(json: serde_json::Value) -> Result<Value<'static>> {
     convert(json, 0, &Limits::DEFAULT)
 }
 
-fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Value<'static>> {
+/// Strings are moved, not copied.
+fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> {
     let container = |len: usize| -> Result<usize> {
         if depth >= limits.depth_limit() {
             return Err(Error::new(
@@ -80,11 +76,11 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
         Ok(depth + 1)
     };
     Ok(match json {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => Value::Integer(integer(&n)?),
-        serde_json::Value::String(s) => Value::String(Cow::Owned(s)),
-        serde_json::Value::Array(items) => {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(b),
+        Json::Number(text) => Value::Integer(integer(&text)?),
+        Json::String(s) => Value::String(Cow::Owned(s)),
+        Json::Array(items) => {
             let depth = container(items.len())?;
             Value::Array(
                 items
@@ -93,15 +89,16 @@ fn convert(json: serde_json::Value, depth: usize, limits: &Limits) -> Result<Val
                     .collect::<Result<_>>()?,
             )
         }
-        serde_json::Value::Object(object) => {
+        Json::Object(object) => {
             if object.contains_key("$link") {
-                return link(object);
+                return link(&object);
             }
             if object.contains_key("$bytes") {
                 return bytes(&object);
             }
             let depth = container(object.len())?;
             let mut entries = object
+                .into_entries()
                 .into_iter()
                 .map(|(key, item)| {
                     if key.len() > limits.max_key_len {
@@ -131,208 +128,106 @@ fn is_safe_integer(n: i64) -> bool {
     (-MAX_SAFE_INTEGER..=MAX_SAFE_INTEGER).contains(&n)
 }
 
-fn integer(n: &Number) -> Result<i64> {
-    // The integer is written from its i64/u64 form: `{n}` would link serde_json's float formatting.
-    let out_of_range = || {
-        let text = match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.to_string(),
-            (None, Some(u)) => u.to_string(),
-            (None, None) => "a number".to_owned(),
-        };
-        Error::new(
-            Code::JsonIntegerRange,
-            format!("integer {text} outside ±(2^53-1)"),
-        )
-    };
-    if let Some(i) = n.as_i64() {
-        return if is_safe_integer(i) {
-            Ok(i)
-        } else {
-            Err(out_of_range())
-        };
-    }
-    if n.is_u64() {
-        return Err(out_of_range());
-    }
-    let f = n.as_f64().unwrap_or(f64::NAN);
-    if f.fract() != 0.0 || !f.is_finite() {
-        return Err(Error::new(
+/// A JSON number (its text) as an integer, exactly.
+fn integer(text: &str) -> Result<i64> {
+    match json::exact_integer(text) {
+        Integer::Safe(n) => Ok(n),
+        Integer::Fraction => Err(Error::new(
             Code::JsonFloat,
-            // Not the number itself: writing a float would link serde_json's float formatting.
-            "a number with a fraction or an exponent: atproto forbids floats",
-        ));
+            "a number with a fraction: atproto forbids floats",
+        )),
+        Integer::OutOfRange => {
+            // A number's text can be as long as the record: only a short one is quoted.
+            const QUOTED: usize = 32;
+            let shown = if text.len() <= QUOTED {
+                text.to_owned()
+            } else {
+                format!("of {} characters", text.len())
+            };
+            Err(Error::new(
+                Code::JsonIntegerRange,
+                format!("integer {shown} outside ±(2^53-1)"),
+            ))
+        }
     }
-    if f.abs() > MAX_SAFE_INTEGER as f64 {
-        return Err(out_of_range());
-    }
-    // Integral and within ±(2^53-1): the conversion is exact.
-    Ok(f as i64)
 }
 
-fn link(object: Map<String, serde_json::Value>) -> Result<Value<'static>> {
+fn link(object: &Object) -> Result<Value<'static>> {
     let invalid = |why: String| Error::new(Code::JsonInvalidLink, format!("$link object {why}"));
     if object.len() != 1 {
         return Err(invalid("must have no other key".into()));
     }
     match object.get("$link") {
-        Some(serde_json::Value::String(s)) => Cid::parse(s)
+        Some(Json::String(s)) => Cid::parse(s)
             .map(Value::Link)
             .map_err(|e| invalid(format!("holds no atproto CID: {}", e.message()))),
         _ => Err(invalid("must hold a CID string".into())),
     }
 }
 
-fn bytes(object: &Map<String, serde_json::Value>) -> Result<Value<'static>> {
+fn bytes(object: &Object) -> Result<Value<'static>> {
     let invalid = |why: &str| Error::new(Code::JsonInvalidBytes, format!("$bytes object {why}"));
     if object.len() != 1 {
         return Err(invalid("must have no other key"));
     }
     match object.get("$bytes") {
-        Some(serde_json::Value::String(s)) => {
-            base64::decode(s.as_bytes(), Alphabet::Standard, true, false)
-                .ok()
-                .map(|b| Value::Bytes(Cow::Owned(b)))
-                .ok_or_else(|| invalid("must hold standard base64 (RFC 4648 §4)"))
-        }
+        Some(Json::String(s)) => base64::decode(s.as_bytes(), Alphabet::Standard, true, false)
+            .ok()
+            .map(|b| Value::Bytes(Cow::Owned(b)))
+            .ok_or_else(|| invalid("must hold standard base64 (RFC 4648 §4)")),
         _ => Err(invalid("must hold a base64 string")),
     }
 }
 
-/// Converts a value into atproto JSON. Fails with [`Code::JsonIntegerRange`] for an integer that
-/// JSON cannot carry exactly.
-pub fn to_json(value: &Value<'_>) -> Result<serde_json::Value> {
-    to_json_nested(value, 0)
-}
-
-/// Converts a value into atproto JSON text (compact).
+/// Converts a value into atproto JSON text (compact). Fails with [`Code::JsonIntegerRange`] for
+/// an integer that JSON cannot carry exactly.
 pub fn to_json_text(value: &Value<'_>) -> Result<String> {
-    Ok(json_text(&to_json(value)?))
+    Ok(to_json(value, 0)?.to_text())
 }
 
-/// Compact JSON text of a JSON value whose numbers are integers (atproto's, and every one atproof
-/// makes). Written here rather than with serde_json's serializer, which links its float formatting
-/// (about 20 KB of wasm) for numbers atproof never has; a float would be written as `null`.
-pub fn json_text(value: &serde_json::Value) -> String {
-    let mut out = String::new();
-    write_json(value, &mut out);
-    out
-}
-
-fn write_json(value: &serde_json::Value, out: &mut String) {
-    match value {
-        serde_json::Value::Null => out.push_str("null"),
-        serde_json::Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => out.push_str(&i.to_string()),
-            (None, Some(u)) => out.push_str(&u.to_string()),
-            (None, None) => out.push_str("null"),
-        },
-        serde_json::Value::String(s) => write_json_string(s, out),
-        serde_json::Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json(item, out);
-            }
-            out.push(']');
-        }
-        serde_json::Value::Object(entries) => {
-            out.push('{');
-            for (i, (key, item)) in entries.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json_string(key, out);
-                out.push(':');
-                write_json(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// A JSON string: `"` and `\` escaped, control characters as `\uXXXX` (or their short forms).
-pub(crate) fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                out.push_str(&format!("\\u{:04x}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-}
-
-fn to_json_nested(value: &Value<'_>, depth: usize) -> Result<serde_json::Value> {
+fn to_json(value: &Value<'_>, depth: usize) -> Result<Json> {
     let deeper = || super::nested_depth(depth);
     let single = |key: &str, value: String| {
-        serde_json::Value::Object(Map::from_iter([(
+        Json::Object(Object::from_entries(vec![(
             key.to_owned(),
-            serde_json::Value::String(value),
+            Json::String(value),
         )]))
     };
     Ok(match value {
-        Value::Null => serde_json::Value::Null,
-        Value::Bool(b) => serde_json::Value::Bool(*b),
-        Value::Integer(n) if is_safe_integer(*n) => serde_json::Value::from(*n),
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Integer(n) if is_safe_integer(*n) => Json::from(*n),
         Value::Integer(n) => {
             return Err(Error::new(
                 Code::JsonIntegerRange,
                 format!("integer {n} outside ±(2^53-1) cannot be JSON"),
             ))
         }
-        Value::String(s) => serde_json::Value::String(s.to_string()),
+        Value::String(s) => Json::String(s.to_string()),
         Value::Bytes(b) => single("$bytes", base64::encode(b, Alphabet::Standard)),
         Value::Link(cid) => single("$link", cid.to_string()),
         Value::Array(items) => {
             let depth = deeper()?;
-            serde_json::Value::Array(
+            Json::Array(
                 items
                     .iter()
-                    .map(|item| to_json_nested(item, depth))
+                    .map(|item| to_json(item, depth))
                     .collect::<Result<_>>()?,
             )
         }
         Value::Map(entries) => {
             let depth = deeper()?;
-            // Inserted one by one: collecting would instantiate the standard stable sort.
-            let mut object = serde_json::Map::new();
+            let mut object = Object::default();
             for (key, item) in entries {
-                object.insert(key.to_string(), to_json_nested(item, depth)?);
+                object.push(key.as_ref(), to_json(item, depth)?);
             }
-            serde_json::Value::Object(object)
+            Json::Object(object)
         }
     })
 }
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn json_text_is_serde_json_s_for_integer_values() {
-        let values = [
-            serde_json::json!(null),
-            serde_json::json!({ "a": [1, -2, 9007199254740991_i64, u64::MAX, true, false, null], "": {} }),
-            serde_json::json!([
-                "quote \" backslash \\ newline \n tab \t cr \r",
-                "\u{0}\u{1f}\u{7f}\u{2028}",
-                "é 日本語 🦋"
-            ]),
-            serde_json::json!({ "nested": { "deeper": [[[]], {}] } }),
-        ];
-        for value in values {
-            assert_eq!(json_text(&value), value.to_string());
-        }
-    }
     use super::*;
 
     #[test]
@@ -343,20 +238,18 @@ mod tests {
             MAX_SAFE_INTEGER + 1,
             -MAX_SAFE_INTEGER - 1,
         ] {
-            let error = to_json(&Value::Integer(n)).unwrap_err();
+            let error = to_json_text(&Value::Integer(n)).unwrap_err();
             assert_eq!(error.code(), Code::JsonIntegerRange);
         }
         assert_eq!(
-            to_json(&Value::Integer(-MAX_SAFE_INTEGER)).unwrap(),
-            -MAX_SAFE_INTEGER
+            to_json_text(&Value::Integer(-MAX_SAFE_INTEGER)).unwrap(),
+            "-9007199254740991"
         );
     }
 
     #[test]
     fn numbers() {
-        let n = |text: &str| {
-            integer(&serde_json::from_str::<Number>(text).unwrap()).map_err(|e| e.code())
-        };
+        let n = |text: &str| integer(text).map_err(|e| e.code());
         assert_eq!(n("123"), Ok(123));
         assert_eq!(n("123.0"), Ok(123));
         assert_eq!(n("-0.0"), Ok(0));
@@ -368,5 +261,11 @@ mod tests {
         assert_eq!(n("18446744073709551615"), Err(Code::JsonIntegerRange));
         assert_eq!(n("1e300"), Err(Code::JsonIntegerRange));
         assert_eq!(n("123.456"), Err(Code::JsonFloat));
+        assert_eq!(n("1.0000000000000000001"), Err(Code::JsonFloat));
+        let long = "1".repeat(100);
+        assert_eq!(
+            integer(&long).unwrap_err().message(),
+            "integer of 100 characters outside ±(2^53-1)"
+        );
     }
 }

@@ -14,7 +14,7 @@ use crate::error::{Code, Error, Result};
 ///
 /// The legacy blob form `{cid, mimeType}` is an ordinary map here: it is accepted when read, and
 /// nothing in atproof writes it. Values from [`decode`](super::decode) are already DRISL-valid;
-/// [`from_json`](super::json::from_json) applies these rules itself.
+/// [`from_json_text`](super::json::from_json_text) applies these rules itself.
 pub fn check_data_model(value: &Value<'_>) -> Result<()> {
     check_nested(value, 0)
 }

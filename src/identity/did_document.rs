@@ -1,8 +1,7 @@
 //! Extracting handle, signing key and PDS from a DID document.
 
-use serde_json::{Map, Value};
-
 use crate::crypto::{Algorithm, PublicKey};
+use crate::support::json::{self, Json, Object};
 use crate::syntax::identifiers::normalize_handle;
 use crate::syntax::{ensure_valid_did, is_valid_handle, quote};
 use crate::{Code, Error, Result};
@@ -45,27 +44,20 @@ impl DidDocumentInfo {
     }
 }
 
-/// Parses a DID document from JSON text; see [`parse_did_document_value`].
+/// Extracts the atproto facts of a DID document, given as JSON text (see the
+/// [module documentation](super) for the rules).
 ///
-/// Errors with `invalid-did-document` when the text is not JSON.
-pub fn parse_did_document(json: &str) -> Result<DidDocumentInfo> {
-    let document: Value =
-        serde_json::from_str(json).map_err(|err| malformed(format!("not JSON: {err}")))?;
-    parse_did_document_value(&document)
-}
-
-/// Extracts the atproto facts of a DID document (see the [module documentation](super) for the rules).
-///
-/// Errors: `invalid-did-document` (not an object; `id` missing; `alsoKnownAs`, `verificationMethod` or
+/// Errors: `invalid-did-document` (not JSON; not an object; `id` missing; `alsoKnownAs`, `verificationMethod` or
 /// `service` not arrays, or entries of the wrong shape; an `#atproto` method with missing fields or a
 /// foreign `controller`), `invalid-did` (the `id`), `unsupported-key-type` and the key codes (the
 /// `#atproto` key), `invalid-pds-endpoint` (the `#atproto_pds` service).
-pub fn parse_did_document_value(document: &Value) -> Result<DidDocumentInfo> {
+pub fn parse_did_document(text: &str) -> Result<DidDocumentInfo> {
+    let document = json::parse(text).map_err(|err| malformed(format!("not JSON: {err}")))?;
     let object = document
         .as_object()
         .ok_or_else(|| malformed("must be a JSON object"))?;
     let did = match object.get("id") {
-        Some(Value::String(id)) => id,
+        Some(Json::String(id)) => id,
         _ => return Err(malformed("`id` must be a string")),
     };
     ensure_valid_did(did).map_err(|err| err.context("DID document `id`"))?;
@@ -82,15 +74,15 @@ fn malformed(why: impl std::fmt::Display) -> Error {
 }
 
 /// The array in `field`, or nothing when it is absent or null.
-fn optional_array<'a>(object: &'a Map<String, Value>, field: &str) -> Result<&'a [Value]> {
+fn optional_array<'a>(object: &'a Object, field: &str) -> Result<&'a [Json]> {
     match object.get(field) {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
+        None | Some(Json::Null) => Ok(&[]),
+        Some(Json::Array(items)) => Ok(items),
         Some(_) => Err(malformed(format!("`{field}` must be an array"))),
     }
 }
 
-fn declared_handle(object: &Map<String, Value>) -> Result<Option<String>> {
+fn declared_handle(object: &Object) -> Result<Option<String>> {
     let mut handle = None;
     for entry in optional_array(object, "alsoKnownAs")? {
         let uri = entry
@@ -109,11 +101,11 @@ fn declared_handle(object: &Map<String, Value>) -> Result<Option<String>> {
 /// The first entry of the array `field` whose `id` is `fragment` or `<did>fragment`. Every entry must be
 /// an object with a string `id`.
 fn find_by_id<'a>(
-    object: &'a Map<String, Value>,
+    object: &'a Object,
     field: &str,
     did: &str,
     fragment: &str,
-) -> Result<Option<&'a Map<String, Value>>> {
+) -> Result<Option<&'a Object>> {
     let mut found = None;
     for entry in optional_array(object, field)? {
         let entry = entry
@@ -121,7 +113,7 @@ fn find_by_id<'a>(
             .ok_or_else(|| malformed(format!("`{field}` entries must be objects")))?;
         let id = entry
             .get("id")
-            .and_then(Value::as_str)
+            .and_then(Json::as_str)
             .ok_or_else(|| malformed(format!("`{field}` entries must have a string `id`")))?;
         let matches = id == fragment || id.strip_prefix(did) == Some(fragment);
         if found.is_none() && matches {
@@ -131,14 +123,14 @@ fn find_by_id<'a>(
     Ok(found)
 }
 
-fn string_field<'a>(entry: &'a Map<String, Value>, field: &str, what: &str) -> Result<&'a str> {
+fn string_field<'a>(entry: &'a Object, field: &str, what: &str) -> Result<&'a str> {
     entry
         .get(field)
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .ok_or_else(|| malformed(format!("{what} must have a string `{field}`")))
 }
 
-fn signing_key(object: &Map<String, Value>, did: &str) -> Result<Option<PublicKey>> {
+fn signing_key(object: &Object, did: &str) -> Result<Option<PublicKey>> {
     let what = "the #atproto verification method";
     let Some(method) = find_by_id(object, "verificationMethod", did, SIGNING_KEY_FRAGMENT)? else {
         return Ok(None);
@@ -174,7 +166,7 @@ fn signing_key(object: &Map<String, Value>, did: &str) -> Result<Option<PublicKe
         .map_err(|err| err.context(format!("DID document: {what}")))
 }
 
-fn pds_endpoint(object: &Map<String, Value>, did: &str) -> Result<Option<String>> {
+fn pds_endpoint(object: &Object, did: &str) -> Result<Option<String>> {
     let Some(service) = find_by_id(object, "service", did, PDS_FRAGMENT)? else {
         return Ok(None);
     };
@@ -185,8 +177,8 @@ fn pds_endpoint(object: &Map<String, Value>, did: &str) -> Result<Option<String>
         )
     };
     match service.get("type") {
-        Some(Value::String(kind)) if kind == PDS_SERVICE_TYPE => {}
-        Some(Value::String(kind)) => {
+        Some(Json::String(kind)) if kind == PDS_SERVICE_TYPE => {}
+        Some(Json::String(kind)) => {
             return Err(bad(format!(
                 "has type {}, not {PDS_SERVICE_TYPE}",
                 quote(kind)
@@ -194,7 +186,7 @@ fn pds_endpoint(object: &Map<String, Value>, did: &str) -> Result<Option<String>
         }
         _ => return Err(bad(format!("must have type {PDS_SERVICE_TYPE}"))),
     }
-    let Some(Value::String(endpoint)) = service.get("serviceEndpoint") else {
+    let Some(Json::String(endpoint)) = service.get("serviceEndpoint") else {
         return Err(bad("must have a string `serviceEndpoint`".to_owned()));
     };
     check_http_url(endpoint).map_err(|why| bad(format!("endpoint {}: {why}", quote(endpoint))))?;

@@ -34,7 +34,10 @@
 mod did_document;
 mod plc;
 
-pub use did_document::{parse_did_document, parse_did_document_value, DidDocumentInfo};
+pub use did_document::{parse_did_document, DidDocumentInfo};
+// For the JS binding of did:plc.
+#[cfg(all(target_arch = "wasm32", feature = "full"))]
+pub(crate) use plc::plc_did_document_json;
 pub use plc::{
     compare_audit_logs, plc_did_document, verify_plc_log, LogRelation, PlcOperation, PlcState,
     VerifiedPlcLog, MAX_AUDIT_LOG_BYTES,

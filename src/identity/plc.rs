@@ -32,13 +32,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value as Json;
-
 use crate::cbor::{self, Value};
 use crate::cid::{base32_encode, sha256, Cid, Codec};
 use crate::crypto::{verify_signature_strict, with_default_key_cache, Algorithm, PublicKey};
 use crate::error::{Code, Error, Result};
 use crate::support::base64::{self, Alphabet, Base64Error};
+use crate::support::json::{self, json_object, Json};
 
 /// The most rotation keys, verification methods, services and `alsoKnownAs` entries (the
 /// directory's limits).
@@ -196,7 +195,7 @@ fn parse_entries(audit_log: &str) -> Result<Vec<Json>> {
             ),
         ));
     }
-    let log: Json = serde_json::from_str(audit_log)
+    let log = json::parse(audit_log)
         .map_err(|e| Error::new(Code::InvalidJson, format!("audit log: {e}")))?;
     let Json::Array(entries) = log else {
         return Err(Error::new(
@@ -572,8 +571,13 @@ fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
 
 /// The DID document the directory serves for `did` in `state` (the reference's `formatDidDoc`):
 /// `@context` with the suite of each verification method's curve, `Multikey` methods with
-/// absolute ids, services with relative ids.
-pub fn plc_did_document(did: &str, state: &PlcState) -> Json {
+/// absolute ids, services with relative ids. As compact JSON text.
+pub fn plc_did_document(did: &str, state: &PlcState) -> String {
+    plc_did_document_json(did, state).to_text()
+}
+
+/// [`plc_did_document`] as a JSON tree.
+pub(crate) fn plc_did_document_json(did: &str, state: &PlcState) -> Json {
     let mut context = vec![
         Json::from("https://www.w3.org/ns/did/v1"),
         Json::from("https://w3id.org/security/multikey/v1"),
@@ -586,31 +590,31 @@ pub fn plc_did_document(did: &str, state: &PlcState) -> Json {
             Err(_) => None,
         };
         if let Some(suite) = suite {
-            if !context.iter().any(|c| c == suite) {
+            if !context.iter().any(|c| c.as_str() == Some(suite)) {
                 context.push(Json::from(suite));
             }
         }
-        methods.push(serde_json::json!({
+        methods.push(json_object! {
             "id": format!("{did}#{name}"),
             "type": "Multikey",
             "controller": did,
             "publicKeyMultibase": key.strip_prefix("did:key:").unwrap_or(key),
-        }));
+        });
     }
     let services: Vec<Json> = state
         .services
         .iter()
         .map(|(name, (kind, endpoint))| {
-            serde_json::json!({ "id": format!("#{name}"), "type": kind, "serviceEndpoint": endpoint })
+            json_object! { "id": format!("#{name}"), "type": kind, "serviceEndpoint": endpoint }
         })
         .collect();
-    serde_json::json!({
+    json_object! {
         "@context": context,
         "id": did,
-        "alsoKnownAs": state.also_known_as,
+        "alsoKnownAs": Json::strings(&state.also_known_as),
         "verificationMethod": methods,
         "service": services,
-    })
+    }
 }
 
 fn invalid(why: impl std::fmt::Display) -> Error {
@@ -660,7 +664,7 @@ fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
         }
     }
     for key in expected {
-        if !object.contains_key(*key) {
+        if !object.contains_key(key) {
             return Err(invalid(format_args!("a {kind} has no `{key}`")));
         }
     }
@@ -788,7 +792,7 @@ fn string_map(json: Option<&Json>, field: &str) -> Result<BTreeMap<String, Strin
     }
     // Inserted one by one: collecting would instantiate the standard stable sort.
     let mut out = BTreeMap::new();
-    for (k, v) in object {
+    for (k, v) in object.iter() {
         let v = v
             .as_str()
             .ok_or_else(|| invalid(format_args!("`{field}.{k}` is not a string")))?;
@@ -808,7 +812,7 @@ fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
         )));
     }
     let mut out = BTreeMap::new();
-    for (name, service) in object {
+    for (name, service) in object.iter() {
         let fields = service
             .as_object()
             .filter(|f| f.len() == 2)

@@ -2,10 +2,11 @@
 //! concept of its own: SHA-256 of many messages at once ([`sha256x4`], whose entry point is public
 //! as [`crate::cid::sha256_many`]), UTF-8 checking with a short-ASCII fast path ([`utf8`]), short
 //! byte copies ([`short_copy`]), the strict varint ([`varint`]) and base64 ([`base64`]) codecs, the
-//! crate's one sort ([`sort`]), fallible reservation of buffers sized by outside data
+//! crate's one sort ([`sort`]), JSON text read and written ([`json`]), fallible reservation of buffers sized by outside data
 //! ([`memory`]), and the decoding table of a text alphabet ([`alphabet_values`]).
 
 pub(crate) mod base64;
+pub(crate) mod json;
 pub(crate) mod memory;
 pub(crate) mod sha256x4;
 pub(crate) mod short_copy;
