@@ -83,7 +83,7 @@ pub struct Processed<'a> {
 /// needs one, and [`StreamVerifier::needs_key`] tells which account's.
 #[derive(Debug)]
 pub struct StreamVerifier {
-    accounts: KeyedHashMap<AccountKey, Account>,
+    accounts: AccountTable,
     max_accounts: usize,
     clock_drift_micros: u64,
     events: u64,
@@ -97,6 +97,68 @@ pub struct StreamVerifier {
 /// purpose to merge two accounts' continuity, which is all a collision could do).
 type AccountKey = [u8; 16];
 type DigestHalf = [u8; 16];
+
+/// The accounts, in [`AccountTable::SHARDS`] hash tables chosen by the first byte of their key.
+/// A hash table grows by doubling into a new allocation, and wasm memory never shrinks: one table
+/// of every account would leave its old buckets behind at each doubling and, just after one, take
+/// about twice its entries' worth. Shards of a few thousand accounts each grow one after another,
+/// each into the space the ones before it left, so that the memory stays close to the tables'
+/// own (docs/firehose.md).
+#[derive(Debug)]
+struct AccountTable {
+    shards: Vec<KeyedHashMap<AccountKey, Account>>,
+}
+
+impl AccountTable {
+    const SHARDS: usize = 32;
+
+    fn new() -> AccountTable {
+        // Empty tables allocate nothing.
+        let shards = (0..Self::SHARDS).map(|_| KeyedHashMap::default()).collect();
+        AccountTable { shards }
+    }
+
+    fn shard(key: &AccountKey) -> usize {
+        let [first, ..] = *key;
+        usize::from(first) % Self::SHARDS
+    }
+
+    fn len(&self) -> usize {
+        self.shards.iter().map(KeyedHashMap::len).sum()
+    }
+
+    fn get(&self, key: &AccountKey) -> Option<&Account> {
+        self.shards.get(Self::shard(key))?.get(key)
+    }
+
+    fn get_mut(&mut self, key: &AccountKey) -> Option<&mut Account> {
+        self.shards.get_mut(Self::shard(key))?.get_mut(key)
+    }
+
+    fn contains_key(&self, key: &AccountKey) -> bool {
+        self.get(key).is_some()
+    }
+
+    fn insert(&mut self, key: AccountKey, account: Account) {
+        if let Some(shard) = self.shards.get_mut(Self::shard(&key)) {
+            shard.insert(key, account);
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = &Account> {
+        self.shards.iter().flat_map(KeyedHashMap::values)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut Account> {
+        self.shards.iter_mut().flat_map(KeyedHashMap::values_mut)
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&Account) -> bool) {
+        for shard in &mut self.shards {
+            shard.retain(|_, account| keep(account));
+        }
+    }
+}
 
 fn digest_half(cid: &Cid) -> DigestHalf {
     let mut half = [0u8; 16];
@@ -116,7 +178,7 @@ impl StreamVerifier {
     /// forgotten) and refuses revs more than `clock_drift_micros` in the future.
     pub fn new(max_accounts: usize, clock_drift_micros: u64) -> StreamVerifier {
         StreamVerifier {
-            accounts: KeyedHashMap::default(),
+            accounts: AccountTable::new(),
             max_accounts: max_accounts.max(1),
             clock_drift_micros,
             events: 0,
@@ -309,7 +371,7 @@ impl StreamVerifier {
         if !self.accounts.contains_key(&id) && self.accounts.len() >= self.max_accounts {
             let forget = (self.max_accounts / 8).clamp(1, self.accounts.len());
             let threshold = nth_smallest(|| self.accounts.values().map(|a| a.seen), forget);
-            self.accounts.retain(|_, account| account.seen > threshold);
+            self.accounts.retain(|account| account.seen > threshold);
         }
         let seen = self.seen_now();
         self.accounts.insert(
