@@ -6,8 +6,8 @@ use super::{set, string_arg, with_bytes};
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
+use crate::firehose::accounts::{account_key, AccountTable};
 use crate::firehose::{self, Event, Processed, StreamVerifier, VerifiedCommit, MAX_FRAME_SIZE};
-use crate::keyed_hash::KeyedHashMap;
 use crate::support::json::write_string as write_json_string;
 use crate::syntax::identifiers::MAX_DID_LEN;
 use crate::{Code, Error};
@@ -245,8 +245,8 @@ pub fn verify_sync(
 #[wasm_bindgen]
 pub struct FirehoseState {
     stream: StreamVerifier,
-    /// Keys given with `setKey` (`None`: the account has none), by DID; at most `max_keys`.
-    keys: KeyedHashMap<Box<str>, Option<PublicKey>>,
+    /// Keys given with `setKey` (`None`: the account has none), by account; at most `max_keys`.
+    keys: AccountTable<Option<PublicKey>>,
     max_keys: usize,
 }
 
@@ -276,7 +276,7 @@ impl FirehoseState {
                 max_accounts,
                 (clock_drift_ms * 1000.0).min(u64::MAX as f64) as u64,
             ),
-            keys: KeyedHashMap::default(),
+            keys: AccountTable::new(),
             max_keys: max_accounts.max(1),
         })
     }
@@ -302,17 +302,11 @@ impl FirehoseState {
         } else {
             Some(one_key(&key)?)
         };
-        if self.keys.len() >= self.max_keys && !self.keys.contains_key(did.as_str()) {
-            let forgotten = self.keys.keys().next().cloned();
-            if let Some(forgotten) = forgotten {
-                self.keys.remove(&forgotten);
-            }
+        let account = account_key(&did);
+        if self.keys.len() >= self.max_keys && !self.keys.contains_key(&account) {
+            self.keys.remove_any(&account);
         }
-        self.keys
-            .try_reserve(1)
-            .map_err(|_| crate::support::memory::out_of_memory(did.len()))?;
-        self.keys.insert(did.into_boxed_str(), key);
-        Ok(())
+        Ok(self.keys.insert(account, key)?)
     }
 
     /// Forgets the key kept for `did` (an `#identity` event may have changed it).
@@ -322,7 +316,7 @@ impl FirehoseState {
         #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
     ) -> Result<(), JsValue> {
         let did = string_arg(&did, "did", MAX_DID_LEN, Code::InvalidDid)?;
-        self.keys.remove(did.as_str());
+        self.keys.remove(&account_key(&did));
         Ok(())
     }
 
@@ -341,7 +335,7 @@ impl FirehoseState {
             let frame = firehose::decode_frame(input)?;
             let key = match StreamVerifier::account_needing_key(&frame) {
                 None => None,
-                Some(did) => match keys.get(did) {
+                Some(did) => match keys.get(&account_key(did)) {
                     Some(key) => *key,
                     None => {
                         let out = js_sys::Object::new();

@@ -23,6 +23,7 @@
 //! - Ops are undone in reverse order; no path may appear twice, so the order changes nothing but
 //!   the messages.
 
+pub(crate) mod accounts;
 mod emit;
 mod frame;
 mod stream;

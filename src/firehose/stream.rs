@@ -1,11 +1,11 @@
 //! A whole event stream: per-account continuity on top of the stateless checks.
 
+use super::accounts::{account_key, AccountKey, AccountTable};
 use super::frame::{decode_frame, Event, Frame};
 use super::verify::{verify_commit, verify_sync, VerifiedCommit};
-use crate::cid::{sha256, Cid};
+use crate::cid::Cid;
 use crate::crypto::PublicKey;
 use crate::error::{Code, Error, Result};
-use crate::keyed_hash::KeyedHashMap;
 use crate::syntax::Tid;
 
 /// What a consumer should do with an event.
@@ -83,7 +83,7 @@ pub struct Processed<'a> {
 /// needs one, and [`StreamVerifier::needs_key`] tells which account's.
 #[derive(Debug)]
 pub struct StreamVerifier {
-    accounts: AccountTable,
+    accounts: AccountTable<Account>,
     max_accounts: usize,
     clock_drift_micros: u64,
     events: u64,
@@ -92,85 +92,12 @@ pub struct StreamVerifier {
     last_seq: Option<i64>,
 }
 
-/// The table key of an account: the first 16 bytes of SHA-256 of its DID (fixed size whatever the
-/// DID's length; two DIDs sharing them would take 2^64 accounts to find by chance, and 2^64 work on
-/// purpose to merge two accounts' continuity, which is all a collision could do).
-type AccountKey = [u8; 16];
 type DigestHalf = [u8; 16];
-
-/// The accounts, in [`AccountTable::SHARDS`] hash tables chosen by the first byte of their key.
-/// A hash table grows by doubling into a new allocation, and wasm memory never shrinks: one table
-/// of every account would leave its old buckets behind at each doubling and, just after one, take
-/// about twice its entries' worth. Shards of a few thousand accounts each grow one after another,
-/// each into the space the ones before it left, so that the memory stays close to the tables'
-/// own (docs/firehose.md).
-#[derive(Debug)]
-struct AccountTable {
-    shards: Vec<KeyedHashMap<AccountKey, Account>>,
-}
-
-impl AccountTable {
-    const SHARDS: usize = 32;
-
-    fn new() -> AccountTable {
-        // Empty tables allocate nothing.
-        let shards = (0..Self::SHARDS).map(|_| KeyedHashMap::default()).collect();
-        AccountTable { shards }
-    }
-
-    fn shard(key: &AccountKey) -> usize {
-        let [first, ..] = *key;
-        usize::from(first) % Self::SHARDS
-    }
-
-    fn len(&self) -> usize {
-        self.shards.iter().map(KeyedHashMap::len).sum()
-    }
-
-    fn get(&self, key: &AccountKey) -> Option<&Account> {
-        self.shards.get(Self::shard(key))?.get(key)
-    }
-
-    fn get_mut(&mut self, key: &AccountKey) -> Option<&mut Account> {
-        self.shards.get_mut(Self::shard(key))?.get_mut(key)
-    }
-
-    fn contains_key(&self, key: &AccountKey) -> bool {
-        self.get(key).is_some()
-    }
-
-    fn insert(&mut self, key: AccountKey, account: Account) {
-        if let Some(shard) = self.shards.get_mut(Self::shard(&key)) {
-            shard.insert(key, account);
-        }
-    }
-
-    fn values(&self) -> impl Iterator<Item = &Account> {
-        self.shards.iter().flat_map(KeyedHashMap::values)
-    }
-
-    fn values_mut(&mut self) -> impl Iterator<Item = &mut Account> {
-        self.shards.iter_mut().flat_map(KeyedHashMap::values_mut)
-    }
-
-    fn retain(&mut self, mut keep: impl FnMut(&Account) -> bool) {
-        for shard in &mut self.shards {
-            shard.retain(|_, account| keep(account));
-        }
-    }
-}
 
 fn digest_half(cid: &Cid) -> DigestHalf {
     let mut half = [0u8; 16];
     half.copy_from_slice(cid.digest().get(..16).unwrap_or(&[0; 16]));
     half
-}
-
-fn account_key(did: &str) -> AccountKey {
-    let digest = sha256(did.as_bytes());
-    let mut key = [0u8; 16];
-    key.copy_from_slice(digest.get(..16).unwrap_or(&[0; 16]));
-    key
 }
 
 impl StreamVerifier {
@@ -298,7 +225,9 @@ impl StreamVerifier {
                         ));
                     }
                 }
-                self.remember(id, event.rev, verified.data);
+                if let Err(error) = self.remember(id, event.rev, verified.data) {
+                    return invalid(out, error);
+                }
                 out.commit = Some(verified);
             }
             Event::Sync(event) => {
@@ -308,9 +237,10 @@ impl StreamVerifier {
                     Ok(key) => key,
                     Err((status, error)) => return with_status(out, status, error),
                 };
-                match verify_sync(&event, key) {
-                    Ok(verified) => self.remember(id, event.rev, verified.data),
-                    Err(error) => return invalid(out, error),
+                let remembered =
+                    verify_sync(&event, key).and_then(|v| self.remember(id, event.rev, v.data));
+                if let Err(error) = remembered {
+                    return invalid(out, error);
                 }
             }
             Event::Identity(_) | Event::Account(_) => {}
@@ -367,7 +297,8 @@ impl StreamVerifier {
 
     /// Records an account's new last commit. When the table is full, the least recently seen
     /// eighth of it is forgotten at once: one eviction for many insertions, not one per insertion.
-    fn remember(&mut self, id: AccountKey, rev: Tid, data: Cid) {
+    /// Fails (`limit-exceeded`) when the table cannot grow: the account is then not remembered.
+    fn remember(&mut self, id: AccountKey, rev: Tid, data: Cid) -> Result<()> {
         if !self.accounts.contains_key(&id) && self.accounts.len() >= self.max_accounts {
             let forget = (self.max_accounts / 8).clamp(1, self.accounts.len());
             let threshold = nth_smallest(|| self.accounts.values().map(|a| a.seen), forget);
@@ -381,7 +312,7 @@ impl StreamVerifier {
                 data: digest_half(&data),
                 seen,
             },
-        );
+        )
     }
 
     /// The current event count as an `Account::seen`. Every 2^31 events the base moves on and
@@ -458,11 +389,11 @@ mod tests {
         let data = Cid::for_drisl(&[0xa0]);
         for i in 0..16u8 {
             verifier.events += 1;
-            verifier.remember([i; 16], rev, data);
+            verifier.remember([i; 16], rev, data).unwrap();
         }
         assert_eq!(verifier.accounts(), 16);
         verifier.events += 1;
-        verifier.remember([99; 16], rev, data);
+        verifier.remember([99; 16], rev, data).unwrap();
         // 16 / 8 = 2 forgotten (the two seen first, and whatever shares their time), one added.
         assert_eq!(verifier.accounts(), 15);
         assert!(
@@ -472,7 +403,7 @@ mod tests {
             verifier.accounts.contains_key(&[2; 16]) && verifier.accounts.contains_key(&[99; 16])
         );
         // An account the table already holds replaces its entry, forgetting nothing.
-        verifier.remember([5; 16], rev, data);
+        verifier.remember([5; 16], rev, data).unwrap();
         assert_eq!(verifier.accounts(), 15);
     }
 
@@ -482,16 +413,16 @@ mod tests {
         let rev = Tid::from_time(1, 0).unwrap();
         let data = Cid::for_drisl(&[0xa0]);
         verifier.events = u64::from(u32::MAX) - 2;
-        verifier.remember([1; 16], rev, data);
+        verifier.remember([1; 16], rev, data).unwrap();
         verifier.events += 1;
-        verifier.remember([2; 16], rev, data);
+        verifier.remember([2; 16], rev, data).unwrap();
         // Past 2^32 events since the base: it moves on, the order stays.
         verifier.events += 10;
-        verifier.remember([3; 16], rev, data);
-        verifier.remember([4; 16], rev, data);
+        verifier.remember([3; 16], rev, data).unwrap();
+        verifier.remember([4; 16], rev, data).unwrap();
         assert!(verifier.seen_base > 0);
         verifier.events += 1;
-        verifier.remember([5; 16], rev, data);
+        verifier.remember([5; 16], rev, data).unwrap();
         let kept: Vec<bool> = (1..=5u8)
             .map(|k| verifier.accounts.contains_key(&[k; 16]))
             .collect();
