@@ -11,7 +11,8 @@
 //
 // Independent checks: @atcute/cbor decodes and encodes DRISL; node:crypto hashes blocks and
 // records; this file's own CAR parser, JSON-to-value conversion and DID-document reading; the
-// synchronous did:plc verification for the one that checks P-256 with WebCrypto.
+// synchronous did:plc verification for the one that checks P-256 with WebCrypto; a model of the
+// keys a FirehoseState was given (setKey and forgetKey interleaved with frames, mutated or not).
 // Failures are printed with the seed and the input (hex), and written to target/js-fuzz/.
 import * as atproofFull from 'atproof';
 import * as atproofVerify from 'atproof/verify';
@@ -382,6 +383,35 @@ const ops = {
     const recordsHash = v.ops.every((op) => op.action === 'delete' ? op.record === undefined : cidString(Uint8Array.from([1, 0x71, 0x12, 0x20, ...sha256(op.record)])) === op.cid);
     check('verifyCommit', input, decoded.ok && v.repo === body.repo && v.rev === body.rev && v.commit === cidString(body.commit.bytes) && v.ops.length === body.ops.length && recordsHash, 'fields or records differ from the frame');
   },
+  async firehoseState() {
+    // The run's FirehoseState and its keys, against a model of the keys set: any mix of calls,
+    // failing or not, leaves the keys exactly as the successful calls set them.
+    const did = pick([streamMeta.did, streamMeta.did, 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', 'did:web:example.com', 'not a did', '']);
+    const roll = below(10);
+    if (roll < 2) {
+      const key = pick([streamMeta.signingKey, OTHER_KEY, undefined, 'did:key:zBad', 42]);
+      const set = await call('setKey', [did, key], () => firehoseState.setKey(did, key));
+      if (set.ok) keyModel.set(did, key);
+      return;
+    }
+    if (roll < 3) {
+      const forgot = await call('forgetKey', did, () => firehoseState.forgetKey(did));
+      if (forgot.ok) keyModel.delete(did);
+      return;
+    }
+    const unchanged = chance(0.5);
+    const input = unchanged ? pick(frames) : mutate(pick(frames), frames);
+    const result = await call('processCached', input, () => firehoseState.processCached(input, Date.now()));
+    if (!result.ok) return;
+    const out = result.value;
+    if (out.needsKey !== undefined) {
+      return check('processCached', input, !keyModel.has(out.needsKey), `asked for the key of ${out.needsKey}, which is kept`);
+    }
+    if (!unchanged || out.did !== streamMeta.did) return;
+    const key = keyModel.get(streamMeta.did);
+    const expected = key === streamMeta.signingKey ? ['valid', 'ignored', 'desync'] : ['invalid', 'ignored'];
+    check('processCached', input, keyModel.has(streamMeta.did) && expected.includes(out.status), `status ${out.status} (${out.error?.code}) with key ${key}`);
+  },
   async verifyPlcLog() {
     const source = pick(plcLogs);
     const did = JSON.parse(source)[0].did;
@@ -491,6 +521,11 @@ function varint(n) {
   out.push(n);
   return out;
 }
+
+// The FirehoseState the firehoseState op drives, for the whole run, and the keys it should hold.
+const firehoseState = new atproof.FirehoseState(1_000_000, 300_000);
+const keyModel = new Map();
+const OTHER_KEY = 'did:key:zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF';
 
 // The repository applyWrites writes to, for the whole run.
 const writer = await atproof.Repo.create({ did: 'did:plc:fuzzfuzzfuzzfuzzfuzzfuzz', keypair: atproof.Keypair.generate('k256') });
