@@ -38,6 +38,7 @@ use crate::crypto::{verify_signature_strict, with_default_key_cache, Algorithm, 
 use crate::error::{Code, Error, Result};
 use crate::support::base64::{self, Alphabet, Base64Error};
 use crate::support::json::{self, json_object, Json};
+use crate::support::sort::sort_by;
 
 /// The most rotation keys, verification methods, services and `alsoKnownAs` entries (the
 /// directory's limits).
@@ -161,18 +162,27 @@ impl AuditLog {
                 Some(parse_operation(operation, index == 0))
             })
             .collect();
-        let mut first_with_cid = BTreeMap::new();
-        for (at, operation) in operations.iter().enumerate() {
-            if let Some(Ok(operation)) = operation {
-                first_with_cid.entry(operation.cid).or_insert(at);
-            }
-        }
+        // Each CID with the first operation that has it: sorted by CID and then position, one
+        // entry each, found by binary search.
+        let mut first_with_cid: Vec<(Cid, usize)> = operations
+            .iter()
+            .enumerate()
+            .filter_map(|(at, operation)| match operation {
+                Some(Ok(operation)) => Some((operation.cid, at)),
+                _ => None,
+            })
+            .collect();
+        sort_by(&mut first_with_cid, |a, b| a.cmp(b))?;
+        first_with_cid.dedup_by(|later, first| later.0 == first.0);
         let parents = operations
             .iter()
             .map(|operation| match operation {
                 Some(Ok(Parsed {
                     prev: Some(prev), ..
-                })) => first_with_cid.get(prev).copied(),
+                })) => {
+                    let at = first_with_cid.binary_search_by(|(c, _)| c.cmp(prev)).ok()?;
+                    first_with_cid.get(at).map(|&(_, first)| first)
+                }
                 _ => None,
             })
             .collect();

@@ -11,8 +11,10 @@
 //! swap per item. The merge sort makes about as many comparisons as the standard library's
 //! quicksort (100,000 random keys: within 1 %) and is a few hundred bytes.
 //!
-//! Sorts are stable (equal items keep their order); no caller relies on it: every caller either has
-//! no equal items or rejects them after sorting.
+//! Sorts are stable (equal items keep their order). One caller relies on it: a JSON object's
+//! entries sorted by key keep the order they were read in, so that the last of duplicate keys wins
+//! (`support::json`); the others have no equal items, reject them after sorting, or keep one of
+//! equal ones that do not differ.
 
 use crate::support::memory;
 use crate::Result;

@@ -29,7 +29,7 @@ mod store;
 
 pub use record::{blob_ref, check_record, encode_record};
 
-use std::collections::BTreeMap;
+use crate::support::sort::sort_by;
 
 use crate::car::{CarLimits, CarWriter, CidSet};
 use crate::cid::Cid;
@@ -122,8 +122,8 @@ pub struct PreparedCommit {
     tree: Tree,
     prev_data: Cid,
     ops: Vec<CommitOp>,
-    /// The records written, by CID.
-    records: BTreeMap<Cid, Box<[u8]>>,
+    /// The records written, by CID (sorted, one entry per CID; each block taken when it is linked).
+    records: Vec<(Cid, Option<Box<[u8]>>)>,
     /// The tree's nodes the event carries (see the module docs), without the commit.
     nodes: Vec<(Cid, Vec<u8>)>,
     seq: i64,
@@ -439,14 +439,14 @@ impl Repository {
         }
         let before = tree.clone();
         let mut ops = Vec::with_capacity(writes.len());
-        let mut records = BTreeMap::new();
+        let mut records = Vec::new();
         for (write, path) in writes.iter().zip(paths) {
             let cid = match (&write.record, write.action) {
                 (_, Action::Delete) => None,
                 (Some(block), _) => {
                     check_record(block).map_err(|e| e.context(format_args!("record {path}")))?;
                     let cid = Cid::for_drisl(block);
-                    records.insert(cid, block.clone().into_boxed_slice());
+                    records.push((cid, Some(block.clone().into_boxed_slice())));
                     Some(cid)
                 }
                 (None, action) => {
@@ -483,6 +483,9 @@ impl Repository {
                 prev,
             });
         }
+        // In CID order, each block once (a record written at two paths is one block).
+        sort_by(&mut records, |a, b| a.0.cmp(&b.0))?;
+        records.dedup_by(|later, kept| later.0 == kept.0);
         let data = tree.root_cid();
         let commit = UnsignedCommit::new(&self.did, options.rev, data, None)?;
         let bytes = commit.encode();
@@ -498,7 +501,11 @@ impl Repository {
         let size = header
             + section(signed_commit_len)
             + nodes.iter().map(|(_, b)| section(b.len())).sum::<usize>()
-            + records.values().map(|b| section(b.len())).sum::<usize>();
+            + records
+                .iter()
+                .filter_map(|(_, b)| b.as_ref())
+                .map(|b| section(b.len()))
+                .sum::<usize>();
         if size > MAX_COMMIT_BLOCKS {
             return Err(Error::new(
                 Code::CommitTooBig,
@@ -563,7 +570,9 @@ impl Repository {
             car.write_block(cid, block);
         }
         for (cid, block) in &prepared.records {
-            car.write_block(cid, block);
+            if let Some(block) = block {
+                car.write_block(cid, block);
+            }
         }
         let blocks = car.into_bytes();
         let since = self.rev.to_string();
@@ -593,7 +602,10 @@ impl Repository {
 
         self.store.reserve(prepared.records.len())?;
         let mut records = prepared.records;
-        self.swap_records(&prepared.ops, |cid| records.remove(cid));
+        self.swap_records(&prepared.ops, |cid| {
+            let at = records.binary_search_by(|(c, _)| c.cmp(cid)).ok()?;
+            records.get_mut(at)?.1.take()
+        });
         let written = WrittenCommit {
             commit: signed.cid,
             rev: prepared.rev,
