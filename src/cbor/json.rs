@@ -23,7 +23,7 @@ use crate::support::base64::{self, Alphabet};
 use crate::support::json::{self, Integer, Json, Object};
 
 /// Largest integer magnitude JSON carries exactly (`Number.MAX_SAFE_INTEGER`).
-pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+pub const MAX_SAFE_INTEGER: i64 = json::MAX_SAFE_INTEGER;
 
 /// Largest JSON text [`from_json_text`] reads (`MAX_JSON_RECORD_SIZE` of the atproto
 /// data-validation guide): 2 MiB.

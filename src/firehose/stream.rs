@@ -190,12 +190,13 @@ impl StreamVerifier {
             continuity: false,
             seq_regression,
         };
-        if let Some(did) = frame.event.did() {
-            self.touch(did);
+        // The account's table key, hashed once: `did` is a `#commit`'s `repo`, a `#sync`'s `did`.
+        let account = frame.event.did().map(account_key);
+        if let Some(account) = &account {
+            self.touch(account);
         }
-        match frame.event {
-            Event::Commit(event) => {
-                let id = account_key(event.repo);
+        match (frame.event, account) {
+            (Event::Commit(event), Some(id)) => {
                 let last = self.accounts.get(&id).copied();
                 let key = match self.admit(last.as_ref(), event.rev, now_micros, key) {
                     Ok(key) => key,
@@ -230,8 +231,7 @@ impl StreamVerifier {
                 }
                 out.commit = Some(verified);
             }
-            Event::Sync(event) => {
-                let id = account_key(event.did);
+            (Event::Sync(event), Some(id)) => {
                 let last = self.accounts.get(&id).copied();
                 let key = match self.admit(last.as_ref(), event.rev, now_micros, key) {
                     Ok(key) => key,
@@ -243,9 +243,10 @@ impl StreamVerifier {
                     return invalid(out, error);
                 }
             }
-            Event::Identity(_) | Event::Account(_) => {}
-            Event::Info(_) | Event::Unknown => out.status = Status::Ignored,
-            Event::Error { error, message } => {
+            // (A `#commit` or `#sync` always names its account: the first two arms take them.)
+            (Event::Commit(_) | Event::Sync(_) | Event::Identity(_) | Event::Account(_), _) => {}
+            (Event::Info(_) | Event::Unknown, _) => out.status = Status::Ignored,
+            (Event::Error { error, message }, _) => {
                 out.status = Status::Invalid;
                 out.error = Some(Error::new(
                     Code::StreamError,
@@ -330,9 +331,9 @@ impl StreamVerifier {
     }
 
     /// Marks an account as seen now (an event about it arrived).
-    fn touch(&mut self, did: &str) {
+    fn touch(&mut self, account: &AccountKey) {
         let seen = self.seen_now();
-        if let Some(account) = self.accounts.get_mut(&account_key(did)) {
+        if let Some(account) = self.accounts.get_mut(account) {
             account.seen = seen;
         }
     }

@@ -28,6 +28,9 @@ use std::fmt;
 
 use crate::support::sort::sort_by;
 
+/// Largest integer magnitude JSON carries exactly (`Number.MAX_SAFE_INTEGER`).
+pub(crate) const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
 /// How deep arrays and objects may nest (serde_json's limit).
 pub(crate) const MAX_DEPTH: usize = 128;
 
@@ -309,7 +312,6 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 /// is one. Decimal arithmetic on the digits, no floats: `d₁d₂…dₖ × 10^e` with the trailing zeros
 /// of the digits moved into `e` is an integer exactly when `e ≥ 0` (or the digits are all zeros).
 pub(crate) fn exact_integer(text: &str) -> Integer {
-    const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
     let (negative, unsigned) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
@@ -360,7 +362,7 @@ pub(crate) fn exact_integer(text: &str) -> Integer {
     for _ in 0..scale {
         magnitude *= 10;
     }
-    if magnitude > MAX_SAFE_INTEGER {
+    if magnitude > MAX_SAFE_INTEGER as u64 {
         return Integer::OutOfRange;
     }
     // At most 2^53 − 1: fits an i64 either way.
