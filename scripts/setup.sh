@@ -35,6 +35,10 @@ fi
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
+# The standard library's source, which scripts/build-pkg.sh rebuilds for the package's wasm.
+if ! rustup component list --installed | grep -qx rust-src; then
+  rustup component add rust-src
+fi
 
 # The wasm-bindgen CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock.
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)

@@ -273,6 +273,10 @@ pub struct Error {
 
 impl Error {
     /// An error with the given code and message.
+    // Cold and out of line: failing is the rare path, and inlined at each of the crate's couple of
+    // hundred call sites the message's copy into a `String` cost module bytes.
+    #[cold]
+    #[inline(never)]
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Error {
             code,
