@@ -69,7 +69,7 @@ pub(crate) fn decode_header(body: &[u8], offset: u64) -> Result<Vec<Cid>> {
     let mut version = None;
     let mut previous = None;
     for _ in 0..entries {
-        let key = decoder.read_key(previous).map_err(cbor)?;
+        let key = decoder.next_key(previous).map_err(cbor)?;
         match key {
             "roots" => {
                 let count = decoder.read_array_header().map_err(cbor)?;

@@ -528,6 +528,14 @@ impl<'a> Decoder<'a> {
         matches
     }
 
+    /// [`read_key`](Self::read_key) out of line, for the readers of fixed-shape maps (a CAR header,
+    /// a commit, a firehose frame), which read a few keys per input: one copy shared by them,
+    /// while the value walker and MST nodes, whose speed it is, keep it inlined.
+    #[inline(never)]
+    pub fn next_key(&mut self, previous: Option<&str>) -> Result<&'a str> {
+        self.read_key(previous)
+    }
+
     /// [`read_token`](Self::read_token) for the typed readers below: one copy of it shared by all
     /// of them (inlined, it made each about 4 KB of wasm), while the value decoders, whose speed
     /// it is, keep it inlined.

@@ -267,7 +267,7 @@ fn read_header<'a>(decoder: &mut Decoder<'a>) -> Result<(i64, Option<&'a str>)> 
     let (mut op, mut t) = (None, None);
     let mut previous = None;
     for _ in 0..entries {
-        let key = decoder.read_key(previous)?;
+        let key = decoder.next_key(previous)?;
         match key {
             "op" => op = Some(decoder.read_int().map_err(|e| header_field("op", &e))?),
             "t" => t = Some(decoder.read_str().map_err(|e| header_field("t", &e))?),
@@ -299,7 +299,7 @@ fn read_fields<'a>(
     let entries = decoder.read_map_header()?;
     let mut previous = None;
     for _ in 0..entries {
-        let key = decoder.read_key(previous)?;
+        let key = decoder.next_key(previous)?;
         let position = decoder.position();
         let known = field(key, decoder).map_err(|e| match e.code() {
             // A field of the wrong type or with an invalid value: the event is invalid.
@@ -440,7 +440,7 @@ fn read_op<'a>(decoder: &mut Decoder<'a>) -> Result<RepoOp<'a>> {
     let entries = decoder.read_map_header()?;
     let mut previous = None;
     for _ in 0..entries {
-        let key = decoder.read_key(previous)?;
+        let key = decoder.next_key(previous)?;
         match key {
             "action" => {
                 action = Some(match decoder.read_str()? {

@@ -86,7 +86,7 @@ impl<'a> Commit<'a> {
         for _ in 0..entries {
             let key_start = decoder.position();
             let key = decoder
-                .read_key(previous)
+                .next_key(previous)
                 .map_err(|e| e.context("commit"))?;
             match key {
                 "did" => fields.did = Some(decoder.read_str().map_err(field_error(key))?),
