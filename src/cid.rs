@@ -57,10 +57,44 @@ pub const CID_STRING_LEN: usize = 59;
 pub const MAX_CID_BYTES: usize = 100;
 
 /// An atproto CID: CIDv1, DRISL or raw codec, SHA-256. See the [module docs](self).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Ordered by codec, then digest (byte by byte).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Cid {
     codec: Codec,
     digest: [u8; 32],
+}
+
+impl Ord for Cid {
+    fn cmp(&self, other: &Cid) -> std::cmp::Ordering {
+        self.codec
+            .cmp(&other.codec)
+            .then_with(|| digest_order(&self.digest, &other.digest))
+    }
+}
+
+impl PartialOrd for Cid {
+    fn partial_cmp(&self, other: &Cid) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// The byte-by-byte order of two digests, a 64-bit word at a time. `[u8; 32]`'s own comparison
+/// becomes a memcmp that LLVM expands into byte-swapped word loads, and wasm has no byte-swap
+/// instruction: about 20 instructions per word and side at each comparison inlined (the digest
+/// sorts and searches have many). Here only the first word that differs is looked into: its lowest
+/// differing byte, read little-endian, is the first in memory.
+#[inline]
+pub(crate) fn digest_order(a: &[u8; 32], b: &[u8; 32]) -> std::cmp::Ordering {
+    let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or_default());
+    for (a, b) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
+        let (a, b) = (word(a), word(b));
+        if a != b {
+            let shift = (a ^ b).trailing_zeros() & !7;
+            return ((a >> shift) as u8).cmp(&((b >> shift) as u8));
+        }
+    }
+    std::cmp::Ordering::Equal
 }
 
 impl Cid {
@@ -385,6 +419,50 @@ mod tests {
 
     const RECORD_CID: &str = "bafyreidfayvfuwqa7qlnopdjiqrxzs6blmoeu4rujcjtnci5beludirz2a";
     const BLOB_CID: &str = "bafkreiccldh766hwcnuxnf2wh6jgzepf2nlu2lvcllt63eww5p6chi4ity";
+
+    #[test]
+    fn digest_order_is_byte_order() {
+        // Digests that differ first at each byte, both ways, by one bit and by a whole byte, and
+        // pseudo-random pairs sharing a prefix of every length.
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for at in 0..32 {
+            for (x, y) in [(0x00, 0x01), (0x7f, 0x80), (0x01, 0xff), (0xfe, 0xff)] {
+                let mut a = [0x5a_u8; 32];
+                let mut b = a;
+                a[at] = x;
+                b[at] = y;
+                for later in at + 1..32 {
+                    a[later] = next() as u8;
+                    b[later] = next() as u8;
+                }
+                assert_eq!(digest_order(&a, &b), a.cmp(&b), "at {at}");
+                assert_eq!(digest_order(&b, &a), b.cmp(&a), "at {at}");
+                assert_eq!(digest_order(&a, &a), std::cmp::Ordering::Equal);
+            }
+        }
+        for _ in 0..10_000 {
+            let mut a = [0u8; 32];
+            a.iter_mut().for_each(|byte| *byte = next() as u8);
+            let mut b = a;
+            let from = (next() % 33) as usize;
+            b.iter_mut()
+                .skip(from)
+                .for_each(|byte| *byte = next() as u8);
+            assert_eq!(digest_order(&a, &b), a.cmp(&b));
+            for (x, y) in [
+                (Cid::new(Codec::Drisl, a), Cid::new(Codec::Drisl, b)),
+                (Cid::new(Codec::Drisl, a), Cid::new(Codec::Raw, b)),
+            ] {
+                assert_eq!(x.cmp(&y), (x.codec, x.digest).cmp(&(y.codec, y.digest)));
+            }
+        }
+    }
 
     #[test]
     fn string_round_trip() {

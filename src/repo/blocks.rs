@@ -481,9 +481,7 @@ fn digest_word(cid: &Cid) -> u32 {
 
 /// The order of [`sort_by_digest`]: by digest, then codec (a bucket is a digest prefix).
 pub(crate) fn by_digest(a: &Cid, b: &Cid) -> std::cmp::Ordering {
-    a.digest()
-        .cmp(b.digest())
-        .then_with(|| a.codec().cmp(&b.codec()))
+    crate::cid::digest_order(a.digest(), b.digest()).then_with(|| a.codec().cmp(&b.codec()))
 }
 
 /// How many leading digest bits choose the bucket for `len` CIDs: about one CID per bucket.
