@@ -70,13 +70,7 @@ pub struct Cid {
 // every block looked up is compared with a guess.
 impl PartialEq for Cid {
     fn eq(&self, other: &Cid) -> bool {
-        let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or_default());
-        self.codec == other.codec
-            && self
-                .digest
-                .chunks_exact(8)
-                .zip(other.digest.chunks_exact(8))
-                .all(|(a, b)| word(a) == word(b))
+        self.codec == other.codec && digest_words(&self.digest).eq(digest_words(&other.digest))
     }
 }
 
@@ -109,15 +103,20 @@ impl PartialOrd for Cid {
 /// differing byte, read little-endian, is the first in memory.
 #[inline]
 pub(crate) fn digest_order(a: &[u8; 32], b: &[u8; 32]) -> std::cmp::Ordering {
-    let word = |bytes: &[u8]| u64::from_le_bytes(bytes.try_into().unwrap_or_default());
-    for (a, b) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        let (a, b) = (word(a), word(b));
+    for (a, b) in digest_words(a).zip(digest_words(b)) {
         if a != b {
             let shift = (a ^ b).trailing_zeros() & !7;
             return ((a >> shift) as u8).cmp(&((b >> shift) as u8));
         }
     }
     std::cmp::Ordering::Equal
+}
+
+/// A digest's four 64-bit words, read little-endian.
+fn digest_words(digest: &[u8; 32]) -> impl Iterator<Item = u64> + '_ {
+    digest
+        .chunks_exact(8)
+        .map(|bytes| u64::from_le_bytes(bytes.try_into().unwrap_or_default()))
 }
 
 impl Cid {
