@@ -83,8 +83,8 @@ function refreshViews() {
 }
 
 // Decoding the ASCII text: any Latin-1 decoder gives the same string for ASCII, and the fastest one
-// differs. Node's and Bun's Buffer copies bytes into a one-byte string at memcpy speed (~6x faster
-// than its TextDecoder); Chromium's windows-1252 TextDecoder is ~1.8x faster than its UTF-8 one.
+// differs. Node's and Bun's Buffer copies bytes into a one-byte string at memcpy speed (several
+// times its TextDecoder's); Chromium's windows-1252 TextDecoder is faster than its UTF-8 one.
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const latin1 = (() => {
   try {
@@ -100,9 +100,10 @@ let nodeBytes = null;
  * Whether the ASCII strings of a text of `length` bytes are better made one by one with Node's
  * latin1Slice than cut from one decoded text. Strings cut from a text keep all of it alive, and a
  * small text (one record's) is a young object: V8's scavenges, which copy what survives, then cost
- * twice as much (one call per record in Node: 16.0 -> 13.4 ms for 10k records). A large text is
- * allocated outside the young generation and decoded at once; one call per string would be slower.
- * Browsers have no cheap call per string (TextDecoder costs ~0.2 us a call in Chromium).
+ * twice as much, and making its strings one by one is faster (docs/performance.md). A large text
+ * is allocated outside the young generation and decoded at once; one call per string would be
+ * slower.
+ * Browsers have no cheap call per string (each TextDecoder call has a fixed cost in Chromium).
  */
 function cutsAscii(length) {
   return nodeBytes !== null && length <= 16384;
@@ -225,7 +226,7 @@ export function takeFailure() {
 }
 
 // The state of the build in progress, in module variables rather than in closures made per build
-// (5-9% faster in Node 20 and Chromium 156).
+// (measurably faster in Node and Chromium: docs/performance.md).
 // JS code run by a build (a setter on Object.prototype) may start another one: materialize() saves
 // and restores them around each build.
 let ops = words, at = 0, text = '', asciiBase = 0, wide = '', input = 0;

@@ -66,7 +66,7 @@ impl Frame<'_> {
 
 /// Frames kept inline: records rarely nest deeper than 6, so ordinary inputs never allocate for
 /// the stack, and a walker starts with 128 bytes to clear, not the 512 of the whole default depth
-/// limit (32): clearing those cost 1-2 % of a repository verification, one walker per record.
+/// limit (32), which showed in a repository's verification (one walker per record).
 const INLINE_FRAMES: usize = 8;
 
 /// The stack of open containers: inline up to [`INLINE_FRAMES`], then on the heap (only when a

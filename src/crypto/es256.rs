@@ -191,7 +191,8 @@ fn less_than(a: &Limbs, b: &Limbs) -> bool {
 }
 
 // The word-level additions and subtractions below are `#[inline]`: under the wasm's low inlining
-// threshold (`.cargo/config.toml`) they stayed calls, and P-256 verification was 8–11 % slower.
+// threshold (`.cargo/config.toml`) they stayed calls, and P-256 verification was measurably
+// slower (docs/performance.md, "wasm size").
 
 /// `a + b` and the carry out.
 #[inline]

@@ -21,20 +21,19 @@
 //! - **Digests come out per lane** (`u32x4_extract_lane` of the eight state vectors, big-endian),
 //!   written to the output slot of that lane's message, so outputs are in input order whatever
 //!   order the messages finish in.
-//! - **Measured (Node 20, V8, x64 Zen 4):** 73–81 ns per 64-byte block and lane against 119–143
-//!   ns for sha2 0.11's SIMD128 single-message code (250- and 55-byte messages), not the 2–3x
-//!   hoped for: wasm has no vector rotate (each of the six rotations per round is shift, shift,
-//!   or) while scalar wasm has `i32.rotr`, so the vector code runs at the throughput of the vector
-//!   units, about 59 operations per round. The rounds are written out sixteen at a time with the
-//!   state names rotated and constant message-word indices (no index arithmetic, no register
-//!   moves; 11 % faster than a loop of single rounds), and each vector of message words is
-//!   loaded straight from the four lanes' blocks (in place, or the lane's padding buffer) with no
-//!   intermediate copies (another 10–15 %). Tried and slower: computing the whole schedule first,
-//!   building padding blocks word by word instead of copying the tail (wasm's `memory.copy` is a
-//!   call out of compiled code, but the branches cost more), and a fifth message in scalar code
-//!   interleaved with the vector rounds (it should use the idle integer units, but V8 then spills
-//!   far more: 1.15–1.4x slower). Note for benchmarks: V8 has no on-stack replacement for wasm, so
-//!   a hot loop inlined into a function called once never leaves the baseline tier.
+//! - **Why four lanes gain less than four times.** wasm has no vector rotate (each of the six
+//!   rotations per round is shift, shift, or) while scalar wasm has `i32.rotr`, so the vector code
+//!   runs at the throughput of the vector units, about 59 operations per round; it still beats
+//!   sha2's SIMD128 single-message code per block (docs/performance.md has the measurements). The
+//!   rounds are written out sixteen at a time with the state names rotated and constant
+//!   message-word indices (no index arithmetic, no register moves), and each vector of message
+//!   words is loaded straight from the four lanes' blocks (in place, or the lane's padding buffer)
+//!   with no intermediate copies. Tried and slower: computing the whole schedule first, building
+//!   padding blocks word by word instead of copying the tail (wasm's `memory.copy` is a call out of
+//!   compiled code, but the branches cost more), and a fifth message in scalar code interleaved
+//!   with the vector rounds (it should use the idle integer units, but V8 then spills far more).
+//!   Note for benchmarks: V8 has no on-stack replacement for wasm, so a hot loop inlined into a
+//!   function called once never leaves the baseline tier.
 //! - **No `unsafe`.** Vectors are built with `u32x4(..)` from scalar big-endian words and read with
 //!   `u32x4_extract_lane`: the crate is compiled with `+simd128`, so the intrinsics are safe to call.
 

@@ -9,7 +9,7 @@
 //! allocation), a longer one by sorting its positions (`u32`s, with the comparator behind `dyn`,
 //! so the code exists once) with a merge sort, then moving the items into that order in place, one
 //! swap per item. The merge sort makes about as many comparisons as the standard library's
-//! quicksort (100,000 random keys: within 1 %) and is a few hundred bytes.
+//! quicksort and is a few hundred bytes.
 //!
 //! Sorts are stable (equal items keep their order). One caller relies on it: a JSON object's
 //! entries sorted by key keep the order they were read in, so that the last of duplicate keys wins
