@@ -16,18 +16,25 @@ rm -rf pkg
 # .cargo/config.toml.
 std_options=(-Z build-std=std,panic_abort -Z build-std-features=optimize_for_size
   --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options", "-Cpanic=immediate-abort"]')
+# wasm-opt's features: those rustc enables for wasm32 by default, and SIMD128 (.cargo/config.toml).
+wasm_features=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd)
 # One build into pkg/: `glue` names its wasm-bindgen output (glue.js, glue_bg.wasm, glue.d.ts).
 build() {
   local glue=$1
   shift
   RUSTC_BOOTSTRAP=1 cargo build --locked --release --target wasm32-unknown-unknown --lib \
     "${std_options[@]}" "$@"
+  # secp256k1-sys defines libsecp256k1's allocating context functions and default callbacks in
+  # Rust with #[no_mangle], and a cdylib exports every such symbol: JS would see four C entry
+  # points among the instance's exports and in initSync's declared return type. Removed before
+  # wasm-bindgen reads the module (what only they reached goes with them: under 1 KB).
+  wasm-opt "${wasm_features[@]}" --remove-exports --pass-arg='remove-exports@rustsecp256k1_*' \
+    target/wasm32-unknown-unknown/release/atproof.wasm -o target/wasm32-unknown-unknown/release/atproof.pkg.wasm
   wasm-bindgen --target web --weak-refs --out-dir pkg --out-name "$glue" \
-    target/wasm32-unknown-unknown/release/atproof.wasm
-  # npm binaryen's wasm-opt (never Debian's). Features: those rustc enables for wasm32 by default.
-  wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue --enable-simd \
-    "pkg/${glue}_bg.wasm" -o "pkg/${glue}_bg.opt.wasm"
+    target/wasm32-unknown-unknown/release/atproof.pkg.wasm
+  # npm binaryen's wasm-opt (never Debian's).
+  wasm-opt -O3 "${wasm_features[@]}" "pkg/${glue}_bg.wasm" -o "pkg/${glue}_bg.opt.wasm"
   mv "pkg/${glue}_bg.opt.wasm" "pkg/${glue}_bg.wasm"
 
   # createInstance().release() (pkg-template/api.js) needs to drop a glue's instance: the glue
