@@ -120,6 +120,21 @@ test('every runtime export has a TypeScript declaration', async () => {
   assert.ok(Object.keys(atproof).length > 20);
 });
 
+test('each wasm module exports only the functions its glue calls', () => {
+  // A dependency's #[no_mangle] function would be a cdylib export that JS can call past the API
+  // (secp256k1-sys's were, until scripts/build-pkg.sh removed them).
+  const pkg = new URL('./node_modules/atproof/', import.meta.url);
+  for (const glue of ['atproof', 'atproof_verify']) {
+    const module = new WebAssembly.Module(readFileSync(new URL(`${glue}_bg.wasm`, pkg)));
+    const functions = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
+    const js = readFileSync(new URL(`${glue}.js`, pkg), 'utf8');
+    // The glue calls exports as `wasm.name(`, the start function as `wasm.__wbindgen_start()`.
+    const uncalled = functions.filter((name) => !js.includes(`wasm.${name}`));
+    assert.deepEqual(uncalled, [], glue);
+    assert.ok(functions.length > 50, `${glue}: ${functions.length} exported functions`);
+  }
+});
+
 test('README.md documents every export', async () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const undocumented = Object.keys(atproof).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
