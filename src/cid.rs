@@ -22,6 +22,7 @@ use std::str::FromStr;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Code, Error, Result};
+use crate::syntax::quote;
 
 /// The content type a CID points at: the only two codecs atproto allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -254,14 +255,15 @@ impl Cid {
                 return Err(Error::new(
                     Code::CidUnsupported,
                     format!(
-                    "CID {s:?} is not in base32 (multibase 'b'), the only encoding atproto allows"
-                ),
+                        "CID {} is not in base32 (multibase 'b'), the only encoding atproto allows",
+                        quote(s)
+                    ),
                 ))
             }
             _ => {
                 return Err(Error::new(
                     Code::InvalidCid,
-                    format!("{s:?} is not a multibase CID string"),
+                    format!("{} is not a multibase CID string", quote(s)),
                 ))
             }
         };
@@ -269,11 +271,14 @@ impl Cid {
         let len = base32_decode(text, &mut buf).ok_or_else(|| {
             Error::new(
                 Code::InvalidCid,
-                format!("CID {s:?} is not lower-case unpadded canonical base32 of at most {MAX_CID_BYTES} bytes"),
+                format!(
+                    "CID {} is not lower-case unpadded canonical base32 of at most {MAX_CID_BYTES} bytes",
+                    quote(s)
+                ),
             )
         })?;
         let bytes = buf.get(..len).unwrap_or_default();
-        Cid::from_bytes(bytes).map_err(|e| e.context(format!("CID {s:?}")))
+        Cid::from_bytes(bytes).map_err(|e| e.context(format!("CID {}", quote(s))))
     }
 }
 

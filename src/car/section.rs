@@ -6,6 +6,7 @@ use crate::cbor::{Decoder, Encoder};
 use crate::cid::{Cid, CID_BYTE_LEN};
 use crate::error::{Code, Error, Result};
 use crate::support::varint::{read_varint, write_varint};
+use crate::syntax::quote;
 
 /// A length-prefixed frame (the header or a block section) at the start of some bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +81,7 @@ pub(crate) fn decode_header(body: &[u8], offset: u64) -> Result<Vec<Cid>> {
                 roots = Some(links);
             }
             "version" => version = Some(decoder.read_int().map_err(cbor)?),
-            other => return Err(invalid(format!("unexpected field {other:?}"))),
+            other => return Err(invalid(format!("unexpected field {}", quote(other)))),
         }
         previous = Some(key);
     }

@@ -10,6 +10,7 @@ use std::cmp::Ordering;
 use super::{canonical_key_order, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
+use crate::syntax::quote;
 
 /// The bytes of a CID link's content in its one atproto shape: a byte string head for 37 bytes,
 /// 0x00, and a 36-byte CID.
@@ -494,13 +495,17 @@ impl<'a> Decoder<'a> {
             self.error(
                 Code::CborDuplicateMapKey,
                 start,
-                format_args!("duplicate map key {key:?}"),
+                format_args!("duplicate map key {}", quote(key)),
             )
         } else {
             self.error(
                 Code::CborMapKeyOrder,
                 start,
-                format_args!("map key {key:?} after {previous:?} (canonical order: shorter first, then bytewise)"),
+                format_args!(
+                    "map key {} after {} (canonical order: shorter first, then bytewise)",
+                    quote(key),
+                    quote(previous)
+                ),
             )
         }
     }

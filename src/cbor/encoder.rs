@@ -7,6 +7,7 @@ use super::value::Value;
 use super::{canonical_key_order, Limits};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
+use crate::syntax::quote;
 
 /// A low-level DRISL writer for fixed shapes (MST nodes, commits, frames).
 ///
@@ -226,7 +227,7 @@ fn sorted_entries<'v, 'a>(entries: &'v [(Cow<'a, str>, Value<'a>)]) -> Result<Ve
         let key = duplicate.map(|(a, _)| a.0.as_ref()).unwrap_or_default();
         return Err(Error::new(
             Code::CborDuplicateMapKey,
-            format!("map key {key:?} given twice"),
+            format!("map key {} given twice", quote(key)),
         ));
     }
     Ok(sorted)

@@ -43,7 +43,10 @@ impl Algorithm {
             "ES256" => Ok(Algorithm::Es256),
             _ => Err(Error::new(
                 Code::UnsupportedKeyType,
-                format!("unknown algorithm {name:?}: expected \"ES256K\" or \"ES256\""),
+                format!(
+                    "unknown algorithm {}: expected \"ES256K\" or \"ES256\"",
+                    quote(name)
+                ),
             )),
         }
     }
@@ -313,10 +316,19 @@ fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
                 text.len()
             ),
         )),
-        Err(err) => Err(Error::new(
+        // Not bs58's own message: it shows the character with `{:?}` (see `quote`).
+        Err(bs58::decode::Error::InvalidCharacter { character, index }) => Err(Error::new(
             Code::InvalidMultibase,
-            format!("not base58btc: {err}"),
+            format!(
+                "not base58btc: {} at byte {index} is not in its alphabet",
+                quote(character.encode_utf8(&mut [0; 4]))
+            ),
         )),
+        Err(bs58::decode::Error::NonAsciiCharacter { index }) => Err(Error::new(
+            Code::InvalidMultibase,
+            format!("not base58btc: a non-ASCII character at byte {index}"),
+        )),
+        Err(_) => Err(Error::new(Code::InvalidMultibase, "not base58btc")),
     }
 }
 
@@ -390,6 +402,18 @@ mod tests {
         assert_eq!(
             PublicKey::from_key_string("hello").unwrap_err().code(),
             Code::InvalidMultibase
+        );
+        // '0' is not in base58's alphabet; é is not ASCII.
+        let error = PublicKey::from_key_string("did:key:zQ3sh0").unwrap_err();
+        assert_eq!(error.code(), Code::InvalidMultibase);
+        assert_eq!(
+            error.message(),
+            "not base58btc: \"0\" at byte 4 is not in its alphabet"
+        );
+        let error = PublicKey::from_key_string("did:key:zQ3shé").unwrap_err();
+        assert_eq!(
+            error.message(),
+            "not base58btc: a non-ASCII character at byte 4"
         );
     }
 

@@ -5,6 +5,7 @@ use crate::cbor::Decoder;
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 use crate::repo::ensure_valid_repo_path;
+use crate::syntax::quote;
 use crate::syntax::{ensure_valid_datetime, ensure_valid_did, ensure_valid_handle, Tid};
 
 /// The largest frame: "a hard maximum size limit of 5 MBytes".
@@ -450,7 +451,7 @@ fn read_op<'a>(decoder: &mut Decoder<'a>) -> Result<RepoOp<'a>> {
                     other => {
                         return Err(Error::new(
                             Code::InvalidEvent,
-                            format!("action {other:?} is not create, update or delete"),
+                            format!("action {} is not create, update or delete", quote(other)),
                         ))
                     }
                 })

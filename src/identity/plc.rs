@@ -39,6 +39,7 @@ use crate::error::{Code, Error, Result};
 use crate::support::base64::{self, Alphabet, Base64Error};
 use crate::support::json::{self, json_object, Json};
 use crate::support::sort::sort_by;
+use crate::syntax::quote;
 
 /// The most rotation keys, verification methods, services and `alsoKnownAs` entries (the
 /// directory's limits).
@@ -279,7 +280,7 @@ impl Replay {
         let created_at = parse_timestamp(created_text).ok_or_else(|| {
             fail(
                 Code::InvalidPlcLog,
-                &format_args!("`createdAt` {created_text:?} is not a UTC timestamp"),
+                &format_args!("`createdAt` {} is not a UTC timestamp", quote(created_text)),
             )
         })?;
         let parsed = operation
@@ -645,7 +646,13 @@ fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
                 "a legacy `create` is only allowed as the genesis operation",
             ))
         }
-        other => return Err(invalid(format_args!("unknown operation type {other:?}"))),
+        Some(other) => {
+            return Err(invalid(format_args!(
+                "unknown operation type {}",
+                quote(other)
+            )))
+        }
+        None => return Err(invalid("the operation has no string `type`")),
     };
     let expected: &[&str] = match kind {
         "plc_operation" => &[
@@ -670,7 +677,10 @@ fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
     };
     for key in object.keys() {
         if !expected.contains(&key.as_str()) {
-            return Err(invalid(format_args!("unknown field {key:?} in a {kind}")));
+            return Err(invalid(format_args!(
+                "unknown field {} in a {kind}",
+                quote(key)
+            )));
         }
     }
     for key in expected {
@@ -710,7 +720,8 @@ fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
             for (name, key) in &methods {
                 if !key.starts_with("did:key:z") {
                     return Err(invalid(format_args!(
-                        "verification method {name:?} is not a did:key"
+                        "verification method {} is not a did:key",
+                        quote(name)
                     )));
                 }
             }
@@ -826,13 +837,23 @@ fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
         let fields = service
             .as_object()
             .filter(|f| f.len() == 2)
-            .ok_or_else(|| invalid(format_args!("service {name:?} is not {{type, endpoint}}")))?;
+            .ok_or_else(|| {
+                invalid(format_args!(
+                    "service {} is not {{type, endpoint}}",
+                    quote(name)
+                ))
+            })?;
         let get = |key: &str| {
             fields
                 .get(key)
                 .and_then(Json::as_str)
                 .map(str::to_owned)
-                .ok_or_else(|| invalid(format_args!("service {name:?} has no string `{key}`")))
+                .ok_or_else(|| {
+                    invalid(format_args!(
+                        "service {} has no string `{key}`",
+                        quote(name)
+                    ))
+                })
         };
         out.insert(name.clone(), (get("type")?, get("endpoint")?));
     }

@@ -194,7 +194,7 @@ pub(crate) fn quote_key(key: &[u8]) -> String {
     const MAX: usize = 80;
     let shown = key.get(..MAX).unwrap_or(key);
     let mut text = if shown.iter().all(|b| b.is_ascii_graphic()) {
-        format!("{:?}", String::from_utf8_lossy(shown))
+        crate::syntax::quote(&String::from_utf8_lossy(shown))
     } else {
         let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
         format!("0x{hex}")

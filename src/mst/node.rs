@@ -10,6 +10,7 @@ use crate::cbor::{canonical_link_content, Decoder, Encoder, Limits, CANONICAL_LI
 use crate::cid::{Cid, Codec};
 use crate::error::{Code, Error, Result};
 use crate::support::short_copy;
+use crate::syntax::quote;
 
 /// A decoded MST node: the left link and the entries, with every key rebuilt in full.
 ///
@@ -65,7 +66,9 @@ fn expect_key(decoder: &mut Decoder<'_>, previous: Option<&str>, expected: &str)
         Ok(())
     } else {
         Err(invalid(format_args!(
-            "field {key:?} at byte {at} where {expected:?} belongs (fields are exactly e, l and k, p, t, v)"
+            "field {} at byte {at} where {} belongs (fields are exactly e, l and k, p, t, v)",
+            quote(key),
+            quote(expected)
         )))
     }
 }

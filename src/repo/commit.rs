@@ -4,6 +4,7 @@ use crate::cbor::{Decoder, Encoder};
 use crate::cid::{Cid, Codec};
 use crate::crypto::{verify_signature_strict, Keypair, PublicKey};
 use crate::error::{Code, Error, Result};
+use crate::syntax::quote;
 use crate::syntax::{ensure_valid_did, Tid};
 
 /// The only repository format version supported.
@@ -124,7 +125,8 @@ impl<'a> Commit<'a> {
         }
         if let Some(unknown) = fields.unknown {
             return Err(invalid(format_args!(
-                "unknown field {unknown:?} (a v3 commit has exactly did, rev, sig, data, prev, version)"
+                "unknown field {} (a v3 commit has exactly did, rev, sig, data, prev, version)",
+                quote(unknown)
             )));
         }
         let missing = |field: &str| invalid(format_args!("the field `{field}` is missing"));

@@ -2,6 +2,7 @@
 
 use crate::error::{Code, Error, Result};
 use crate::syntax::identifiers::{record_key_problem, MAX_RECORD_KEY_LEN};
+use crate::syntax::quote;
 use crate::syntax::{ensure_valid_nsid, ensure_valid_record_key};
 
 /// Checks a repository path: a valid, normalized NSID (its domain authority in lower case), `/`,
@@ -39,10 +40,9 @@ pub(crate) fn path_not_utf8() -> Error {
 }
 
 fn invalid(path: &str, why: &str) -> Error {
-    let shown: String = path.chars().take(80).collect();
     Error::new(
         Code::InvalidRepoPath,
-        format!("repository path {shown:?}: {why}"),
+        format!("repository path {}: {why}", quote(path)),
     )
 }
 

@@ -4,6 +4,7 @@ use crate::cbor::{self, check_data_model, Limits, Value};
 use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 use crate::firehose::MAX_RECORD_BLOCK;
+use crate::syntax::quote;
 
 /// Checks a record block for writing: canonical DRISL of at most [`MAX_RECORD_BLOCK`] bytes (the
 /// most a `#commit` may carry), a map with a non-empty string `$type`, and the data model's rules
@@ -66,7 +67,10 @@ pub fn blob_ref(bytes: &[u8], mime_type: &str) -> Result<(Cid, u64)> {
     if !valid_mime {
         return Err(Error::new(
             Code::InvalidBlob,
-            format!("blob mimeType {mime_type:?} is not a type/subtype MIME type"),
+            format!(
+                "blob mimeType {} is not a type/subtype MIME type",
+                quote(mime_type)
+            ),
         ));
     }
     if bytes.is_empty() {
