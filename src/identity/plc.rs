@@ -30,8 +30,6 @@
 //!   accepted (the latter freezes the DID).
 //! - `createdAt` is the directory's claim: it cannot be verified, only checked for consistency.
 
-use std::collections::BTreeMap;
-
 use crate::cbor::{self, Value};
 use crate::cid::{base32_encode, sha256, Cid, Codec};
 use crate::crypto::{verify_signature_strict, with_default_key_cache, Algorithm, PublicKey};
@@ -56,12 +54,13 @@ const RECOVERY_WINDOW_MICROS: i64 = 72 * 3600 * 1_000_000;
 pub struct PlcState {
     /// Keys that may sign the next operation, strongest first (did:key).
     pub rotation_keys: Vec<String>,
-    /// Named verification methods (did:key), `atproto` the signing key.
-    pub verification_methods: BTreeMap<String, String>,
+    /// Named verification methods (did:key), `atproto` the signing key; sorted by name, each name
+    /// once.
+    pub verification_methods: Vec<(String, String)>,
     /// `at://` handles and other URIs.
     pub also_known_as: Vec<String>,
-    /// Named services: `(type, endpoint)`.
-    pub services: BTreeMap<String, (String, String)>,
+    /// Named services, `(name, (type, endpoint))`; sorted by name, each name once.
+    pub services: Vec<(String, (String, String))>,
 }
 
 /// One operation of a verified log.
@@ -752,12 +751,12 @@ fn parse_operation(json: &Json, genesis: bool) -> Result<Parsed> {
                 .unwrap_or(handle);
             let state = PlcState {
                 rotation_keys: rotation,
-                verification_methods: BTreeMap::from([("atproto".to_owned(), signing)]),
+                verification_methods: vec![("atproto".to_owned(), signing)],
                 also_known_as: vec![format!("at://{handle}")],
-                services: BTreeMap::from([(
+                services: vec![(
                     "atproto_pds".to_owned(),
                     ("AtprotoPersonalDataServer".to_owned(), service),
-                )]),
+                )],
             };
             (Some(state), keys)
         }
@@ -801,7 +800,7 @@ fn string_array(json: Option<&Json>, field: &str) -> Result<Vec<String>> {
         .collect()
 }
 
-fn string_map(json: Option<&Json>, field: &str) -> Result<BTreeMap<String, String>> {
+fn string_map(json: Option<&Json>, field: &str) -> Result<Vec<(String, String)>> {
     let object = json
         .and_then(Json::as_object)
         .ok_or_else(|| invalid(format_args!("`{field}` is not an object")))?;
@@ -811,18 +810,19 @@ fn string_map(json: Option<&Json>, field: &str) -> Result<BTreeMap<String, Strin
             object.len()
         )));
     }
-    // Inserted one by one: collecting would instantiate the standard stable sort.
-    let mut out = BTreeMap::new();
+    // A parsed object's entries come sorted by name, each name once (support::json): in that
+    // order they are the map, without a `BTreeMap`'s tree code in the wasm.
+    let mut out = Vec::with_capacity(object.len());
     for (k, v) in object.iter() {
         let v = v
             .as_str()
             .ok_or_else(|| invalid(format_args!("`{field}.{k}` is not a string")))?;
-        out.insert(k.clone(), v.to_owned());
+        out.push((k.clone(), v.to_owned()));
     }
     Ok(out)
 }
 
-fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
+fn services(json: Option<&Json>) -> Result<Vec<(String, (String, String))>> {
     let object = json
         .and_then(Json::as_object)
         .ok_or_else(|| invalid("`services` is not an object"))?;
@@ -832,7 +832,7 @@ fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
             object.len()
         )));
     }
-    let mut out = BTreeMap::new();
+    let mut out = Vec::with_capacity(object.len());
     for (name, service) in object.iter() {
         let fields = service
             .as_object()
@@ -855,7 +855,7 @@ fn services(json: Option<&Json>) -> Result<BTreeMap<String, (String, String)>> {
                     ))
                 })
         };
-        out.insert(name.clone(), (get("type")?, get("endpoint")?));
+        out.push((name.clone(), (get("type")?, get("endpoint")?)));
     }
     Ok(out)
 }
@@ -994,6 +994,28 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+
+    #[test]
+    fn maps_are_sorted_by_name_and_the_last_duplicate_wins() {
+        let text = r#"{"zeta":"did:key:z3","atproto":"did:key:z1","b":"did:key:z2","atproto":"did:key:z4"}"#;
+        let methods = string_map(Some(&json::parse(text).unwrap()), "verificationMethods");
+        let pair = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            methods.unwrap(),
+            [
+                pair("atproto", "did:key:z4"),
+                pair("b", "did:key:z2"),
+                pair("zeta", "did:key:z3")
+            ]
+        );
+        let text = r#"{"x":{"type":"T","endpoint":"https://x"},"atproto_pds":{"endpoint":"https://p","type":"P"}}"#;
+        let names: Vec<String> = services(Some(&json::parse(text).unwrap()))
+            .unwrap()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        assert_eq!(names, ["atproto_pds", "x"]);
+    }
 
     #[test]
     fn timestamps_are_microseconds_since_the_epoch() {
