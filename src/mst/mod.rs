@@ -189,16 +189,18 @@ pub fn ensure_valid_mst_key(key: &[u8]) -> Result<()> {
     }
 }
 
-/// A key for messages: as text when it is printable ASCII, else as hex; at most 80 characters.
+/// A key for messages: quoted text when it is printable ASCII (see `syntax::quote`), else hex of
+/// at most 80 bytes.
 pub(crate) fn quote_key(key: &[u8]) -> String {
     const MAX: usize = 80;
+    if key.iter().all(|b| b.is_ascii_graphic()) {
+        if let Ok(text) = std::str::from_utf8(key) {
+            return crate::syntax::quote(text);
+        }
+    }
     let shown = key.get(..MAX).unwrap_or(key);
-    let mut text = if shown.iter().all(|b| b.is_ascii_graphic()) {
-        crate::syntax::quote(&String::from_utf8_lossy(shown))
-    } else {
-        let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
-        format!("0x{hex}")
-    };
+    let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
+    let mut text = format!("0x{hex}");
     if key.len() > MAX {
         text.push_str(&format!("… ({} bytes)", key.len()));
     }
@@ -216,6 +218,24 @@ pub fn missing_node(cid: &crate::cid::Cid) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_quoted_once_and_shortened_once() {
+        assert_eq!(
+            quote_key(b"app.bsky.feed.post/3k"),
+            "\"app.bsky.feed.post/3k\""
+        );
+        let long = format!("app.bsky.feed.post/{}", "a".repeat(100));
+        assert_eq!(
+            quote_key(long.as_bytes()),
+            format!("\"{}\"… (119 bytes)", long.get(..64).unwrap_or_default())
+        );
+        assert_eq!(quote_key(b"a b\xff"), "0x612062ff"); // not printable ASCII: hex
+        assert_eq!(
+            quote_key(&[0u8; 81]),
+            format!("0x{}… (81 bytes)", "00".repeat(80))
+        );
+    }
 
     #[test]
     fn prefixes_and_order_match_the_byte_by_byte_answers() {
