@@ -266,7 +266,7 @@ impl Replay {
                     fields
                         .get("did")
                         .and_then(Json::as_str)
-                        .unwrap_or("no DID string")
+                        .map_or_else(|| "no DID string".to_owned(), quote)
                 ),
             ));
         }
@@ -816,7 +816,7 @@ fn string_map(json: Option<&Json>, field: &str) -> Result<Vec<(String, String)>>
     for (k, v) in object.iter() {
         let v = v
             .as_str()
-            .ok_or_else(|| invalid(format_args!("`{field}.{k}` is not a string")))?;
+            .ok_or_else(|| invalid(format_args!("`{field}` entry {} is not a string", quote(k))))?;
         out.push((k.clone(), v.to_owned()));
     }
     Ok(out)
@@ -866,8 +866,13 @@ fn services(json: Option<&Json>) -> Result<Vec<(String, (String, String))>> {
 fn rotation_keys(keys: &[String]) -> Result<Vec<PublicKey>> {
     keys.iter()
         .map(|text| {
-            let key = with_default_key_cache(|cache| cache.parse_did_key(text))
-                .map_err(|e| invalid(format_args!("rotation key {text}: {}", e.message())))?;
+            let key = with_default_key_cache(|cache| cache.parse_did_key(text)).map_err(|e| {
+                invalid(format_args!(
+                    "rotation key {}: {}",
+                    quote(text),
+                    e.message()
+                ))
+            })?;
             match key.algorithm() {
                 Algorithm::Es256k | Algorithm::Es256 => Ok(key),
             }
@@ -1015,6 +1020,13 @@ mod tests {
             .map(|(name, _)| name)
             .collect();
         assert_eq!(names, ["atproto_pds", "x"]);
+        // A name from the input is quoted in a message, never written raw.
+        let text = r#"{"a\u001b[2J":7}"#;
+        let error = string_map(Some(&json::parse(text).unwrap()), "verificationMethods");
+        assert_eq!(
+            error.unwrap_err().message(),
+            "`verificationMethods` entry \"a\\u{1b}[2J\" is not a string"
+        );
     }
 
     #[test]
