@@ -313,10 +313,10 @@ fn read_fields<'a>(
             | Code::InvalidNsid
             | Code::InvalidRecordKey => invalid_event(
                 t,
-                format_args!("field `{key}` (byte {position}): {}", e.message()),
+                format_args!("field {} (byte {position}): {}", quote(key), e.message()),
             ),
             // Broken DRISL, and the event's own and limit errors, keep their codes.
-            _ => e.context(format_args!("{t} event field `{key}`")),
+            _ => e.context(format_args!("{t} event field {}", quote(key))),
         })?;
         if !known {
             decoder.skip_value()?;
