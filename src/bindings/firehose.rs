@@ -150,15 +150,14 @@ pub fn verify_commit(
             return Err(wrong_type("#commit"));
         };
         let verified = firehose::verify_commit(event, &key, prev_data)?;
-        commit_to_js(&verified, Some(decode_records))
+        commit_to_js(&verified, decode_records)
     })
 }
 
-/// The JS object of a verified commit; with `records` (whether to decode them), each op's record.
-fn commit_to_js(verified: &VerifiedCommit<'_>, records: Option<bool>) -> Result<JsValue, JsValue> {
-    // One JSON text for the engine to parse: each string crossing the boundary alone costs a
-    // text decoding and each property a call, about a tenth of a frame's verification.
-    let mut text = String::with_capacity(320 + 192 * verified.ops.len());
+/// A verified commit as JSON text (without records), appended to `text`: the engine parses one text
+/// faster than it takes each string and property across the boundary alone (each string a text
+/// decoding, each property a call).
+fn write_commit_json(verified: &VerifiedCommit<'_>, text: &mut String) {
     let cid_or_null = |cid: Option<Cid>, text: &mut String| match cid {
         Some(cid) => {
             let _ = write!(text, "\"{cid}\"");
@@ -166,33 +165,33 @@ fn commit_to_js(verified: &VerifiedCommit<'_>, records: Option<bool>) -> Result<
         None => text.push_str("null"),
     };
     text.push_str("{\"repo\":");
-    write_json_string(verified.repo, &mut text);
+    write_json_string(verified.repo, text);
     text.push_str(",\"rev\":");
-    write_json_string(verified.rev, &mut text);
+    write_json_string(verified.rev, text);
     text.push_str(",\"since\":");
     match verified.since {
-        Some(since) => write_json_string(since, &mut text),
+        Some(since) => write_json_string(since, text),
         None => text.push_str("null"),
     }
     text.push_str(",\"commit\":");
-    cid_or_null(Some(verified.commit), &mut text);
+    cid_or_null(Some(verified.commit), text);
     text.push_str(",\"data\":");
-    cid_or_null(Some(verified.data), &mut text);
+    cid_or_null(Some(verified.data), text);
     text.push_str(",\"prevData\":");
-    cid_or_null(verified.prev_data, &mut text);
+    cid_or_null(verified.prev_data, text);
     text.push_str(",\"ops\":[");
     for (index, op) in verified.ops.iter().enumerate() {
         if index > 0 {
             text.push(',');
         }
         text.push_str("{\"action\":");
-        write_json_string(op.action.as_str(), &mut text);
+        write_json_string(op.action.as_str(), text);
         text.push_str(",\"path\":");
-        write_json_string(op.path, &mut text);
+        write_json_string(op.path, text);
         text.push_str(",\"cid\":");
-        cid_or_null(op.cid, &mut text);
+        cid_or_null(op.cid, text);
         text.push_str(",\"prev\":");
-        cid_or_null(op.prev, &mut text);
+        cid_or_null(op.prev, text);
         text.push('}');
     }
     text.push_str(if verified.inverted {
@@ -200,19 +199,23 @@ fn commit_to_js(verified: &VerifiedCommit<'_>, records: Option<bool>) -> Result<
     } else {
         "],\"inverted\":false}"
     });
+}
+
+/// The JS object of a verified commit with each op's record: its bytes, or decoded with `decode`.
+fn commit_to_js(verified: &VerifiedCommit<'_>, decode: bool) -> Result<JsValue, JsValue> {
+    let mut text = String::with_capacity(320 + 192 * verified.ops.len());
+    write_commit_json(verified, &mut text);
     let out = js_sys::JSON::parse(&text)?;
-    if let Some(decode) = records {
-        let ops = get(&out, "ops")?;
-        let record_key = JsValue::from_str("record");
-        for (index, record) in (0u32..).zip(&verified.records) {
-            let Some(record) = record else { continue };
-            let value = if decode {
-                decode_to_js(record, Limits::RECORD)?
-            } else {
-                js_sys::Uint8Array::from(*record).into()
-            };
-            js_sys::Reflect::set(&js_sys::Reflect::get_u32(&ops, index)?, &record_key, &value)?;
-        }
+    let ops = get(&out, "ops")?;
+    let record_key = JsValue::from_str("record");
+    for (index, record) in (0u32..).zip(&verified.records) {
+        let Some(record) = record else { continue };
+        let value = if decode {
+            decode_to_js(record, Limits::RECORD)?
+        } else {
+            js_sys::Uint8Array::from(*record).into()
+        };
+        js_sys::Reflect::set(&js_sys::Reflect::get_u32(&ops, index)?, &record_key, &value)?;
     }
     Ok(out)
 }
@@ -391,30 +394,59 @@ fn micros(now_ms: f64) -> u64 {
     }
 }
 
-/// The JS object of a processed event.
+/// The JS object of a processed event, parsed from one JSON text (as `write_commit_json` says why).
+/// `error` (an `AtproofError`) is set after parsing, in the place its `null` holds in the text; so
+/// are `seq` and `did` when the event has none, as `undefined`.
 fn processed_to_js(processed: Processed<'_>) -> Result<JsValue, JsValue> {
-    let out = js_sys::Object::new();
-    set(
-        &out,
-        "seq",
-        &processed
-            .seq
-            .map_or(JsValue::UNDEFINED, |s| (s as f64).into()),
-    )?;
-    set(&out, "type", &processed.kind.into())?;
-    set(
-        &out,
-        "did",
-        &processed.did.map_or(JsValue::UNDEFINED, JsValue::from),
-    )?;
-    set(&out, "status", &processed.status.as_str().into())?;
+    let commit_room = processed
+        .commit
+        .as_ref()
+        .map_or(0, |commit| 320 + 192 * commit.ops.len());
+    let mut text = String::with_capacity(192 + commit_room);
+    text.push_str("{\"seq\":");
+    match processed.seq {
+        Some(seq) => {
+            let _ = write!(text, "{seq}");
+        }
+        None => text.push_str("null"),
+    }
+    text.push_str(",\"type\":");
+    write_json_string(processed.kind, &mut text);
+    text.push_str(",\"did\":");
+    match processed.did {
+        Some(did) => write_json_string(did, &mut text),
+        None => text.push_str("null"),
+    }
+    text.push_str(",\"status\":");
+    write_json_string(processed.status.as_str(), &mut text);
+    if processed.error.is_some() {
+        text.push_str(",\"error\":null");
+    }
+    if let Some(commit) = &processed.commit {
+        text.push_str(",\"commit\":");
+        write_commit_json(commit, &mut text);
+    }
+    text.push_str(",\"continuity\":");
+    text.push_str(if processed.continuity {
+        "true"
+    } else {
+        "false"
+    });
+    text.push_str(",\"seqRegression\":");
+    text.push_str(if processed.seq_regression {
+        "true}"
+    } else {
+        "false}"
+    });
+    let out = js_sys::JSON::parse(&text)?;
+    if processed.seq.is_none() {
+        js_sys::Reflect::set(&out, &"seq".into(), &JsValue::UNDEFINED)?;
+    }
+    if processed.did.is_none() {
+        js_sys::Reflect::set(&out, &"did".into(), &JsValue::UNDEFINED)?;
+    }
     if let Some(error) = processed.error {
-        set(&out, "error", &error.into())?;
+        js_sys::Reflect::set(&out, &"error".into(), &error.into())?;
     }
-    if let Some(commit) = processed.commit {
-        set(&out, "commit", &commit_to_js(&commit, None)?)?;
-    }
-    set(&out, "continuity", &processed.continuity.into())?;
-    set(&out, "seqRegression", &processed.seq_regression.into())?;
-    Ok(out.into())
+    Ok(out)
 }

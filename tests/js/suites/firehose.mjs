@@ -88,12 +88,18 @@ export default async function firehose(atproof, fixtures, check) {
   // FirehoseVerifier: the whole k256 stream, keys resolved once; breaks in continuity.
   let resolved = 0;
   const verifier = new atproof.FirehoseVerifier({ resolveKey: async (did) => { resolved++; return did === meta.did ? key : undefined; } });
-  let valid = 0, continuity = 0;
-  for (const f of frames) {
+  let valid = 0, continuity = 0, shaped = 0;
+  const eventKeys = 'seq type did status commit continuity seqRegression';
+  for (const [i, f] of frames.entries()) {
     const r = await verifier.process(f);
+    // The event as declared, its commit what verifyCommit gives without the records.
+    const expected = verifyCommit(f, { key });
+    for (const op of expected.ops) delete op.record;
+    if (Object.keys(r).join(' ') === eventKeys && r.seq === meta.frames[i].seq && JSON.stringify(r.commit) === JSON.stringify(expected)) shaped++;
     if (r.status === 'valid' && r.type === '#commit' && r.did === meta.did && r.commit?.inverted) valid++;
     if (r.continuity) continuity++;
   }
+  check('FirehoseVerifier: each event has its fields in order, its commit as verifyCommit gives it', shaped === 200, shaped);
   check('FirehoseVerifier: every frame of the stream valid, the key resolved once', valid === 200 && continuity === 199 && resolved === 1 && verifier.accounts === 1, `${valid} ${continuity} ${resolved}`);
   const run = async (sequence, options = {}) => {
     const v = new atproof.FirehoseVerifier({ resolveKey: () => key, ...options });
@@ -134,9 +140,11 @@ export default async function firehose(atproof, fixtures, check) {
   })();
   check('FirehoseVerifier: #identity drops the cached key', afterIdentity);
   const infoEvent = await verifier.process(Uint8Array.from([0xa2, 0x61, 0x74, 0x65, 0x23, 0x69, 0x6e, 0x66, 0x6f, 0x62, 0x6f, 0x70, 0x01, 0xa1, 0x64, 0x6e, 0x61, 0x6d, 0x65, 0x61, 0x78]));
-  check('FirehoseVerifier: #info is ignored', infoEvent.status === 'ignored' && infoEvent.type === '#info');
+  check('FirehoseVerifier: #info is ignored, without seq or did', infoEvent.status === 'ignored' && infoEvent.type === '#info'
+    && Object.keys(infoEvent).join(' ') === 'seq type did status continuity seqRegression' && infoEvent.seq === undefined && infoEvent.did === undefined);
   const errorFrame = await verifier.process(Uint8Array.from([...encodeCbor({ op: -1 }), ...encodeCbor({ error: 'ConsumerTooSlow' })]));
-  check('FirehoseVerifier: an error frame is reported with stream-error', errorFrame.status === 'invalid' && errorFrame.error.code === 'stream-error' && /ConsumerTooSlow/.test(errorFrame.error.message));
+  check('FirehoseVerifier: an error frame is reported with stream-error', errorFrame.status === 'invalid' && errorFrame.error.code === 'stream-error' && /ConsumerTooSlow/.test(errorFrame.error.message)
+    && Object.keys(errorFrame).join(' ') === 'seq type did status error continuity seqRegression');
   let threw = false;
   try { await verifier.process(Uint8Array.from([0xff])); } catch (e) { threw = e instanceof atproof.AtproofError; }
   check('FirehoseVerifier: a frame that does not decode throws', threw);
