@@ -53,7 +53,7 @@ where
     B: BlockSource + ?Sized,
     V: TreeVisitor,
 {
-    let mut checks = LayerChecks::default();
+    let mut checks = LayerChecks::with_batch_room();
     let walked = walk_nodes(blocks, root, visitor, &mut checks);
     // The pending keys' nodes were all reached before whatever ended the walk.
     checks.run()?;
@@ -74,7 +74,11 @@ where
     let Some(block) = blocks.block(root) else {
         return visitor.missing_node(root);
     };
-    let mut pool = vec![Node::default()];
+    // Room for the levels of any real tree (a million keys make about ten), so that a walk of a
+    // small partial tree (a firehose frame's) does not grow its vectors level by level.
+    const LEVELS: usize = 16;
+    let mut pool = Vec::with_capacity(LEVELS);
+    pool.push(Node::default());
     let root_node = pool.first_mut().ok_or_else(|| missing_node(root))?;
     root_node.decode_block(block, root)?;
     let Some(root_layer) = root_node.layer() else {
@@ -89,14 +93,15 @@ where
     };
     visitor.enter_node(root, root_node, root_layer)?;
 
-    let mut frames = vec![Frame {
+    let mut frames = Vec::with_capacity(LEVELS);
+    frames.push(Frame {
         cid: *root,
         layer: root_layer,
         next_item: 0,
         serial: 0,
-    }];
+    });
     let mut serials = 0u64;
-    let mut previous_key: Vec<u8> = Vec::new();
+    let mut previous_key: Vec<u8> = Vec::with_capacity(64);
     // The serial of the node the previous key came from (`None` before the first key).
     let mut previous_serial: Option<u64> = None;
 
@@ -172,7 +177,6 @@ where
 /// Checks that keys have the depth of their node's layer, for many nodes at once: the keys are
 /// copied aside with their node and layer, and hashed in batches of [`LayerChecks::BATCH`] (four
 /// SHA-256 at a time in wasm, see [`crate::cid::sha256_many`]).
-#[derive(Default)]
 struct LayerChecks {
     /// The pending keys, one after the other.
     keys: Vec<u8>,
@@ -190,6 +194,15 @@ struct PendingKey {
 
 impl LayerChecks {
     const BATCH: usize = 128;
+
+    /// Room for a batch of typical keys, reserved once rather than grown key by key.
+    fn with_batch_room() -> LayerChecks {
+        LayerChecks {
+            keys: Vec::with_capacity(Self::BATCH * 40),
+            pending: Vec::with_capacity(Self::BATCH),
+            digests: Vec::with_capacity(Self::BATCH),
+        }
+    }
 
     /// Queues the keys of `node` (the block of `cid`, under `parent`), decoded on its layer.
     fn add(&mut self, node: &Node, cid: &Cid, parent: &Cid) -> Result<()> {
