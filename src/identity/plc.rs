@@ -392,7 +392,11 @@ impl Replay {
             let genesis = sha256(&parsed.signed);
             let mut identifier = [0u8; 24];
             base32_encode(genesis.get(..15).unwrap_or_default(), &mut identifier);
-            let derived = format!("did:plc:{}", String::from_utf8_lossy(&identifier));
+            // base32 is ASCII.
+            let derived = format!(
+                "did:plc:{}",
+                std::str::from_utf8(&identifier).unwrap_or_default()
+            );
             if derived != did {
                 return Err(fail(
                     Code::DidMismatch,

@@ -46,6 +46,14 @@ fn invalid(path: &str, why: &str) -> Error {
     )
 }
 
+/// [`invalid`] for a path given as bytes; one that is not UTF-8 is reported as such.
+fn invalid_bytes(path: &[u8], why: &str) -> Error {
+    match std::str::from_utf8(path) {
+        Ok(path) => invalid(path, why),
+        Err(_) => path_not_utf8(),
+    }
+}
+
 fn check_collection(collection: &str, path: &str) -> Result<()> {
     ensure_valid_nsid(collection).map_err(|e| invalid(path, e.message()))?;
     let authority = collection
@@ -84,7 +92,7 @@ impl RepoPathChecker {
             Some([b'/', rkey @ ..]) if shared == collection.len() && shared > 0 => {
                 if rkey.len() > MAX_RECORD_KEY_LEN || rkey == b"." || rkey == b".." {
                     let why = record_key_problem(rkey).unwrap_or("is not a record key");
-                    return Err(invalid(&String::from_utf8_lossy(key), why));
+                    return Err(invalid_bytes(key, why));
                 }
                 Ok(())
             }
@@ -101,7 +109,7 @@ impl RepoPathChecker {
         if let Some(rkey) = rkey {
             // A '/' in the record key fails the record key's character rule.
             return match record_key_problem(rkey) {
-                Some(why) => Err(invalid(&String::from_utf8_lossy(key), why)),
+                Some(why) => Err(invalid_bytes(key, why)),
                 None => Ok(()),
             };
         }
@@ -154,6 +162,12 @@ mod tests {
             let err = checker.check(bad).unwrap_err();
             assert_eq!(err.code(), Code::InvalidRepoPath, "{bad:?}");
         }
+        let not_utf8 = checker.check(b"app.bsky.feed.like/\xff").unwrap_err();
+        assert_eq!(not_utf8.message(), "repository path is not UTF-8");
+        let named = checker.check(b"app.bsky.feed.like/..").unwrap_err();
+        assert!(named
+            .message()
+            .starts_with("repository path \"app.bsky.feed.like/..\": "));
         assert!(checker.check(b"app.bsky.feed.likes/x").is_ok());
 
         // The same answers for keys that are valid MST keys, through the shortcut or not.
