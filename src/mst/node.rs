@@ -239,8 +239,9 @@ impl Node {
         }
         self.entries.reserve(count);
         // The full keys usually take less room than the block (each entry carries two CIDs): one
-        // reservation instead of growing key by key in a fresh node.
-        self.keys.reserve(block.len());
+        // reservation instead of growing key by key in a fresh node. Only a hint: if memory cannot
+        // give that much, the keys grow as they come (and fail where they truly need it).
+        let _ = self.keys.try_reserve(block.len());
         for index in 0..count {
             self.decode_entry(&mut decoder, index)?;
         }
