@@ -52,13 +52,16 @@ pub fn verify_plc_log(
 /// [`verify_plc_log`] as a promise: the same verification, in wasm. (It once made the P-256 checks
 /// with WebCrypto; atproof's own P-256 became faster than WebCrypto for the keys a log checks
 /// repeatedly, so there is nothing left to wait for. Kept for the callers that await it.)
-#[wasm_bindgen(js_name = verifyPlcLogAsync, unchecked_return_type = "VerifiedPlcLog")]
-pub async fn verify_plc_log_async(
+#[wasm_bindgen(js_name = verifyPlcLogAsync, unchecked_return_type = "Promise<VerifiedPlcLog>")]
+pub fn verify_plc_log_async(
     #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
     #[wasm_bindgen(js_name = auditLog, unchecked_param_type = "string | unknown[]")]
     audit_log: JsValue,
-) -> Result<JsValue, JsValue> {
-    verify_plc_log(did, audit_log)
+) -> js_sys::Promise {
+    match verify_plc_log(did, audit_log) {
+        Ok(verified) => js_sys::Promise::resolve(&verified),
+        Err(error) => js_sys::Promise::reject(&error),
+    }
 }
 
 fn did_arg(did: &JsValue) -> Result<String, Error> {

@@ -7,14 +7,48 @@ use crate::crypto::{self, Algorithm, PublicKey};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 #[wasm_bindgen(module = "/src/bindings/webcrypto.js")]
 extern "C" {
     #[wasm_bindgen(js_name = exportRawPublicKey)]
-    fn export_raw_public_key(key_pair: &JsValue) -> js_sys::Promise;
+    fn export_raw_public_key(key_pair: &JsValue, then: &JsValue) -> js_sys::Promise;
     #[wasm_bindgen(js_name = signP256)]
-    fn sign_p256(private_key: &JsValue, data: &JsValue) -> js_sys::Promise;
+    fn sign_p256(private_key: &JsValue, data: &JsValue, then: &JsValue) -> js_sys::Promise;
+}
+
+/// What the promises of WebCrypto calls continue with in wasm. Each is made once: a closure made
+/// per call is freed only when it runs, so one per failed call would stay for ever.
+struct Continuations {
+    /// A WebCrypto P-256 signature (P1363, either S) → low-S.
+    low_s: Closure<dyn Fn(JsValue) -> Result<JsValue, JsValue>>,
+    /// An exported raw public key (undefined when the export failed) and the private key → a
+    /// `WebCryptoSigner`.
+    signer: Closure<dyn Fn(JsValue, JsValue) -> Result<JsValue, JsValue>>,
+}
+
+thread_local! {
+    static CONTINUATIONS: Continuations = Continuations {
+        low_s: Closure::new(|signature: JsValue| -> Result<JsValue, JsValue> {
+            let signature: js_sys::Uint8Array = signature.unchecked_into();
+            let low_s = crypto::normalize_low_s(Algorithm::Es256, &signature.to_vec())?;
+            Ok(js_sys::Uint8Array::from(&low_s[..]).into())
+        }),
+        signer: Closure::new(|raw: JsValue, private_key: JsValue| -> Result<JsValue, JsValue> {
+            let Some(raw) = raw.dyn_ref::<js_sys::Uint8Array>() else {
+                return Err(Error::new(
+                    Code::InvalidArgument,
+                    "expected a WebCrypto ECDSA P-256 CryptoKeyPair",
+                )
+                .into());
+            };
+            let public_key = PublicKey::from_uncompressed(Algorithm::Es256, &raw.to_vec())?;
+            Ok(WebCryptoSigner {
+                did: public_key.did_key(),
+                private_key,
+            }
+            .into())
+        }),
+    };
 }
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -112,37 +146,16 @@ impl WebCryptoSigner {
             );
             return js_sys::Promise::reject(&error.into());
         }
-        let signed = JsFuture::from(sign_p256(&self.private_key, &data));
-        future_to_promise(async move {
-            let signature = signed.await?;
-            let signature: js_sys::Uint8Array = signature.unchecked_into();
-            let low_s = crypto::normalize_low_s(Algorithm::Es256, &signature.to_vec())?;
-            Ok(js_sys::Uint8Array::from(&low_s[..]).into())
-        })
+        CONTINUATIONS.with(|then| sign_p256(&self.private_key, &data, then.low_s.as_ref()))
     }
 }
 
 /// Wraps a WebCrypto ECDSA P-256 `CryptoKeyPair` as a `Signer` (see [`WebCryptoSigner`]).
-#[wasm_bindgen(js_name = webCryptoSigner)]
-pub async fn web_crypto_signer(
+#[wasm_bindgen(js_name = webCryptoSigner, unchecked_return_type = "Promise<WebCryptoSigner>")]
+pub fn web_crypto_signer(
     #[wasm_bindgen(js_name = keyPair, unchecked_param_type = "CryptoKeyPair")] key_pair: JsValue,
-) -> Result<WebCryptoSigner, JsValue> {
-    let raw = JsFuture::from(export_raw_public_key(&key_pair))
-        .await
-        .map_err(|e| {
-            Error::new(
-                Code::InvalidArgument,
-                e.as_string()
-                    .unwrap_or_else(|| "expected a WebCrypto ECDSA P-256 CryptoKeyPair".into()),
-            )
-        })?;
-    let raw: js_sys::Uint8Array = raw.unchecked_into();
-    let public_key = PublicKey::from_uncompressed(Algorithm::Es256, &raw.to_vec())?;
-    let private_key = js_sys::Reflect::get(&key_pair, &"privateKey".into())?;
-    Ok(WebCryptoSigner {
-        did: public_key.did_key(),
-        private_key,
-    })
+) -> js_sys::Promise {
+    CONTINUATIONS.with(|then| export_raw_public_key(&key_pair, then.signer.as_ref()))
 }
 
 fn algorithm_arg(value: &JsValue) -> Result<Algorithm, Error> {

@@ -30,16 +30,23 @@ export function verifyP256(cacheKey, rawPublicKey, data, signature) {
   return importing.then((k) => crypto.subtle.verify(ECDSA_SHA256, k, signature, data));
 }
 
-/** The raw (65-byte uncompressed) public key of a WebCrypto P-256 key pair. */
-export async function exportRawPublicKey(keyPair) {
+/**
+ * Exports the raw (65-byte uncompressed) public key of a WebCrypto P-256 key pair and continues
+ * with `then(raw, privateKey)` (the wasm side), or `then(undefined)` when it is not such a pair.
+ */
+export async function exportRawPublicKey(keyPair, then) {
   const algorithm = keyPair?.privateKey?.algorithm;
-  if (algorithm?.name !== 'ECDSA' || algorithm?.namedCurve !== 'P-256') {
-    throw new TypeError('expected a WebCrypto ECDSA P-256 CryptoKeyPair');
+  if (algorithm?.name !== 'ECDSA' || algorithm?.namedCurve !== 'P-256') return then(undefined, undefined);
+  let raw;
+  try {
+    raw = new Uint8Array(await crypto.subtle.exportKey('raw', keyPair.publicKey));
+  } catch {
+    return then(undefined, undefined);
   }
-  return new Uint8Array(await crypto.subtle.exportKey('raw', keyPair.publicKey));
+  return then(raw, keyPair.privateKey);
 }
 
-/** Signs `data` (SHA-256, ECDSA P-256) with a WebCrypto private key: 64 bytes r‖s, either S. */
-export async function signP256(privateKey, data) {
-  return new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, data));
+/** Signs `data` (SHA-256, ECDSA P-256) with a WebCrypto private key and continues with `then(r‖s)`. */
+export async function signP256(privateKey, data, then) {
+  return then(new Uint8Array(await crypto.subtle.sign(ECDSA_SHA256, privateKey, data)));
 }

@@ -95,6 +95,17 @@ export default async function cryptoSuite(atproof, fixtures, check) {
     }
     check('webCryptoSigner signatures verify and are low-S (32 tries)', ok);
     check('webCryptoSigner refuses a non-key', (await rejectsCode(atproof, atproof.webCryptoSigner({}), 'invalid-argument')) === true);
+    const k256Like = { privateKey: { algorithm: { name: 'ECDSA', namedCurve: 'P-256' } }, publicKey: {} };
+    check('webCryptoSigner refuses a pair whose public key does not export', (await rejectsCode(atproof, atproof.webCryptoSigner(k256Like), 'invalid-argument')) === true);
+    check('webCryptoSigner sign refuses string data', (await rejectsCode(atproof, signer.sign('data'), 'invalid-argument')) === true);
+    // A "private" key that is the public one: WebCrypto refuses to sign, the promise rejects with
+    // its error; the signers go on working (their continuations are made once, not per call).
+    const unusable = await atproof.webCryptoSigner({ privateKey: pair.publicKey, publicKey: pair.publicKey });
+    let refused = false;
+    try { await unusable.sign(message); } catch (error) { refused = error instanceof Error; }
+    const together = await Promise.all([signer.sign(message), unusable.sign(message).catch(() => null), signer.sign(new Uint8Array(0))]);
+    check('webCryptoSigner: a refused signing rejects, and signing goes on', refused && together[1] === null
+      && verifySignature(signer.did(), message, together[0]) && verifySignature(signer.did(), new Uint8Array(0), together[2]));
   }
 
   const did = 'did:plc:ewvi7nxzyoun6zhxrhs64oiz';
