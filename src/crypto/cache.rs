@@ -19,8 +19,12 @@ const DEFAULT_CAPACITY: usize = 4096;
 /// one per thread, or use [`with_default_key_cache`].
 #[derive(Debug)]
 pub struct KeyCache {
-    by_multikey: KeyedHashMap<Box<str>, PublicKey>,
-    by_compressed: KeyedHashMap<(Algorithm, [u8; 33]), PublicKey>,
+    /// The parsed keys; the maps hold their positions. (A `u32` position rather than the key: the
+    /// string map is then the same type as the JS binding's string intern table, and the wasm has
+    /// one copy of its code instead of two.)
+    keys: Vec<PublicKey>,
+    by_multikey: KeyedHashMap<Box<str>, u32>,
+    by_compressed: KeyedHashMap<(Algorithm, [u8; 33]), u32>,
     capacity: usize,
     hits: u64,
     misses: u64,
@@ -38,12 +42,13 @@ impl KeyCache {
         KeyCache::with_capacity(DEFAULT_CAPACITY)
     }
 
-    /// A cache that holds at most `capacity` keys (at least 1).
+    /// A cache that holds at most `capacity` keys (at least 1, at most `u32::MAX`).
     pub fn with_capacity(capacity: usize) -> KeyCache {
         KeyCache {
+            keys: Vec::new(),
             by_multikey: KeyedHashMap::default(),
             by_compressed: KeyedHashMap::default(),
-            capacity: capacity.max(1),
+            capacity: capacity.clamp(1, u32::MAX as usize),
             hits: 0,
             misses: 0,
         }
@@ -60,14 +65,14 @@ impl KeyCache {
 
     /// [`PublicKey::from_multikey`], cached.
     pub fn parse_multikey(&mut self, multikey: &str) -> Result<PublicKey> {
-        if let Some(key) = self.by_multikey.get(multikey) {
+        if let Some(key) = self.stored(self.by_multikey.get(multikey)) {
             self.hits += 1;
-            return Ok(*key);
+            return Ok(key);
         }
         self.misses += 1;
         let key = PublicKey::from_multikey(multikey)?;
-        self.make_room();
-        self.by_multikey.insert(multikey.into(), key);
+        let position = self.store(key);
+        self.by_multikey.insert(multikey.into(), position);
         Ok(key)
     }
 
@@ -93,20 +98,20 @@ impl KeyCache {
             // Wrong length: the parser names the error.
             return PublicKey::from_compressed(algorithm, compressed);
         };
-        if let Some(key) = self.by_compressed.get(&(algorithm, bytes)) {
+        if let Some(key) = self.stored(self.by_compressed.get(&(algorithm, bytes))) {
             self.hits += 1;
-            return Ok(*key);
+            return Ok(key);
         }
         self.misses += 1;
         let key = PublicKey::from_compressed(algorithm, &bytes)?;
-        self.make_room();
-        self.by_compressed.insert((algorithm, bytes), key);
+        let position = self.store(key);
+        self.by_compressed.insert((algorithm, bytes), position);
         Ok(key)
     }
 
     /// How many keys are stored.
     pub fn len(&self) -> usize {
-        self.by_multikey.len() + self.by_compressed.len()
+        self.keys.len()
     }
 
     /// Whether no key is stored.
@@ -126,14 +131,23 @@ impl KeyCache {
 
     /// Forgets every stored key (the hit and miss counts stay).
     pub fn clear(&mut self) {
+        self.keys.clear();
         self.by_multikey.clear();
         self.by_compressed.clear();
     }
 
-    fn make_room(&mut self) {
+    fn stored(&self, position: Option<&u32>) -> Option<PublicKey> {
+        position.and_then(|&p| self.keys.get(p as usize)).copied()
+    }
+
+    /// Stores a parsed key (starting over when full); returns its position.
+    fn store(&mut self, key: PublicKey) -> u32 {
         if self.len() >= self.capacity {
             self.clear();
         }
+        self.keys.push(key);
+        // Below the capacity, which `with_capacity` bounds by the positions' type.
+        u32::try_from(self.keys.len() - 1).unwrap_or(u32::MAX)
     }
 }
 
