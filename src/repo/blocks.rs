@@ -42,7 +42,9 @@ pub(crate) struct SortedBlocks<'a> {
     /// The first digest word of each record, for [`scan`](Self::scan) (made at the first one).
     record_words: OnceCell<Vec<u32>>,
     scans: Cell<usize>,
-    invalid: KeyedHashMap<Cid, Code>,
+    /// The blocks that are not valid records, with their error code. Looked up only on the way to
+    /// an error (at most twice a verification), so a list: no hash table's code for it.
+    invalid: Vec<(Cid, Code)>,
 }
 
 /// Where the next block a tree walk asks for probably is in a list of blocks in file order.
@@ -220,10 +222,8 @@ impl<'a> SortedBlocks<'a> {
                 self.records.push(cid);
             }
             Err(error) => {
-                self.invalid
-                    .try_reserve(1)
-                    .map_err(|_| memory::out_of_memory(size_of::<(Cid, Code)>()))?;
-                self.invalid.insert(cid, error.code());
+                memory::reserve(&mut self.invalid, 1)?;
+                self.invalid.push((cid, error.code()));
             }
         }
         Ok(())
@@ -325,7 +325,7 @@ impl<'a> SortedBlocks<'a> {
     /// Why the MST node `cid` is not among the kept blocks: absent (`missing-block`), or present
     /// but not shaped like a node (`mst-invalid`).
     pub(crate) fn node_error(&self, cid: &Cid) -> Error {
-        if self.records.contains(cid) || self.invalid.contains_key(cid) {
+        if self.records.contains(cid) || self.invalid_code(cid).is_some() {
             Error::new(
                 Code::MstInvalid,
                 format!("MST node {cid}: the block is not a map of exactly the fields e (an array) and l"),
@@ -387,6 +387,14 @@ impl<'a> SortedBlocks<'a> {
         Ok(())
     }
 
+    /// The error code of `cid` if it was read and is not a valid record.
+    fn invalid_code(&self, cid: &Cid) -> Option<Code> {
+        self.invalid
+            .iter()
+            .find(|(invalid, _)| invalid == cid)
+            .map(|(_, code)| *code)
+    }
+
     /// Checks a record that is not among the valid records read: `missing-block` if absent, the
     /// DRISL error if invalid, and fine if it is a kept block (the commit or node-shaped) that is
     /// a valid record too.
@@ -394,9 +402,9 @@ impl<'a> SortedBlocks<'a> {
         if let Some(block) = self.kept(cid) {
             return check_record_block(block);
         }
-        match self.invalid.get(cid) {
+        match self.invalid_code(cid) {
             Some(code) => Err(Error::new(
-                *code,
+                code,
                 format!("record block {cid} is not a valid record (DRISL map)"),
             )),
             None => Err(missing_record(cid)),
@@ -538,7 +546,7 @@ mod tests {
         let have: Vec<Cid> = (0..100).map(|i| cid(Codec::Drisl, i, None)).collect();
         blocks.records.extend(&have);
         let invalid = cid(Codec::Drisl, 1000, None);
-        blocks.invalid.insert(invalid, Code::CborFloat);
+        blocks.invalid.push((invalid, Code::CborFloat));
         let kept = Cid::for_drisl(&record);
         // The commit is kept (copied) even though it is also a valid record.
         blocks.set_commit(Some(kept));
