@@ -70,6 +70,16 @@ export function renderMarkdown(doc) {
     out.push('');
   }
 
+  const frames = frameCosts(results);
+  if (frames.length) {
+    out.push('## A firehose frame against one signature check', '');
+    out.push('The firehose goal: a verified `#commit` frame in at most 2× the time of one k256 signature check (`verifySignature`, data set 1k), both from this run.', '');
+    out.push('| runtime | atproof | µs a frame | µs a signature check | frame ÷ signature |');
+    out.push('| --- | --- | ---: | ---: | ---: |');
+    for (const f of frames) out.push(`| ${f.runtime} | ${f.impl} | ${fmt(f.frameUs)} | ${fmt(f.signatureUs)} | **${fmt(f.ratio)}×** |`);
+    out.push('');
+  }
+
   for (const [taskId, task] of Object.entries(TASKS)) {
     const rows = results.filter((r) => r.task === taskId);
     if (!rows.length) continue;
@@ -119,6 +129,23 @@ export function summarize(results) {
       if (!best || r.medianMs < best.medianMs) best = r;
     }
     out.push({ task: a.task, runtime: a.runtime, dataset: a.datasetName, atproof: a.impl, atproofMs: a.medianMs, peer: best?.impl, peerMs: best?.medianMs, ratio: best ? best.medianMs / a.medianMs : undefined });
+  }
+  return out;
+}
+
+/** Per runtime and atproof firehose implementation: a frame's time against a k256 signature check's. */
+export function frameCosts(results) {
+  const ok = (r) => r.status === 'ok';
+  const out = [];
+  for (const runtime of ['node', 'chromium']) {
+    const signature = results.find((r) => ok(r) && r.runtime === runtime && r.task === 'sig-verify' && r.dataset === '1k' && r.impl === 'atproof verifySignature');
+    if (!signature) continue;
+    for (const r of results) {
+      if (!ok(r) || r.runtime !== runtime || r.task !== 'firehose-verify' || !TASKS[r.task].impls[r.impl].atproof || !r.units?.items) continue;
+      const frameUs = (r.medianMs * 1000) / r.units.items;
+      const signatureUs = signature.medianMs * 1000;
+      out.push({ runtime, impl: r.impl, frameUs, signatureUs, ratio: frameUs / signatureUs });
+    }
   }
   return out;
 }
