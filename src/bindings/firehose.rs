@@ -158,6 +158,7 @@ pub fn verify_commit(
 /// faster than it takes each string and property across the boundary alone (each string a text
 /// decoding, each property a call).
 fn write_commit_json(verified: &VerifiedCommit<'_>, text: &mut String) {
+    text.reserve(commit_json_room(verified));
     let cid_or_null = |cid: Option<Cid>, text: &mut String| match cid {
         Some(cid) => {
             let _ = write!(text, "\"{cid}\"");
@@ -201,9 +202,14 @@ fn write_commit_json(verified: &VerifiedCommit<'_>, text: &mut String) {
     });
 }
 
+/// About what [`write_commit_json`] writes: the fields, CIDs and paths of a typical commit.
+fn commit_json_room(verified: &VerifiedCommit<'_>) -> usize {
+    320 + 192 * verified.ops.len()
+}
+
 /// The JS object of a verified commit with each op's record: its bytes, or decoded with `decode`.
 fn commit_to_js(verified: &VerifiedCommit<'_>, decode: bool) -> Result<JsValue, JsValue> {
-    let mut text = String::with_capacity(320 + 192 * verified.ops.len());
+    let mut text = String::new();
     write_commit_json(verified, &mut text);
     let out = js_sys::JSON::parse(&text)?;
     let ops = get(&out, "ops")?;
@@ -398,10 +404,7 @@ fn micros(now_ms: f64) -> u64 {
 /// `error` (an `AtproofError`) is set after parsing, in the place its `null` holds in the text; so
 /// are `seq` and `did` when the event has none, as `undefined`.
 fn processed_to_js(processed: Processed<'_>) -> Result<JsValue, JsValue> {
-    let commit_room = processed
-        .commit
-        .as_ref()
-        .map_or(0, |commit| 320 + 192 * commit.ops.len());
+    let commit_room = processed.commit.as_ref().map_or(0, commit_json_room);
     let mut text = String::with_capacity(192 + commit_room);
     text.push_str("{\"seq\":");
     match processed.seq {
