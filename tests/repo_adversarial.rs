@@ -657,142 +657,104 @@ fn commit_fields() {
     let signature = |e: &mut Encoder| e.write_bytes(&sig);
     let data_link = |e: &mut Encoder| e.write_link(&data);
     let null = |e: &mut Encoder| e.write_null();
-    let version = |v: i64| move |e: &mut Encoder| e.write_int(v);
-    let v3 = version(3);
-    let v2 = version(2);
-    let options = VerifyOptions::default();
-
-    let v2_commit = hand_commit(&[
-        ("did", &did),
-        ("sig", &signature),
-        ("data", &data_link),
-        ("prev", &null),
-        ("version", &v2),
-    ]);
-    rejects(
-        "version 2",
-        &with_commit(v2_commit),
-        &options,
-        Code::CommitUnsupportedVersion,
-    );
-    let no_prev = hand_commit(&[
-        ("did", &did),
-        ("rev", &rev),
-        ("sig", &signature),
-        ("data", &data_link),
-        ("version", &v3),
-    ]);
-    rejects(
-        "no prev",
-        &with_commit(no_prev),
-        &options,
-        Code::CommitInvalid,
-    );
+    let v3 = |e: &mut Encoder| e.write_int(3);
+    let v2 = |e: &mut Encoder| e.write_int(2);
     let bad_rev = |e: &mut Encoder| e.write_str("not-a-tid");
-    let bad_rev_commit = hand_commit(&[
-        ("did", &did),
-        ("rev", &bad_rev),
-        ("sig", &signature),
-        ("data", &data_link),
-        ("prev", &null),
-        ("version", &v3),
-    ]);
-    rejects(
-        "bad rev",
-        &with_commit(bad_rev_commit),
-        &options,
-        Code::CommitInvalid,
-    );
     let bad_did = |e: &mut Encoder| e.write_str("plc:abc");
-    let bad_did_commit = hand_commit(&[
-        ("did", &bad_did),
-        ("rev", &rev),
-        ("sig", &signature),
-        ("data", &data_link),
-        ("prev", &null),
-        ("version", &v3),
-    ]);
-    rejects(
-        "bad did",
-        &with_commit(bad_did_commit),
-        &options,
-        Code::CommitInvalid,
-    );
     let short_sig = |e: &mut Encoder| e.write_bytes(&[1; 63]);
-    let short_sig_commit = hand_commit(&[
-        ("did", &did),
-        ("rev", &rev),
-        ("sig", &short_sig),
-        ("data", &data_link),
-        ("prev", &null),
-        ("version", &v3),
-    ]);
-    rejects(
-        "short sig",
-        &with_commit(short_sig_commit),
-        &options,
-        Code::CommitInvalid,
-    );
     let extra = |e: &mut Encoder| e.write_int(1);
-    let extra_commit = hand_commit(&[
-        ("did", &did),
-        ("rev", &rev),
-        ("sig", &signature),
-        ("data", &data_link),
-        ("prev", &null),
-        ("extra", &extra),
-        ("version", &v3),
-    ]);
-    rejects(
-        "unknown field",
-        &with_commit(extra_commit),
-        &options,
-        Code::CommitInvalid,
-    );
     let raw_data = |e: &mut Encoder| e.write_link(&Cid::new(Codec::Raw, *data.digest()));
-    let raw_data_commit = hand_commit(&[
-        ("did", &did),
-        ("rev", &rev),
-        ("sig", &signature),
-        ("data", &raw_data),
-        ("prev", &null),
-        ("version", &v3),
-    ]);
-    rejects(
-        "raw data link",
-        &with_commit(raw_data_commit),
-        &options,
-        Code::CommitInvalid,
-    );
-    let unsorted = hand_commit(&[
-        ("rev", &rev),
-        ("did", &did),
-        ("sig", &signature),
-        ("data", &data_link),
-        ("prev", &null),
-        ("version", &v3),
-    ]);
-    rejects(
-        "unsorted commit",
-        &with_commit(unsorted),
-        &options,
-        Code::CborMapKeyOrder,
-    );
-    // A well-formed commit with a signature that is not the key's.
-    let forged = hand_commit(&[
+    let unchecked = VerifyOptions::default();
+
+    // A well-formed v3 commit's fields in canonical order; each case changes it.
+    let valid: Vec<(&str, FieldWriter<'_>)> = vec![
         ("did", &did),
         ("rev", &rev),
         ("sig", &signature),
         ("data", &data_link),
         ("prev", &null),
         ("version", &v3),
-    ]);
-    rejects(
-        "forged signature",
-        &with_commit(forged),
-        &reference_options(),
-        Code::BadSignature,
-    );
+    ];
+    let mut with_extra_field = valid.clone();
+    with_extra_field.insert(5, ("extra", &extra));
+    let mut unsorted = valid.clone();
+    unsorted.swap(0, 1);
+    let cases = [
+        (
+            "version 2",
+            edited(&edited(&valid, "rev", None), "version", Some(&v2)),
+            &unchecked,
+            Code::CommitUnsupportedVersion,
+        ),
+        (
+            "no prev",
+            edited(&valid, "prev", None),
+            &unchecked,
+            Code::CommitInvalid,
+        ),
+        (
+            "bad rev",
+            edited(&valid, "rev", Some(&bad_rev)),
+            &unchecked,
+            Code::CommitInvalid,
+        ),
+        (
+            "bad did",
+            edited(&valid, "did", Some(&bad_did)),
+            &unchecked,
+            Code::CommitInvalid,
+        ),
+        (
+            "short sig",
+            edited(&valid, "sig", Some(&short_sig)),
+            &unchecked,
+            Code::CommitInvalid,
+        ),
+        (
+            "unknown field",
+            with_extra_field,
+            &unchecked,
+            Code::CommitInvalid,
+        ),
+        (
+            "raw data link",
+            edited(&valid, "data", Some(&raw_data)),
+            &unchecked,
+            Code::CommitInvalid,
+        ),
+        (
+            "unsorted commit",
+            unsorted,
+            &unchecked,
+            Code::CborMapKeyOrder,
+        ),
+        // Well-formed, but the signature is not the key's.
+        (
+            "forged signature",
+            valid.clone(),
+            &reference_options(),
+            Code::BadSignature,
+        ),
+    ];
+    for (name, fields, options, code) in cases {
+        rejects(name, &with_commit(hand_commit(&fields)), options, code);
+    }
+}
+
+/// `fields` with the field `name` written by `writer` instead, or left out (`None`).
+fn edited<'a>(
+    fields: &[(&'a str, FieldWriter<'a>)],
+    name: &str,
+    writer: Option<FieldWriter<'a>>,
+) -> Vec<(&'a str, FieldWriter<'a>)> {
+    fields
+        .iter()
+        .filter_map(|&(field, write)| match (field == name, writer) {
+            (false, _) => Some((field, write)),
+            (true, Some(replacement)) => Some((field, replacement)),
+            (true, None) => None,
+        })
+        .collect()
 }
 
 #[test]
