@@ -175,6 +175,13 @@ fn join(header: &[u8], body: &Value<'_>) -> Vec<u8> {
     [header, &encode(body).unwrap()].concat()
 }
 
+/// `frame` with its body changed by `change`.
+fn tamper(frame: &[u8], change: &dyn Fn(&mut Value<'static>)) -> Vec<u8> {
+    let (header, mut body) = split(frame);
+    change(&mut body);
+    join(&header, &body)
+}
+
 fn field<'v>(body: &'v mut Value<'static>, key: &str) -> &'v mut Value<'static> {
     let Value::Map(entries) = body else {
         panic!("not a map")
@@ -193,6 +200,20 @@ fn set(body: &mut Value<'static>, key: &str, value: Value<'static>) {
             entries.sort_by(|a, b| atproof::cbor::canonical_key_order(&a.0, &b.0));
         }
     }
+}
+
+fn remove(map: &mut Value<'static>, key: &str) {
+    let Value::Map(entries) = map else {
+        panic!("not a map")
+    };
+    entries.retain(|(k, _)| k != key);
+}
+
+fn ops_mut<'v>(body: &'v mut Value<'static>) -> &'v mut Vec<Value<'static>> {
+    let Value::Array(ops) = field(body, "ops") else {
+        panic!("no ops")
+    };
+    ops
 }
 
 /// The body's `blocks` CAR rebuilt by `change` from its (cid, block) list in file order.
@@ -230,10 +251,7 @@ fn frame_with(frames: &[Vec<u8>], action: Action) -> (Vec<u8>, usize) {
 }
 
 fn op_field(body: &mut Value<'static>, index: usize, key: &str, value: Value<'static>) {
-    let Value::Array(ops) = field(body, "ops") else {
-        panic!("no ops")
-    };
-    set(&mut ops[index], key, value);
+    set(&mut ops_mut(body)[index], key, value);
 }
 
 fn code_of(frame: &[u8], key: &PublicKey) -> Code {
@@ -259,11 +277,6 @@ fn tampered_frames_are_refused_with_their_codes() {
     let (delete, delete_op) = frame_with(&frames, Action::Delete);
     let (create, create_op) = frame_with(&frames, Action::Create);
     let some_cid = Cid::for_drisl(&[0xa0]);
-    let tamper = |frame: &[u8], change: &dyn Fn(&mut Value<'static>)| {
-        let (header, mut body) = split(frame);
-        change(&mut body);
-        join(&header, &body)
-    };
     let created = match decode_frame(&create).unwrap().event {
         Event::Commit(event) => event.ops[create_op].cid.unwrap(),
         _ => unreachable!(),
@@ -814,4 +827,123 @@ fn a_sync_after_a_gap_restores_continuity() {
             ("valid", false)
         ]
     );
+}
+
+#[test]
+fn a_message_that_breaks_its_types_rules_is_invalid_and_the_stream_goes_on() {
+    use atproof::firehose::{Status, StreamVerifier};
+    let (frames, meta) = stream("k256");
+    let key = key(&meta);
+    let now = 1_736_600_000_000_000;
+    let second = &frames[1];
+    let seq = decode_frame(second).unwrap().event.seq();
+    let text = |s: &str| Value::String(s.to_owned().into());
+    let cases = [
+        (
+            "a time with a space",
+            tamper(second, &|b| set(b, "time", text("2025-01-10 08:46:10Z"))),
+            Code::InvalidEvent,
+        ),
+        (
+            "no rev",
+            tamper(second, &|b| remove(b, "rev")),
+            Code::InvalidEvent,
+        ),
+        (
+            "an action of its own",
+            tamper(second, &|b| op_field(b, 0, "action", text("upsert"))),
+            Code::InvalidEvent,
+        ),
+        (
+            "a blob that is not a link",
+            tamper(second, &|b| set(b, "blobs", Value::Array(vec![text("x")]))),
+            Code::InvalidEvent,
+        ),
+        (
+            "rebase not a boolean",
+            tamper(second, &|b| set(b, "rebase", text("yes"))),
+            Code::InvalidEvent,
+        ),
+        (
+            "201 ops",
+            tamper(second, &|b| {
+                let ops = ops_mut(b);
+                let op = ops[0].clone();
+                ops.resize(201, op);
+            }),
+            Code::LimitExceeded,
+        ),
+    ];
+    let mut v = StreamVerifier::new(1000, 300_000_000);
+    assert_eq!(statuses(&mut v, &[&frames[0]], &key), [("valid", false)]);
+    for (what, frame, code) in &cases {
+        let out = v.process(frame, Some(&key), now).unwrap();
+        assert_eq!(
+            (out.status, out.kind, out.seq, out.did),
+            (Status::Invalid, "#commit", seq, meta["did"].as_str()),
+            "{what}"
+        );
+        assert_eq!(out.error.map(|e| e.code()), Some(*code), "{what}");
+        assert!(!out.seq_regression && !out.continuity, "{what}");
+    }
+    // A `seq` that is not one: invalid, and no seq to report.
+    let zero_seq = tamper(second, &|b| set(b, "seq", Value::Integer(0)));
+    let out = v.process(&zero_seq, Some(&key), now).unwrap();
+    assert_eq!((out.status, out.seq), (Status::Invalid, None));
+    assert_eq!(out.did, meta["did"].as_str());
+    // None of them changed the state: the frame as sent follows the first.
+    assert_eq!(
+        statuses(&mut v, &[second, &frames[2]], &key),
+        [("valid", false), ("valid", false)]
+    );
+    // Broken framing or DRISL is an error, not an event.
+    let header = split(second).0;
+    let broken = [
+        ("garbage", vec![0xff, 0x00, 0x13]),
+        ("a third object", [second.clone(), vec![0xa0]].concat()),
+        ("a header alone", header.clone()),
+        ("a body that is not a map", [header, vec![0x80]].concat()),
+        ("a cut frame", second[..second.len() - 1].to_vec()),
+    ];
+    for (what, frame) in broken {
+        assert!(v.process(&frame, Some(&key), now).is_err(), "{what}");
+    }
+}
+
+#[test]
+fn a_commit_from_before_sync_1_1_is_checked_as_far_as_it_can_be() {
+    use atproof::firehose::StreamVerifier;
+    let (frames, meta) = stream("k256");
+    let key = key(&meta);
+    // As before sync 1.1: no `prevData`, no `prev` on the ops.
+    let legacy = |frame: &[u8]| {
+        tamper(frame, &|b| {
+            remove(b, "prevData");
+            ops_mut(b).iter_mut().for_each(|op| remove(op, "prev"));
+        })
+    };
+    for action in [Action::Update, Action::Delete] {
+        let (frame, _) = frame_with(&frames, action);
+        let Event::Commit(original) = decode_frame(&frame).unwrap().event else {
+            unreachable!()
+        };
+        let old = legacy(&frame);
+        let Event::Commit(event) = decode_frame(&old).unwrap().event else {
+            unreachable!()
+        };
+        assert!(event.ops.iter().all(|op| op.prev.is_none()));
+        let verified = verify_commit(&event, &key, None).unwrap();
+        assert_eq!((verified.inverted, verified.prev_data), (false, None));
+        // Given a root to invert to, the ops' `prev` are needed.
+        let error = verify_commit(&event, &key, original.prev_data).unwrap_err();
+        assert_eq!(error.code(), Code::InvalidEvent, "{action:?}");
+    }
+    // In a stream, continuity by `since` alone.
+    let old: Vec<Vec<u8>> = frames[1..3].iter().map(|f| legacy(f)).collect();
+    let mut v = StreamVerifier::new(1000, 300_000_000);
+    let got = statuses(&mut v, &[&frames[0], &old[0], &old[1], &frames[3]], &key);
+    assert_eq!(got, [("valid", false); 4]);
+    let mut v = StreamVerifier::new(1000, 300_000_000);
+    let gap = statuses(&mut v, &[&frames[0], &old[1]], &key);
+    assert_eq!(gap, [("valid", false), ("desync", false)]);
 }

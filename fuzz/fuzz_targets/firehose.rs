@@ -1,7 +1,8 @@
-//! Fuzzes event-stream frames: no input may panic `decode_frame` or `verify_commit` /
-//! `verify_sync` (with the reference stream's key, so that mutated frames reach the signature,
-//! tree and inversion checks); a frame that decodes re-encodes its body to the same bytes (both
-//! objects are canonical DRISL), and a verified commit's ops are the frame's.
+//! Fuzzes event-stream frames: no input may panic `decode_frame`, `read_envelope` or
+//! `verify_commit` / `verify_sync` (with the reference stream's key, so that mutated frames reach
+//! the signature, tree and inversion checks); a frame that decodes has the envelope it says
+//! (header, `seq`, account) and re-encodes its body to the same bytes (both objects are canonical
+//! DRISL), and a verified commit's ops are the frame's.
 //!
 //! Run from the repository root: `cargo +nightly fuzz run firehose -- -max_total_time=1800`.
 //! Seeds: `cargo test --test fuzz_seeds -- --ignored` writes the reference stream's frames into
@@ -12,7 +13,7 @@ use std::sync::OnceLock;
 
 use atproof::cbor::{decode, encode};
 use atproof::crypto::PublicKey;
-use atproof::firehose::{decode_frame, verify_commit, verify_sync, Event};
+use atproof::firehose::{decode_frame, read_envelope, verify_commit, verify_sync, Event};
 use libfuzzer_sys::fuzz_target;
 
 /// The signing key of tests/fixtures/generated/repo-1000-s1-k256 (its frames are the seeds).
@@ -25,9 +26,20 @@ fn stream_key() -> PublicKey {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let envelope = read_envelope(data);
     let Ok(frame) = decode_frame(data) else {
         return;
     };
+    // What a stream reports of a message that breaks its lexicon is what a valid one says.
+    let envelope = envelope.expect("a frame that decodes has a readable envelope");
+    assert_eq!((envelope.op, envelope.t), (frame.op, frame.t));
+    if let Event::Commit(_) | Event::Sync(_) | Event::Identity(_) | Event::Account(_) = frame.event
+    {
+        assert_eq!(
+            (envelope.seq, envelope.did),
+            (frame.event.seq(), frame.event.did())
+        );
+    }
     let body = decode(frame.body).expect("a decoded frame's body is DRISL");
     assert_eq!(encode(&body).expect("re-encodes"), frame.body);
     match &frame.event {

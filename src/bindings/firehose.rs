@@ -341,7 +341,10 @@ impl FirehoseState {
         let now_micros = micros(now_ms);
         let FirehoseState { stream, keys, .. } = self;
         with_bytes(&frame, "frame", MAX_FRAME_SIZE, |input| {
-            let frame = firehose::decode_frame(input)?;
+            let frame = match firehose::decode_frame(input) {
+                Ok(frame) => frame,
+                Err(error) => return processed_to_js(stream.refused(input, error)?),
+            };
             let key = match StreamVerifier::account_needing_key(&frame) {
                 None => None,
                 Some(did) => match keys.get(&account_key(did)) {

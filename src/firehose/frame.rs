@@ -6,7 +6,9 @@ use crate::cid::Cid;
 use crate::error::{Code, Error, Result};
 use crate::repo::ensure_valid_repo_path;
 use crate::syntax::quote;
-use crate::syntax::{ensure_valid_datetime, ensure_valid_did, ensure_valid_handle, Tid};
+use crate::syntax::{
+    ensure_valid_datetime, ensure_valid_did, ensure_valid_handle, is_valid_did, Tid,
+};
 
 /// The largest frame: "a hard maximum size limit of 5 MBytes".
 pub const MAX_FRAME_SIZE: usize = 5_000_000;
@@ -211,26 +213,8 @@ fn invalid_event(t: &str, why: impl std::fmt::Display) -> Error {
 /// canonical DRISL; the body's fields are checked by the type the header names. An unknown `op`
 /// or `t` gives [`Event::Unknown`] (its body still a checked map).
 pub fn decode_frame(bytes: &[u8]) -> Result<Frame<'_>> {
-    if bytes.len() > MAX_FRAME_SIZE {
-        return Err(Error::new(
-            Code::LimitExceeded,
-            format!(
-                "a frame of {} bytes exceeds the limit of {MAX_FRAME_SIZE}",
-                bytes.len()
-            ),
-        ));
-    }
-    let mut decoder = Decoder::new(bytes)?;
-    let (op, t) = read_header(&mut decoder)?;
-    let body_start = decoder.position();
-    if decoder.is_at_end() {
-        return Err(invalid_frame("the header is not followed by a body"));
-    }
-    let body = bytes.get(body_start..).unwrap_or_default();
+    let (op, t, body) = split_frame(bytes)?;
     let mut body_decoder = Decoder::new(body)?;
-    if body.first().is_some_and(|b| b >> 5 != 5) {
-        return Err(invalid_frame("the body is not a map"));
-    }
     let event = match (op, t) {
         (1, Some("#commit")) => Event::Commit(read_commit(&mut body_decoder)?),
         (1, Some("#sync")) => Event::Sync(read_sync(&mut body_decoder)?),
@@ -243,17 +227,89 @@ pub fn decode_frame(bytes: &[u8]) -> Result<Frame<'_>> {
             Event::Unknown
         }
     };
-    if !body_decoder.is_at_end() {
+    end_of_body(&body_decoder)?;
+    Ok(Frame { op, t, body, event })
+}
+
+/// What a frame says of itself whatever its body's fields: its header, and the `seq` and the
+/// account of its body where they are valid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    /// The header's `op`.
+    pub op: i64,
+    /// The header's `t`, if any.
+    pub t: Option<&'a str>,
+    /// The body's `seq`, if it is a valid one.
+    pub seq: Option<i64>,
+    /// The body's account (a `#commit`'s `repo`, another event's `did`), if it is a valid DID.
+    pub did: Option<&'a str>,
+}
+
+/// Reads a frame's framing as [`decode_frame`] does — two canonical DRISL objects, a valid header,
+/// a body map, nothing after — without checking the body's fields against its type. A frame
+/// refused by `decode_frame` but read by this one is a sound message that breaks its type's rules
+/// (a stream drops that message and goes on); one refused by both is broken framing or DRISL.
+pub fn read_envelope(bytes: &[u8]) -> Result<Envelope<'_>> {
+    let (op, t, body) = split_frame(bytes)?;
+    let mut decoder = Decoder::new(body)?;
+    let entries = decoder.read_map_header()?;
+    // A `#commit` names its account `repo`, the other events `did`.
+    let account_field = if t == Some("#commit") { "repo" } else { "did" };
+    let (mut seq, mut did) = (None, None);
+    let mut previous = None;
+    for _ in 0..entries {
+        let key = decoder.next_key(previous)?;
+        let mut value = decoder.clone();
+        decoder.skip_value()?;
+        if key == "seq" {
+            seq = value
+                .read_int()
+                .ok()
+                .filter(|seq| (1..=MAX_SEQ).contains(seq));
+        } else if key == account_field {
+            did = value.read_str().ok().filter(|did| is_valid_did(did));
+        }
+        previous = Some(key);
+    }
+    end_of_body(&decoder)?;
+    Ok(Envelope { op, t, seq, did })
+}
+
+/// A frame's size checked, its header read, and the body that follows it: present and a map.
+fn split_frame(bytes: &[u8]) -> Result<(i64, Option<&str>, &[u8])> {
+    if bytes.len() > MAX_FRAME_SIZE {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "a frame of {} bytes exceeds the limit of {MAX_FRAME_SIZE}",
+                bytes.len()
+            ),
+        ));
+    }
+    let mut decoder = Decoder::new(bytes)?;
+    let (op, t) = read_header(&mut decoder)?;
+    if decoder.is_at_end() {
+        return Err(invalid_frame("the header is not followed by a body"));
+    }
+    let body = bytes.get(decoder.position()..).unwrap_or_default();
+    if body.first().is_some_and(|b| b >> 5 != 5) {
+        return Err(invalid_frame("the body is not a map"));
+    }
+    Ok((op, t, body))
+}
+
+/// The body, read to its end by `decoder`, is the frame's last object.
+fn end_of_body(decoder: &Decoder<'_>) -> Result<()> {
+    if !decoder.is_at_end() {
         return Err(Error::new(
             Code::CborTrailingBytes,
             format!(
                 "frame: {} bytes after the body (a frame is exactly two DRISL objects)",
-                body.len() - body_decoder.position()
+                decoder.input().len() - decoder.position()
             ),
         ));
     }
-    body_decoder.finish()?;
-    Ok(Frame { op, t, body, event })
+    Ok(())
 }
 
 /// The header: a map with an integer `op` and, for `op` 1, a string `t` (other fields ignored).
@@ -393,6 +449,10 @@ fn read_commit<'a>(decoder: &mut Decoder<'a>) -> Result<CommitEvent<'a>> {
             "ops" => ops = Some(read_ops(d)?),
             "prevData" => prev_data = Some(d.read_link()?),
             "time" => time = Some(read_time(d)?),
+            "rebase" => {
+                // Deprecated (always false), but typed.
+                d.read_bool()?;
+            }
             "blobs" => {
                 // Deprecated (always empty), but typed: an array of links.
                 let count = d.read_array_header()?;

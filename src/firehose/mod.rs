@@ -31,9 +31,9 @@ mod verify;
 
 pub use emit::{encode_commit_frame, CommitFrame};
 pub use frame::{
-    decode_frame, AccountEvent, Action, CommitEvent, Event, Frame, IdentityEvent, InfoEvent,
-    RepoOp, SyncEvent, MAX_COMMIT_BLOCKS, MAX_FRAME_SIZE, MAX_OPS, MAX_RECORD_BLOCK,
-    MAX_SYNC_BLOCKS,
+    decode_frame, read_envelope, AccountEvent, Action, CommitEvent, Envelope, Event, Frame,
+    IdentityEvent, InfoEvent, RepoOp, SyncEvent, MAX_COMMIT_BLOCKS, MAX_FRAME_SIZE, MAX_OPS,
+    MAX_RECORD_BLOCK, MAX_SYNC_BLOCKS,
 };
 pub use stream::{Processed, Status, StreamVerifier};
 pub use verify::{invert, verify_commit, verify_sync, VerifiedCommit, VerifiedSync};

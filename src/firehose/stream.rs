@@ -1,7 +1,7 @@
 //! A whole event stream: per-account continuity on top of the stateless checks.
 
 use super::accounts::{account_key, AccountKey, AccountTable};
-use super::frame::{decode_frame, Event, Frame};
+use super::frame::{decode_frame, read_envelope, Event, Frame};
 use super::verify::{verify_commit, verify_sync, VerifiedCommit};
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -137,14 +137,43 @@ impl StreamVerifier {
     /// Processes one frame at time `now_micros` (since the UNIX epoch) with the account's `key`
     /// (needed for `#commit` and `#sync`: without it they are invalid). The state changes only
     /// for a verified commit or sync, so a frame whose signature failed can be processed again
-    /// with a fresh key.
+    /// with a fresh key. A message whose body breaks its type's rules is invalid (see
+    /// [`StreamVerifier::refused`]); broken framing or DRISL is an error.
     pub fn process<'a>(
         &mut self,
         frame: &'a [u8],
         key: Option<&PublicKey>,
         now_micros: u64,
     ) -> Result<Processed<'a>> {
-        Ok(self.process_decoded(decode_frame(frame)?, key, now_micros))
+        match decode_frame(frame) {
+            Ok(decoded) => Ok(self.process_decoded(decoded, key, now_micros)),
+            Err(error) => self.refused(frame, error),
+        }
+    }
+
+    /// The outcome of a frame that [`decode_frame`] refused with `error`. Sound framing and DRISL
+    /// around a body that breaks its type's rules (a field of the wrong type or value, a limit) is
+    /// an invalid message: `invalid` with that error and the `seq` and account the body names where
+    /// they are valid, so that a stream drops it and goes on, as the sync spec asks. Broken framing
+    /// or DRISL stays an error: the event-stream spec has the client drop the connection then.
+    pub fn refused<'a>(&self, frame: &'a [u8], error: Error) -> Result<Processed<'a>> {
+        let Ok(envelope) = read_envelope(frame) else {
+            return Err(error);
+        };
+        Ok(Processed {
+            seq: envelope.seq,
+            kind: match (envelope.op, envelope.t) {
+                (-1, _) => "error",
+                (_, Some(t)) => t,
+                (_, None) => "unknown",
+            },
+            did: envelope.did,
+            status: Status::Invalid,
+            error: Some(error),
+            commit: None,
+            continuity: false,
+            seq_regression: self.is_regression(envelope.seq),
+        })
     }
 
     /// [`StreamVerifier::process`] for a frame decoded already (by a caller that had to look at
@@ -172,10 +201,7 @@ impl StreamVerifier {
     ) -> Processed<'a> {
         self.events += 1;
         let seq = frame.event.seq();
-        let seq_regression = match (seq, self.last_seq) {
-            (Some(seq), Some(last)) => seq <= last,
-            _ => false,
-        };
+        let seq_regression = self.is_regression(seq);
         let mut out = Processed {
             seq,
             kind: match (frame.op, &frame.event) {
@@ -210,8 +236,12 @@ impl StreamVerifier {
                     out.continuity = true;
                     let since_follows =
                         event.since.and_then(|since| Tid::parse(since).ok()) == Some(last.rev());
-                    let data_follows =
-                        verified.prev_data.as_ref().map(digest_half) == Some(last.data);
+                    // Without `prevData` (before sync 1.1) only `since` can show a gap; the
+                    // commit says `inverted: false`.
+                    let data_follows = verified
+                        .prev_data
+                        .as_ref()
+                        .is_none_or(|prev_data| digest_half(prev_data) == last.data);
                     if !since_follows || !data_follows {
                         out.status = Status::Desync;
                         out.error = Some(Error::new(
@@ -258,6 +288,11 @@ impl StreamVerifier {
             }
         }
         out
+    }
+
+    /// Whether `seq` is not above the last valid event's.
+    fn is_regression(&self, seq: Option<i64>) -> bool {
+        matches!((seq, self.last_seq), (Some(seq), Some(last)) if seq <= last)
     }
 
     /// What a `#commit` and a `#sync` check before their own checks: a rev not above the account's

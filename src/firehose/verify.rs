@@ -101,9 +101,10 @@ fn signed_commit<'c>(
 
 /// Verifies a `#commit` event on its own: every block's hash; the commit block (the CAR's first
 /// root, equal to `commit`), a valid v3 commit signed by `key` for `repo` at `rev`; each
-/// operation's shape (create: `cid`, no `prev`; update: both; delete: `prev`, `cid` null) and no
-/// path twice; each created or updated path holding its `cid` in the new tree, its record block
-/// present and valid; each deleted path absent. Then the operations are undone on the partial tree
+/// operation's shape (create: `cid`, no `prev`; update: both; delete: `prev`, `cid` null; before
+/// sync 1.1, without `prevData`, an update's or delete's `prev` may be absent) and no path twice;
+/// each created or updated path holding its `cid` in the new tree, its record block present and
+/// valid; each deleted path absent. Then the operations are undone on the partial tree
 /// of `blocks`, each removed value checked against the op's `cid` and each restored one against
 /// its `prev`, and the root arrived at must be `prev_data` (the caller's, else the event's).
 ///
@@ -127,7 +128,8 @@ pub fn verify_commit<'a>(
         signed_commit(&car, Some(event.commit), event.repo, event.rev_text, key)?;
     let data = commit.data();
 
-    check_op_shapes(&event.ops)?;
+    let prev_data = prev_data.or(event.prev_data);
+    check_op_shapes(&event.ops, prev_data.is_some())?;
     let mut records = Vec::with_capacity(event.ops.len());
     let mut tree = Tree::load(car.blocks(), &data).map_err(|e| {
         if e.code() == Code::MissingBlock {
@@ -182,7 +184,6 @@ pub fn verify_commit<'a>(
         }
     }
 
-    let prev_data = prev_data.or(event.prev_data);
     let inverted = match prev_data {
         None => false,
         Some(expected) => {
@@ -213,19 +214,22 @@ fn describe(cid: Option<Cid>) -> String {
     cid.map_or_else(|| "nothing".into(), |cid| cid.to_string())
 }
 
-/// Create: `cid` and no `prev`; update: both; delete: `prev` and no `cid`. No path twice.
-fn check_op_shapes(ops: &[RepoOp<'_>]) -> Result<()> {
+/// Create: `cid` and no `prev`; update: both; delete: `prev` and no `cid`. No path twice. Ops
+/// from before sync 1.1 have no `prev`: without an inversion (no `prevData`) an update's or a
+/// delete's `prev` may be absent, since nothing would check it.
+fn check_op_shapes(ops: &[RepoOp<'_>], inverting: bool) -> Result<()> {
     for (index, op) in ops.iter().enumerate() {
+        let has_prev = op.prev.is_some() || !inverting;
         let shaped = match op.action {
             Action::Create => op.cid.is_some() && op.prev.is_none(),
-            Action::Update => op.cid.is_some() && op.prev.is_some(),
-            Action::Delete => op.cid.is_none() && op.prev.is_some(),
+            Action::Update => op.cid.is_some() && has_prev,
+            Action::Delete => op.cid.is_none() && has_prev,
         };
         if !shaped {
             return Err(op_error(
                 op,
                 Code::InvalidEvent,
-                "a create has a cid and no prev, an update both, a delete a prev and a null cid",
+                "a create has a cid and no prev, an update both, a delete a prev and a null cid (prev may be absent only without prevData)",
             ));
         }
         if ops

@@ -2,7 +2,8 @@
 // tests/fixtures/generated/repo-1000-s1-k256 and honours the cursor. `dropAfter` cuts each of the
 // first `drops` connections abruptly after that many frames; `errorAt` sends an error frame
 // (ConsumerTooSlow) instead of the frame of that seq and closes; `skip` lists seqs never sent (the
-// account's next commit then does not follow: a desync). Records every connection's cursor.
+// account's next commit then does not follow: a desync); `replace` maps seqs to the bytes sent
+// instead of their frames. Records every connection's cursor.
 import { readFileSync } from 'node:fs';
 import { WebSocketServer } from 'ws';
 
@@ -19,7 +20,7 @@ const ERROR_FRAME = Uint8Array.from([
   0x67, 0x6d, 0x65, 0x73, 0x73, 0x61, 0x67, 0x65, 0x68, ...new TextEncoder().encode('too slow'),
 ]);
 
-export async function relay({ dropAfter = Infinity, drops = 0, errorAt, skip = [] } = {}) {
+export async function relay({ dropAfter = Infinity, drops = 0, errorAt, skip = [], replace = {} } = {}) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   const cursors = [];
@@ -39,7 +40,7 @@ export async function relay({ dropAfter = Infinity, drops = 0, errorAt, skip = [
         socket.close();
         return;
       }
-      socket.send(frame);
+      socket.send(replace[seqs[i]] ?? frame);
       if (dropping && ++sent >= dropAfter) {
         socket.terminate(); // an abrupt drop, not a clean close
         return;
@@ -52,4 +53,19 @@ export async function relay({ dropAfter = Infinity, drops = 0, errorAt, skip = [
     paths,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
+}
+
+/** `frame` with its `time` written with a space instead of the `T` (still sound DRISL, the same
+ * length, but not a datetime the lexicon accepts). */
+export function withSpacedTime(frame) {
+  const key = [0x64, ...new TextEncoder().encode('time')];
+  const at = frame.findIndex((_, i) => key.every((b, j) => frame[i + j] === b));
+  if (at < 0) throw new Error('no time field');
+  const copy = frame.slice();
+  // The key, the text header (one byte, or two from 24 characters on), 'YYYY-MM-DD', the 'T'.
+  const header = at + key.length;
+  const t = header + ((copy[header] & 0x1f) < 24 ? 1 : 2) + 10;
+  if (copy[t] !== 0x54) throw new Error('no T where expected');
+  copy[t] = 0x20;
+  return copy;
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebSocket } from 'ws';
 import * as atproof from 'atproof';
-import { frames, meta, relay, seqs } from './relay.mjs';
+import { frames, meta, relay, seqs, withSpacedTime } from './relay.mjs';
 
 const resolveKey = async () => meta.signingKey;
 
@@ -81,6 +81,27 @@ test('subscribeRepos: an error frame ends the iteration with an AtproofError nam
       for await (const event of atproof.subscribeRepos(server.url, { resolveKey, WebSocket })) seen.push(event.seq);
     }, (e) => e instanceof atproof.AtproofError && e.code === 'stream-error' && e.serverError === 'ConsumerTooSlow');
     assert.deepEqual(seen, seqs.slice(0, 10));
+  } finally {
+    await server.close();
+  }
+});
+
+test('subscribeRepos: a message that breaks its lexicon is invalid, and the stream goes on', async () => {
+  const bad = seqs[10];
+  const server = await relay({ replace: { [bad]: withSpacedTime(frames[10]) } });
+  try {
+    const events = await collect(atproof.subscribeRepos(server.url, { resolveKey, WebSocket }));
+    assert.deepEqual(events.map((e) => e.seq), seqs, 'every event exactly once, in order');
+    const invalid = events[10];
+    assert.equal(invalid.status, 'invalid');
+    assert.equal(invalid.error.code, 'invalid-event');
+    assert.match(invalid.error.message, /time/);
+    assert.equal(invalid.did, meta.did);
+    // The account's state did not take the bad one: the next commit does not follow the last it
+    // took (a desync, which a consumer heals by fetching the repository), then all follow again.
+    assert.equal(events[11].status, 'desync');
+    assert.ok(events.every((e, i) => i === 10 || i === 11 || e.status === 'valid'));
+    assert.deepEqual(server.cursors, [undefined]);
   } finally {
     await server.close();
   }
