@@ -13,23 +13,49 @@ export { AtproofError, CidLink, RepoRecords };
 export function makeVerifyApi(glue) {
   const FirehoseVerifier = makeFirehose({ ...glue, AtproofError });
   return {
-    ...makeStreams(glue),
+    ...makeStreams({ ...glue, AtproofError }),
     FirehoseVerifier,
     subscribeRepos: makeSubscribe({ FirehoseVerifier, AtproofError }),
     Tid: tidFunctions(glue.Tid),
   };
 }
 
+/** The last TID that `Tid.now()` gave in this process, whatever the instance or build. */
+let lastTid = '';
+
 /**
  * Tid as plain functions: the wasm class has only static methods, and as a class it would show
- * instances' `free()` to users who never make one.
+ * instances' `free()` to users who never make one. Each instance keeps its own clock, so `now()`
+ * is made strictly increasing across instances here (TIDs sort as strings): one that is not above
+ * the last given becomes the one a microsecond after it.
  */
 function tidFunctions(TidClass) {
   return Object.freeze({
-    now: () => TidClass.now(),
+    now() {
+      let tid = TidClass.now();
+      if (tid <= lastTid) {
+        const { micros, clockId } = TidClass.parse(lastTid);
+        tid = TidClass.fromTime(BigInt(micros) + 1n, clockId);
+      }
+      lastTid = tid;
+      return tid;
+    },
     fromTime: (micros, clockId) => TidClass.fromTime(micros, clockId),
     parse: (value) => TidClass.parse(value),
   });
+}
+
+/**
+ * The contract's init functions over a glue's: `initSync(bytesOrModule)` and
+ * `await init(urlOrResponse?)`, as well as the glue's own `{ module }` and `{ module_or_path }`
+ * forms (it warns on the console about the direct ones).
+ */
+export function makeInit(glue) {
+  const isOptions = (value) => value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype;
+  return {
+    initSync: (module) => glue.initSync(isOptions(module) ? module : { module }),
+    init: (source) => glue.default(source === undefined || isOptions(source) ? source : { module_or_path: source }),
+  };
 }
 
 let instances = 0;
@@ -60,9 +86,18 @@ export function makeCreateInstance(glueFile, assemble) {
   return async function createInstance(module) {
     // Not `new URL(…, import.meta.url)`: bundlers rewrite that pattern.
     const url = `${import.meta.url.replace(/[^/]*$/, '')}${glueFile}?instance=${++instances}`;
+    if (!(module instanceof WebAssembly.Module || module instanceof ArrayBuffer || ArrayBuffer.isView(module))) {
+      throw new AtproofError('invalid-argument', 'createInstance needs a WebAssembly.Module or the bytes of the build\'s .wasm');
+    }
     const glue = await import(/* @vite-ignore */ url);
+    let instance;
+    try {
+      instance = glue.initSync({ module });
+    } catch (error) {
+      throw new AtproofError('invalid-argument', `not this build's WebAssembly module: ${error?.message ?? error}`, { cause: error });
+    }
     // Weakly: the instance object must not keep the memory alive once released.
-    const memory = new WeakRef(glue.initSync({ module }).memory);
+    const memory = new WeakRef(instance.memory);
     const { default: _init, initSync, ...api } = glue;
     const release = () => {
       const released = memory.deref();

@@ -1,13 +1,13 @@
 // The whole API without loading the wasm module: for hosts that call init()/initSync() themselves
 // (import from 'atproof/manual'). Every other entry point loads the module first.
 import * as glue from './atproof.js';
-import { makeVerifyApi, makeCreateInstance } from './api.js';
+import { makeVerifyApi, makeCreateInstance, makeInit } from './api.js';
 import { makeResolve } from './resolve.js';
 import { makeRepo } from './repo.js';
 import { AtproofError } from '__BINDINGS__/error.js';
 
 export * from './atproof.js';
-export { default as init } from './atproof.js';
+export const { init, initSync } = makeInit(glue);
 export { AtproofError, CidLink, RepoRecords } from './api.js';
 
 /** The JS-side API of the full build: verification, identity resolution and writing. */

@@ -15,7 +15,7 @@ export function makeFirehose({ FirehoseState, AtproofError }) {
      * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number }} options
      */
     constructor({ resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000 } = {}) {
-      if (typeof resolveKey !== 'function') throw new TypeError('resolveKey must be a function');
+      if (typeof resolveKey !== 'function') throw new AtproofError('invalid-argument', 'resolveKey must be a function');
       this.#state = new FirehoseState(maxAccounts, clockDriftMs);
       this.#resolveKey = resolveKey;
     }

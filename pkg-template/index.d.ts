@@ -1,7 +1,22 @@
 // Types of the atproof package. The functions and classes are declared by the generated
 // atproof.d.ts (from the Rust sources); this file adds the error class and the init functions.
 export * from './atproof.js';
-export { default as init } from './atproof.js';
+import type { InitInput, InitOutput, SyncInitInput } from './atproof.js';
+
+/**
+ * Loads the wasm module synchronously from its bytes or a compiled `WebAssembly.Module` (only
+ * `atproof/manual` needs it; every other entry point loads the module itself). Calling it again
+ * does nothing.
+ */
+export declare function initSync(module: SyncInitInput | { module: SyncInitInput }): InitOutput;
+/**
+ * Loads the wasm module from a URL, a `Response` (or a promise of one), its bytes or a compiled
+ * `WebAssembly.Module`; by default it fetches `atproof_bg.wasm` next to the glue. Only
+ * `atproof/manual` needs it. Calling it again does nothing.
+ */
+export declare function init(
+  source?: InitInput | Promise<InitInput> | { module_or_path: InitInput | Promise<InitInput> },
+): Promise<InitOutput>;
 
 /** Every code an AtproofError may carry (README "Errors" says what each means; a test checks this list against src/error.rs). */
 export type AtproofErrorCode =

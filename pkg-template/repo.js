@@ -52,7 +52,7 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
 
     /** Use `Repo.create` or `Repo.load`. */
     constructor(token, state, signer) {
-      if (token !== CONSTRUCTING) throw new TypeError('use Repo.create() or Repo.load()');
+      if (token !== CONSTRUCTING) throw new AtproofError('invalid-argument', 'use Repo.create() or Repo.load()');
       this.#state = state;
       this.#signer = signer;
     }

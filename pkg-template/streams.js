@@ -5,9 +5,10 @@
 
 /**
  * The chunks of a source. A consumer that stops early or fails cancels it (a fetch body stops
- * downloading): a ReadableStream is cancelled, an iterable's iterator is returned.
+ * downloading): a ReadableStream is cancelled, an iterable's iterator is returned. Anything else
+ * is refused with an `AtproofError` (the instance's class) of code `invalid-argument`.
  */
-async function* chunks(source) {
+async function* chunks(source, AtproofError) {
   if (source && typeof source.arrayBuffer === 'function' && source.body !== undefined) source = source.body; // Response
   if (source && typeof source.getReader === 'function') {
     const reader = source.getReader();
@@ -30,11 +31,11 @@ async function* chunks(source) {
     yield* source;
     return;
   }
-  throw new TypeError('expected a ReadableStream, a Response or an iterable of Uint8Array chunks');
+  throw new AtproofError('invalid-argument', 'expected a ReadableStream, a Response or an iterable of Uint8Array chunks');
 }
 
 /** readCarStream and verifyRepoStream over the given CarReader and RepoVerifier classes. */
-export function makeStreams({ CarReader, RepoVerifier }) {
+export function makeStreams({ CarReader, RepoVerifier, AtproofError }) {
   /**
    * Reads a CAR as it arrives, yielding `{ cid, bytes }` for each block (hash-checked) without
    * holding the whole file. `onRoots(roots)` is called once the header is read.
@@ -43,7 +44,7 @@ export function makeStreams({ CarReader, RepoVerifier }) {
     const reader = new CarReader();
     let rootsSeen = false;
     try {
-      for await (const chunk of chunks(source)) {
+      for await (const chunk of chunks(source, AtproofError)) {
         const blocks = reader.push(chunk);
         if (!rootsSeen && reader.roots !== undefined) {
           rootsSeen = true;
@@ -64,7 +65,7 @@ export function makeStreams({ CarReader, RepoVerifier }) {
   async function verifyRepoStream(source, options, onProgress) {
     const verifier = new RepoVerifier(options);
     try {
-      for await (const chunk of chunks(source)) {
+      for await (const chunk of chunks(source, AtproofError)) {
         const progress = verifier.push(chunk);
         onProgress?.(progress);
       }

@@ -33,10 +33,16 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
       verifier: given,
     } = options;
     if (typeof Socket !== 'function') {
-      throw new TypeError('no WebSocket in this runtime: pass one as options.WebSocket (for example the ws package\'s)');
+      throw new AtproofError('invalid-argument', 'no WebSocket in this runtime: pass one as options.WebSocket (for example the ws package\'s)');
     }
     if (given !== undefined && !(given instanceof FirehoseVerifier)) {
-      throw new TypeError('options.verifier must be a FirehoseVerifier of the same atproof instance');
+      throw new AtproofError('invalid-argument', 'options.verifier must be a FirehoseVerifier of the same atproof instance');
+    }
+    let base;
+    try {
+      base = new URL(url);
+    } catch {
+      throw new AtproofError('invalid-argument', `not a URL: ${String(url).slice(0, 200)}`);
     }
     const verifier = given ?? new FirehoseVerifier({ resolveKey, maxAccounts, clockDriftMs });
     let lastSeq = cursor;
@@ -53,7 +59,7 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
           wake = null;
           w?.();
         };
-        const target = new URL(url);
+        const target = new URL(base);
         if (!target.pathname.endsWith(SUBSCRIBE_PATH)) target.pathname = target.pathname.replace(/\/$/, '') + SUBSCRIBE_PATH;
         if (lastSeq !== undefined) target.searchParams.set('cursor', String(lastSeq));
         const socket = new Socket(target.href);

@@ -1,7 +1,14 @@
 // Types of atproof/verify, the verify-only build: its functions and classes are declared by the
 // generated atproof_verify.d.ts; what the JS side adds is declared once, in index.d.ts.
 export * from './atproof_verify.js';
-export { default as init } from './atproof_verify.js';
+import type { InitInput, InitOutput, SyncInitInput } from './atproof_verify.js';
+
+/** As the full build's `initSync`, for atproof_verify_bg.wasm (`atproof/verify/manual`). */
+export declare function initSync(module: SyncInitInput | { module: SyncInitInput }): InitOutput;
+/** As the full build's `init`, for atproof_verify_bg.wasm (`atproof/verify/manual`). */
+export declare function init(
+  source?: InitInput | Promise<InitInput> | { module_or_path: InitInput | Promise<InitInput> },
+): Promise<InitOutput>;
 export type { AtproofErrorCode, ByteSource, SubscribeReposOptions } from './index.js';
 export { AtproofError, Tid, CidLink, readCarStream, verifyRepoStream, FirehoseVerifier, subscribeRepos } from './index.js';
 

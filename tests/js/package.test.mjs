@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as atproof from 'atproof';
 import * as atproofVerify from 'atproof/verify';
 import { diskFixtures } from './fixtures.mjs';
@@ -70,6 +71,21 @@ test('Tid.now() is strictly increasing over 1,000,000 calls', () => {
   assert.ok(Math.abs(date.getTime() - Date.now()) < 60_000, `TID time ${date.toISOString()} is far from now`);
 });
 
+test('Tid.now() is strictly increasing across instances and builds in one process', async () => {
+  const fresh = await atproof.createInstance(readFileSync(new URL('./node_modules/atproof/atproof_bg.wasm', import.meta.url)));
+  try {
+    const sources = [atproof.Tid, fresh.Tid, atproofVerify.Tid];
+    let last = '';
+    for (let i = 0; i < 30_000; i++) {
+      const next = sources[i % 3].now();
+      if (!(next > last)) assert.fail(`call ${i}: ${next} is not after ${last}`);
+      last = next;
+    }
+  } finally {
+    fresh.release();
+  }
+});
+
 test('Tid.fromTime and Tid.parse round-trip', () => {
   for (const [micros, clockId] of [[0, 0], [1_700_000_000_123_456, 42], [2 ** 53 - 1, 1023]]) {
     const tid = Tid.fromTime(micros, clockId);
@@ -107,6 +123,38 @@ test('manual entry point exports init and initSync, and they are idempotent once
   assert.equal(typeof manual.initSync, 'function');
   await manual.init();
   assert.equal(manual.isValidTid('3jzfcijpj2z2a'), true);
+});
+
+test('atproof/manual loads with initSync(bytes) and await init(bytes), as the API contract writes them, without a warning', () => {
+  const wasm = new URL('./node_modules/atproof/atproof_bg.wasm', import.meta.url);
+  for (const call of ['initSync(bytes)', 'initSync({ module: bytes })', 'await init(bytes)', 'await init(new WebAssembly.Module(bytes))', 'await init({ module_or_path: bytes })']) {
+    const script = `
+      import { readFileSync } from 'node:fs';
+      import { init, initSync, isValidDid } from 'atproof/manual';
+      const bytes = readFileSync(new URL(${JSON.stringify(wasm.href)}));
+      ${call};
+      if (!isValidDid('did:plc:7iza6de2dwap2sbkpav7c6c6')) throw new Error('not loaded');
+      console.log('loaded');`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: new URL('.', import.meta.url), encoding: 'utf8' });
+    assert.equal(result.status, 0, `${call}: ${result.stderr}`);
+    assert.equal(result.stdout.trim(), 'loaded', call);
+    assert.equal(result.stderr, '', call);
+  }
+});
+
+test('misuse of the JS-side API throws AtproofError invalid-argument, as everything else', async () => {
+  const refused = (e) => e instanceof AtproofError && e.code === 'invalid-argument';
+  assert.throws(() => new atproof.FirehoseVerifier({}), refused);
+  assert.throws(() => new atproof.Repo(), refused);
+  await assert.rejects(async () => { for await (const _ of atproof.readCarStream(5)) break; }, refused);
+  await assert.rejects(() => atproof.verifyRepoStream(5), refused);
+  const resolveKey = () => undefined;
+  for (const [url, options] of [['ws://127.0.0.1:1', { resolveKey, WebSocket: null }], ['not a url', { resolveKey, WebSocket: class {} }], ['ws://127.0.0.1:1', { resolveKey, WebSocket: class {}, verifier: {} }]]) {
+    await assert.rejects(async () => { for await (const _ of atproof.subscribeRepos(url, options)) break; }, refused, url);
+  }
+  await assert.rejects(() => atproof.createInstance(5), refused);
+  await assert.rejects(() => atproof.createInstance(new Uint8Array([0, 97, 115, 109, 9, 9])), refused);
+  assert.equal(atproof.isValidDid('did:plc:7iza6de2dwap2sbkpav7c6c6'), true);
 });
 
 test('every runtime export has a TypeScript declaration', async () => {

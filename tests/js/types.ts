@@ -36,6 +36,7 @@ import { decodeCbor, decodeCborMany, encodeCbor, cidForCbor, cidForValue, fromJs
 import { verifySignature, verifySignatureAsync, parseDidKey, Keypair, webCryptoSigner, parseDidDocument } from 'atproof';
 import { readCar, verifyRepo, verifyRepoStream, verifyRecord, recordProof, readCarStream, RepoVerifier, CarReader } from 'atproof';
 import { createInstance, wasmMemoryBytes, decodeFrame, verifyCommit, verifySync, FirehoseVerifier, verifyPlcLog, compareAuditLogs, resolveIdentity } from 'atproof';
+import type { InitOutput } from 'atproof';
 import type { Signer, VerifiedRepo, DidDocumentInfo, AtproofInstance, DecodedFrame, VerifiedCommit, CommitOp, FirehoseEvent, VerifiedPlcLog, AuditLogComparison, ResolvedIdentity } from 'atproof';
 import { Repo, createRecord, blobRef, verifyPlcLogAsync } from 'atproof';
 import type { WrittenCommit, CommitOperation, AppliedCommit, BlobRef } from 'atproof';
@@ -63,6 +64,10 @@ async function typed(bytes: Uint8Array, key: string) {
   for await (const block of readCarStream(new Response(new Blob([bytes as BlobPart])))) console.log(block.cid, block.bytes.length);
   const verifier = new RepoVerifier({ key });
   verifier.push(bytes);
+  const unchecked: VerifiedRepo = verifyRepo(bytes); // options are optional
+  new RepoVerifier().push(bytes);
+  const manualLoad: InitOutput[] = [initSync(bytes), initSync({ module: bytes }), await init(new URL('https://example.com/a.wasm')), await init()];
+  console.log(unchecked.rev, manualLoad.length);
   const reader = new CarReader();
   const got: { cid: string; bytes: Uint8Array }[] = reader.push(bytes);
   const job: AtproofInstance = await createInstance(bytes);

@@ -26,7 +26,7 @@ function highS(signature) {
 }
 
 export default async function writing(atproof, fixtures, check) {
-  const { Repo, Keypair, FirehoseVerifier, verifyCommit, verifyRepo, verifyRecord, decodeCbor, createRecord, blobRef, encodeCbor, webCryptoSigner } = atproof;
+  const { AtproofError, Repo, Keypair, FirehoseVerifier, verifyCommit, verifyRepo, verifyRecord, decodeCbor, createRecord, blobRef, encodeCbor, webCryptoSigner } = atproof;
 
   /** Writes `rounds` commits of mixed creates, updates and deletes; checks every frame. */
   async function exercise(name, repo, key, rounds) {
@@ -165,7 +165,7 @@ export default async function writing(atproof, fixtures, check) {
   check('a high-S signer: the commit carries the low-S twin', storedSig.every((b, i) => b === lowSig[i]));
   check('a high-S signer: the commit verifies', verifyCommit(highWritten.frame, { key: keypair.did() }).inverted === true);
   check('Repo needs a keypair or a signer', await rejectsCode(atproof, Repo.create({ did: DID }), 'invalid-argument'));
-  check('Repo cannot be constructed directly', (() => { try { new Repo(); return false; } catch (e) { return e instanceof TypeError; } })());
+  check('Repo cannot be constructed directly', (() => { try { new Repo(); return false; } catch (e) { return e instanceof AtproofError && e.code === 'invalid-argument'; } })());
 
   // A replica of the reference-made repository follows the reference stream.
   const meta = await fixtures.json('generated/repo-1000-s1-k256.json');
