@@ -2,8 +2,10 @@
 // here and, unchanged, in Deno, Bun and headless Chromium; the tests below are Node's own.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as atproof from 'atproof';
 import * as atproofVerify from 'atproof/verify';
 import { diskFixtures } from './fixtures.mjs';
@@ -183,10 +185,39 @@ test('each wasm module exports only the functions its glue calls', () => {
   }
 });
 
-test('README.md documents every export', async () => {
+/** The ```js blocks of README.md, with the heading of the `## ` section each is in. */
+function readmeExamples() {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const undocumented = Object.keys(atproof).filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
-  assert.deepEqual(undocumented, []);
+  const examples = [];
+  let section = '';
+  for (const [, heading, code] of readme.matchAll(/^## (.*)$|^```js\n([\s\S]*?)^```$/gm)) {
+    if (heading !== undefined) section = heading;
+    else examples.push({ section, code });
+  }
+  return examples;
+}
+
+test('README.md uses every export in an example', () => {
+  const code = readmeExamples().map((e) => e.code).join('\n');
+  const unused = Object.keys(atproof).filter((name) => !new RegExp(`\\b${name}\\b`).test(code));
+  assert.deepEqual(unused, []);
+});
+
+test('README.md: every example of the API reference runs (Node, from the repository root)', () => {
+  const examples = readmeExamples().filter((e) => e.section === 'API reference');
+  assert.ok(examples.length >= 9, `${examples.length} examples`);
+  // Inside tests/js, so that 'atproof' resolves to the package as installed there.
+  const folder = mkdtempSync(fileURLToPath(new URL('./readme-example-', import.meta.url)));
+  try {
+    for (const [i, { code }] of examples.entries()) {
+      const file = join(folder, `example-${i}.mjs`);
+      writeFileSync(file, code);
+      const run = spawnSync(process.execPath, [file], { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8' });
+      assert.equal(run.status, 0, `example ${i} (${code.split('\n').find((l) => l.startsWith('import {'))}): ${run.stderr}`);
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
 });
 
 test('JS code that re-enters atproof or throws during a call leaves the module working', () => {
