@@ -38,12 +38,13 @@ await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${server.address().port}`;
 
 // Relays on loopback for the subscribeRepos page (the ws package, from tests/js/node_modules).
-const { relay, seqs } = await import(join(root, 'tests/js/relay.mjs'));
+const { relay, seqs, frames, withSpacedTime } = await import(join(root, 'tests/js/relay.mjs'));
 const relays = {
   plain: await relay(),
   drops: await relay({ dropAfter: 37, drops: 3 }),
   slow: await relay(),
   error: await relay({ errorAt: seqs[10] }),
+  lexicon: await relay({ replace: { [seqs[10]]: withSpacedTime(frames[10]) } }),
 };
 const subscribePage = `/tests/js/browser/subscribe.html?${new URLSearchParams(Object.entries(relays).map(([name, r]) => [name, r.url]))}`;
 const PAGES = ['/tests/js/browser/plain.html', '/target/browser-vite/index.html', subscribePage];
