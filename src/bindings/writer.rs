@@ -544,14 +544,14 @@ impl RepoState {
         Ok(RepoExport(self.repo_mut()?.start_export()?))
     }
 
-    /// The next piece (about `size` bytes) of an export, or undefined after the last.
+    /// The next piece (about `size` bytes) of the export `exporting`, or undefined after the last.
     #[wasm_bindgen(js_name = exportPiece)]
     pub fn export_piece(
         &self,
-        export: &mut RepoExport,
+        exporting: &mut RepoExport,
         size: u32,
     ) -> Result<Option<Vec<u8>>, JsValue> {
-        Ok(self.repo()?.export_piece(&mut export.0, size as usize)?)
+        Ok(self.repo()?.export_piece(&mut exporting.0, size as usize)?)
     }
 
     /// The getRecord proof CAR of `collection/rkey`.

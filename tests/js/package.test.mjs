@@ -170,6 +170,39 @@ test('every runtime export has a TypeScript declaration', async () => {
   assert.ok(Object.keys(atproof).length > 20);
 });
 
+test('the declarations name every parameter in camelCase', () => {
+  const pkg = new URL('./node_modules/atproof/', import.meta.url);
+  const odd = [];
+  let checked = 0;
+  for (const file of ['atproof.d.ts', 'atproof_verify.d.ts', 'index.d.ts', 'verify.d.ts']) {
+    const text = readFileSync(new URL(file, pkg), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    // Each parameter list: the names at its top level, before their `:` or `?:`. (A glue's
+    // default export, wasm-bindgen's init, is not the package's: index.d.ts declares its own.)
+    for (const match of text.matchAll(/(?<!default )(?:function\s+\w+|^\s+(?:static\s+)?\w+|constructor)\s*(?:<[^>]*>)?\(/gm)) {
+      let depth = 0;
+      let name = '';
+      let expectName = true;
+      for (let i = match.index + match[0].length; i < text.length; i++) {
+        const c = text[i];
+        if ('({[<'.includes(c)) depth++;
+        else if (')}]>'.includes(c)) {
+          if (depth === 0) break;
+          depth--;
+        } else if (depth === 0 && c === ',') expectName = true;
+        else if (depth === 0 && expectName && /[\w$.]/.test(c)) name += c;
+        else if (depth === 0 && expectName && (c === ':' || c === '?') && name) {
+          if (!/^(\.\.\.)?[a-z][a-zA-Z0-9]*$/.test(name)) odd.push(`${file}: ${name}`);
+          checked++;
+          name = '';
+          expectName = false;
+        }
+      }
+    }
+  }
+  assert.deepEqual(odd, []);
+  assert.ok(checked > 200, `${checked} parameters`);
+});
+
 test('each wasm module exports only the functions its glue calls', () => {
   // A dependency's #[no_mangle] function would be a cdylib export that JS can call past the API
   // (secp256k1-sys's were, until scripts/build-pkg.sh removed them).
