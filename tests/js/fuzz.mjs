@@ -12,7 +12,9 @@
 // Independent checks: @atcute/cbor decodes and encodes DRISL; node:crypto hashes blocks and
 // records; this file's own CAR parser, JSON-to-value conversion and DID-document reading; the
 // synchronous did:plc verification for the one that checks P-256 with WebCrypto; a model of the
-// keys a FirehoseState was given (setKey and forgetKey interleaved with frames, mutated or not).
+// keys a FirehoseState was given (setKey and forgetKey interleaved with frames, mutated byte-wise
+// or field-wise: a frame decodeFrame refuses but the state answers for must be `invalid` with
+// decodeFrame's code and the seq and account @atcute reads from it).
 // Failures are printed with the seed and the input (hex), and written to target/js-fuzz/.
 import * as atproofFull from 'atproof';
 import * as atproofVerify from 'atproof/verify';
@@ -185,6 +187,23 @@ function mutate(input, others = blocks) {
     }
   }
   return Uint8Array.from(bytes);
+}
+
+/** Values a lexicon field may wrongly hold, and some it may rightly. */
+const FIELD_VALUES = [0, -1, 1, 2 ** 53 - 1, 'x', '', '2025-01-10 08:46:10Z', '2025-01-10T08:46:10Z', 'did:plc:aaaaaaaaaaaaaaaaaaaaaaaa', 'upsert', 'create', null, true, false, [], {}, atcute.toBytes(new Uint8Array(3))];
+
+/**
+ * A frame with one field of its body, or of one of its ops, replaced by a value from FIELD_VALUES or
+ * removed (re-encoded by @atcute/cbor: still two canonical DRISL objects).
+ */
+function mutateField(frame) {
+  const [header, rest] = atcute.decodeFirst(frame);
+  const body = atcute.decodeFirst(rest)[0];
+  const target = Array.isArray(body.ops) && body.ops.length && chance(0.3) ? pick(body.ops) : body;
+  const key = pick(Object.keys(target));
+  if (chance(0.2)) delete target[key];
+  else target[key] = pick(FIELD_VALUES);
+  return Uint8Array.from([...atcute.encode(header), ...atcute.encode(body)]);
 }
 
 /** A random JS value, and whether the data model can hold it (this file's own rules). */
@@ -399,13 +418,32 @@ const ops = {
       if (forgot.ok) keyModel.delete(did);
       return;
     }
-    const unchanged = chance(0.5);
-    const input = unchanged ? pick(frames) : mutate(pick(frames), frames);
+    const unchanged = chance(0.4);
+    const input = unchanged ? pick(frames) : chance(0.5) ? mutate(pick(frames), frames) : mutateField(pick(frames));
     const result = await call('processCached', input, () => firehoseState.processCached(input, Date.now()));
     if (!result.ok) return;
     const out = result.value;
     if (out.needsKey !== undefined) {
       return check('processCached', input, !keyModel.has(out.needsKey), `asked for the key of ${out.needsKey}, which is kept`);
+    }
+    if (!unchanged) {
+      // A frame decodeFrame refuses but the state answers for is a sound message that breaks its
+      // lexicon: invalid, with decodeFrame's code, and the seq and account @atcute reads from it.
+      let refused;
+      try {
+        atproof.decodeFrame(input);
+      } catch (error) {
+        refused = error;
+      }
+      if (refused !== undefined) {
+        const [header, rest] = atcute.decodeFirst(input);
+        const body = atcute.decodeFirst(rest)[0];
+        const seq = Number.isSafeInteger(body.seq) && body.seq > 0 ? body.seq : undefined;
+        const account = header.t === '#commit' ? body.repo : body.did;
+        const did = typeof account === 'string' && atproof.isValidDid(account) ? account : undefined;
+        return check('processCached', input, out.status === 'invalid' && out.error?.code === refused.code && out.seq === seq && out.did === did,
+          `refused by decodeFrame (${refused.code}) but ${out.status} (${out.error?.code}), seq ${out.seq} / ${seq}, did ${out.did} / ${did}`);
+      }
     }
     if (!unchanged || out.did !== streamMeta.did) return;
     const key = keyModel.get(streamMeta.did);
