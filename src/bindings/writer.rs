@@ -273,8 +273,9 @@ impl RepoState {
     pub fn create(
         #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | undefined")] rev: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] rev: Option<JsValue>,
     ) -> Result<RepoState, JsValue> {
+        let rev = rev.unwrap_or_default();
         let did = did_arg(&did, "did")?;
         let key = one_key(&key)?;
         let rev = match rev_arg(&rev)? {
@@ -292,8 +293,9 @@ impl RepoState {
     pub fn load(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | undefined")] did: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] did: Option<JsValue>,
     ) -> Result<RepoState, JsValue> {
+        let did = did.unwrap_or_default();
         let key = one_key(&key)?;
         let did = if did.is_undefined() {
             None
@@ -353,8 +355,9 @@ impl RepoState {
     #[wasm_bindgen(js_name = finishCreate)]
     pub fn finish_create(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] signature: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] signature: Option<JsValue>,
     ) -> Result<(), JsValue> {
+        let signature = signature.unwrap_or_default();
         let Phase::Unsigned(unsigned) = std::mem::replace(&mut self.phase, Phase::Gone) else {
             return Err(Error::new(Code::InvalidArgument, "the repository exists already").into());
         };
@@ -385,8 +388,11 @@ impl RepoState {
     pub fn prepare(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "RepoWrite[]")] writes: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ApplyWritesOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "ApplyWritesOptions")] options: Option<
+            JsValue,
+        >,
     ) -> Result<Vec<u8>, JsValue> {
+        let options = options.unwrap_or_default();
         self.pending = None;
         let repo = self.repo()?;
         let rev = match rev_arg(&get(&options, "rev")?)? {
@@ -428,8 +434,9 @@ impl RepoState {
     #[wasm_bindgen(unchecked_return_type = "WrittenCommit")]
     pub fn finish(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] signature: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] signature: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
+        let signature = signature.unwrap_or_default();
         let prepared = self
             .pending
             .take()
@@ -502,8 +509,9 @@ impl RepoState {
     )]
     pub fn list(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "string | undefined")] collection: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] collection: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
+        let collection = collection.unwrap_or_default();
         let collection = if collection.is_undefined() {
             None
         } else {
