@@ -135,7 +135,7 @@ export declare const Tid: {
 
 /** A CID link in a decoded value (DRISL tag 42). `JSON.stringify` gives atproto JSON: `{"$link": "bafy…"}`. */
 export declare class CidLink {
-  /** Wraps a CID string; `encodeCbor` checks it. */
+  /** Wraps a CID string (anything else throws `invalid-argument`); `encodeCbor` checks its syntax. */
   constructor(cid: string);
   /** The CID string (base32, "bafy…"). */
   readonly $link: string;

@@ -8,10 +8,13 @@
 // registers its memory once and passes its id with every call, and the memory, its views and the
 // intern table in use are that instance's (see useInstance).
 
+import { AtproofError } from './error.js';
+
 /** A CID link in a decoded value (DRISL tag 42). `JSON.stringify` gives atproto JSON: {"$link": …}. */
 export class CidLink {
-  /** @param {string} cid the CID string (base32, "bafy…") */
+  /** @param {string} cid the CID string (base32, "bafy…"); its syntax is checked where it is used */
   constructor(cid) {
+    if (typeof cid !== 'string') throw new AtproofError('invalid-argument', `a CidLink wraps a CID string, not ${typeof cid}`);
     this.$link = cid;
   }
   toString() {

@@ -154,6 +154,7 @@ test('misuse of the JS-side API throws AtproofError invalid-argument, as everyth
   for (const [url, options] of [['ws://127.0.0.1:1', { resolveKey, WebSocket: null }], ['not a url', { resolveKey, WebSocket: class {} }], ['ws://127.0.0.1:1', { resolveKey, WebSocket: class {}, verifier: {} }]]) {
     await assert.rejects(async () => { for await (const _ of atproof.subscribeRepos(url, options)) break; }, refused, url);
   }
+  assert.throws(() => new atproof.CidLink(5), refused);
   await assert.rejects(() => atproof.createInstance(5), refused);
   await assert.rejects(() => atproof.createInstance(new Uint8Array([0, 97, 115, 109, 9, 9])), refused);
   assert.equal(atproof.isValidDid('did:plc:7iza6de2dwap2sbkpav7c6c6'), true);
