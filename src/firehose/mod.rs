@@ -8,7 +8,9 @@
 //! - [`StreamVerifier`]: a whole stream, with each account's continuity: a commit whose rev is
 //!   not above the account's last is stale (ignored); one whose `since` or `prevData` does not
 //!   follow the last is a desync (verified, and the state follows it, as a relay does after a
-//!   resync); a rev beyond the clock drift is invalid; a `#sync` resets the account.
+//!   resync); a rev beyond the clock drift is invalid; a `#sync` resets the account. A message
+//!   whose body breaks its type's rules is an invalid event, named by what [`read_envelope`]
+//!   reads of it, so that the stream goes on; broken framing or DRISL is an error.
 //!
 //! Tricky bits:
 //! - **Inversion.** A `#commit` carries the new commit, the new records and the MST nodes that
