@@ -13,8 +13,9 @@
 // - The network is configurable (flags, else ATPROOF_* variables): the PLC directory, the
 //   DNS-over-HTTPS resolver, and where a host's /.well-known files are, as a template with {host}
 //   (so that did:web documents and handle files can come from a loopback server).
-// - Only the response headers are time-limited (`--timeout`); a repository's body streams as long
-//   as it takes, with a progress bar on stderr when stderr is a terminal.
+// - `--timeout` limits each response: its headers, and the whole of a response read whole (a
+//   record proof, an audit log, a document); a repository's body streams as long as it takes,
+//   with a progress bar on stderr when stderr is a terminal.
 import { parseArgs } from 'node:util';
 import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -79,7 +80,8 @@ const COMMON_HELP = `Network options (flag, else environment variable, else defa
   --doh URL          DNS-over-HTTPS (JSON)   ATPROOF_DOH_URL    ${DEFAULTS.doh}
   --host-url TMPL    where a host's /.well-known files are (handles, did:web), {host} replaced
                                              ATPROOF_HOST_URL   ${DEFAULTS.hostUrl}
-  --timeout S        seconds to wait for each response's headers (default ${DEFAULTS.timeout})
+  --timeout S        seconds to wait for each response (default ${DEFAULTS.timeout}): its headers, and the
+                     whole of a proof, log or document; a repository streams on
   --plc-audit        re-derive did:plc documents from their verified audit logs instead of taking
                      the directory's
 Output: --json prints one JSON object on stdout. Exit code 0 when everything verified, 1 when
@@ -116,10 +118,14 @@ function resolve(handleOrDid, settings) {
   });
 }
 
-/** GETs `url`; the response once its headers are in (within the timeout), else a StepFailure. */
-async function get(stage, url, settings) {
+/**
+ * GETs `url`; the response once its headers are in (within the timeout), else a StepFailure.
+ * `signal` aborts the request, its body included.
+ */
+async function get(stage, url, settings, signal) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), settings.timeoutMs);
+  signal?.addEventListener('abort', () => controller.abort(), { once: true });
   let response;
   try {
     response = await fetch(url, { signal: controller.signal });
@@ -140,6 +146,22 @@ async function get(stage, url, settings) {
     throw new StepFailure(stage, 'network', `${url}: HTTP ${response.status}${detail ? ` ${detail}` : ''}`);
   }
   return response;
+}
+
+/** GETs a small response and reads it whole (`read`: 'text' or 'arrayBuffer'), all within the timeout. */
+async function getWhole(stage, url, settings, read) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), settings.timeoutMs);
+  try {
+    const response = await get(stage, url, settings, controller.signal);
+    return await response[read]();
+  } catch (e) {
+    if (e instanceof StepFailure) throw e;
+    const why = controller.signal.aborted ? `not read whole within ${settings.timeoutMs} ms` : e?.cause?.message ?? e?.message;
+    throw new StepFailure(stage, 'network', `${url}: ${why}`);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const xrpcUrl = (service, method, params) => `${service.replace(/\/$/, '')}/xrpc/${method}?${new URLSearchParams(params)}`;
@@ -368,7 +390,7 @@ Prints the record as atproto JSON. A proof that the record does not exist is a f
         report.uri = `at://${account.did}/${collection}/${rkey}`;
         const url = xrpcUrl(account.pds, 'com.atproto.sync.getRecord', { did: account.did, collection, rkey });
         report.url = url;
-        const proof = new Uint8Array(await (await get(`fetching the proof of ${report.uri}`, url, settings)).arrayBuffer());
+        const proof = new Uint8Array(await getWhole(`fetching the proof of ${report.uri}`, url, settings, 'arrayBuffer'));
         const { cid, record, commit, rev } = await step(`verifying the proof from ${url}`, () => verifyRecord(proof, { did: account.did, key: account.signingKey, collection, rkey }));
         Object.assign(report, { commit, rev });
         report.checked.push(`proof from ${url}: commit ${commit} (rev ${rev}) signed by ${account.signingKey}, the MST path to the record, every block's hash`);
@@ -395,13 +417,13 @@ checks that the directory's current document is the one the log gives. Prints th
       const report = { ok: false, did, checked: [], problems: [] };
       try {
         const url = `${settings.plc}/${did}/log/audit`;
-        const log = await (await get(`fetching the audit log of ${did}`, url, settings)).text();
+        const log = await getWhole(`fetching the audit log of ${did}`, url, settings, 'text');
         const verified = await step(`verifying ${url}`, () => verifyPlcLog(did, log));
         Object.assign(report, describeHistory(JSON.parse(log), verified));
         report.checked.push(`audit log ${url}: ${plural(report.operations.length, 'operation')}, each one's shape, CID, signature and chain; forks and nullified flags`);
         if (verified.document !== null) {
           const documentUrl = `${settings.plc}/${did}`;
-          const current = await (await get(`fetching the document of ${did}`, documentUrl, settings)).text();
+          const current = await getWhole(`fetching the document of ${did}`, documentUrl, settings, 'text');
           const stage = `comparing ${documentUrl} with the log`;
           const [served, derived] = await step(stage, () => [current, verified.document].map((d) => JSON.stringify(parseDidDocument(d))));
           if (served !== derived) throw new StepFailure(stage, 'document-mismatch', `the directory serves ${served}, the log gives ${derived}`);
@@ -423,8 +445,8 @@ ${DEFAULTS.relay}) and verifies every event: commit signatures (keys resolved wi
 options), blocks, ops against the tree, MST inversion to the previous root, each account's
 continuity. Runs until --duration seconds have passed, --limit events were processed, or Ctrl-C;
 then prints the counts and every account with an invalid or desynced event and why. A dropped
-connection is opened again from the last seq; --retries (default ${DEFAULTS.retries}) connections in a
-row that cannot be made end it.`,
+connection is opened again from the last seq; after --retries (default ${DEFAULTS.retries}) retries in a row
+that cannot connect, it ends (--retries 0: the first failed connection ends it).`,
     options: { cursor: { type: 'string' }, duration: { type: 'string' }, limit: { type: 'string' }, retries: { type: 'string' } },
     positionals: [0, 1],
     async run([relayUrl], values, settings) {
@@ -432,6 +454,7 @@ row that cannot be made end it.`,
       if (!URL.canParse(url) || !/^wss?:$/.test(new URL(url).protocol)) throw new UsageError(`${JSON.stringify(url)} is not a ws(s):// URL`);
       const cursor = wholeNumber('--cursor', values.cursor);
       const limit = wholeNumber('--limit', values.limit);
+      if (limit === 0) throw new UsageError('--limit: 0 events would end it before it starts');
       const retries = wholeNumber('--retries', values.retries) ?? DEFAULTS.retries;
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration: ${JSON.stringify(values.duration)} is not a positive number of seconds`);
@@ -565,12 +588,20 @@ function describeHistory(log, verified) {
     const changes = Object.fromEntries(Object.entries(after).filter(([name, value]) => JSON.stringify(value) !== JSON.stringify(before[name])));
     return { index, ...summary, prev: operation.prev ?? null, signedBy: keys[summary.signedBy] ?? null, changes };
   });
-  const forks = operations.filter((op) => op.nullified).map((op) => ({
-    nullified: op.cid,
-    index: op.index,
-    prev: op.prev,
-    by: operations.find((other) => other.index > op.index && !other.nullified && other.prev === op.prev)?.cid ?? null,
-  }));
+  // What nullified an operation: the first later one whose `prev` is one of its ancestors (a fork
+  // there replaced everything after it, this operation included); that ancestor is the fork point.
+  // It may itself be nullified later, by a fork further back.
+  const prevOf = new Map(operations.map((op) => [op.cid, op.prev]));
+  const ancestorsOf = (op) => {
+    const ancestors = new Set();
+    for (let cid = op.prev; cid !== null && cid !== undefined && !ancestors.has(cid); cid = prevOf.get(cid)) ancestors.add(cid);
+    return ancestors;
+  };
+  const forks = operations.filter((op) => op.nullified).map((op) => {
+    const ancestors = ancestorsOf(op);
+    const by = operations.find((other) => other.index > op.index && ancestors.has(other.prev));
+    return { nullified: op.cid, index: op.index, prev: op.prev, forkPoint: by?.prev ?? null, by: by?.cid ?? null };
+  });
   return { state: verified.state, document: verified.document, operations, forks };
 }
 
@@ -582,11 +613,14 @@ function printPlcReport(report) {
     for (const [name, value] of Object.entries(op.changes)) console.log(`      ${name}: ${Array.isArray(value) ? value.join(', ') : value}`);
     if (Object.keys(op.changes).length === 0) console.log('      (no change)');
   }
-  for (const fork of report.forks ?? []) console.log(`  fork after ${fork.prev}: #${fork.index} ${fork.nullified} nullified by ${fork.by}`);
+  const indexOf = new Map((report.operations ?? []).map((op) => [op.cid, op.index]));
+  for (const fork of report.forks ?? []) {
+    console.log(`  nullified: #${fork.index} ${fork.nullified}, by #${indexOf.get(fork.by)} ${fork.by} (a fork at #${indexOf.get(fork.forkPoint)})`);
+  }
   if (report.document === null) console.log('  deactivated: the log ends in a tombstone');
   else if (report.document) {
     const { handle, signingKey, pds } = parseDidDocument(report.document);
-    console.log(`  now: handle ${handle}, PDS ${pds}, signing key ${signingKey}`);
+    console.log(`  now: handle ${handle ?? 'none'}, PDS ${pds ?? 'none'}, signing key ${signingKey ?? 'none'}`);
   }
   if (report.checked.length) console.log('checked:');
   for (const line of report.checked) console.log(`  - ${line}`);
@@ -594,7 +628,7 @@ function printPlcReport(report) {
 }
 
 function printInspectReport(report) {
-  console.log(`${report.file}: ${report.bytes === undefined ? '' : `${formatBytes(report.bytes)}, ${plural(report.blocks, 'block')}, roots ${report.roots.join(', ')}`}`);
+  console.log(report.bytes === undefined ? `${report.file}:` : `${report.file}: ${formatBytes(report.bytes)}, ${plural(report.blocks, 'block')}, roots ${report.roots.join(', ')}`);
   const commit = report.commit;
   if (commit?.did) console.log(`  commit  DID ${commit.did}, rev ${commit.rev}, version ${commit.version}, data ${commit.data?.$link}`);
   if (report.records !== undefined) console.log(`  ${plural(report.records, 'record')}:`);
@@ -607,12 +641,13 @@ function printInspectReport(report) {
 
 /**
  * Runs the stream until the limit, the duration, Ctrl-C or SIGTERM → the report. A second Ctrl-C
- * exits at once.
+ * exits at once; a second SIGTERM does not (`timeout` signals the whole process group, and the
+ * parent process passes it on as well).
  */
 async function watchFirehose(url, { cursor, limit, duration, retries }, settings, json) {
   const controller = new AbortController();
-  const stop = () => {
-    if (controller.signal.aborted) process.exit(130);
+  const stop = (signal) => {
+    if (controller.signal.aborted && signal === 'SIGINT') process.exit(130);
     controller.abort();
   };
   process.on('SIGINT', stop);
@@ -712,7 +747,10 @@ function listTargets(source) {
     return files;
   }
   const base = dirname(resolvePath(source));
-  const lines = readFileSync(source, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const text = readFileSync(source, 'utf8');
+  // A CAR (or any binary file) is not a list: its bytes would be read as lines of garbage.
+  if (text.includes('\0') || text.includes('\ufffd')) throw new UsageError(`${source} is not a folder or a list of files and identities${source.endsWith('.car') ? ' (for one CAR: atproof verify-repo)' : ''}`);
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   if (lines.length === 0) throw new UsageError(`${source} lists nothing`);
   return lines.map((line) => (isValidDid(line) || (isValidHandle(line) && !line.endsWith('.car')) ? line : resolvePath(base, line)));
 }
@@ -811,6 +849,7 @@ async function main(args) {
   } catch (e) {
     if (!(e instanceof UsageError) && e?.code?.startsWith?.('ERR_PARSE_ARGS') !== true) throw e;
     console.error(`atproof ${name}: ${e.message}\n${command ? `Usage: atproof ${command.usage} (--help for more)` : 'Commands: ' + Object.keys(COMMANDS).join(', ')}`);
+    if (args.includes('--json')) console.log(JSON.stringify({ ok: false, problems: [{ stage: 'reading the command line', code: 'usage', message: e.message }] }, null, 2));
     return 2;
   }
 }
@@ -825,7 +864,8 @@ function withWebSocket(args) {
   const quiet = flags.has('--disable-warning') ? ['--disable-warning=ExperimentalWarning'] : [];
   const child = spawn(process.execPath, [...process.execArgv, '--experimental-websocket', ...quiet, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
   // Ctrl-C reaches both processes (the terminal signals the whole group): this one waits for the
-  // child's summary. SIGTERM (kill, timeout) reaches this one only: it is passed on.
+  // child's summary. SIGTERM may reach this one only (kill) or both (timeout): it is passed on, and
+  // the child takes a repeated one as the same request to stop.
   const ignore = () => {};
   const forward = () => child.kill('SIGTERM');
   process.on('SIGINT', ignore);

@@ -215,7 +215,7 @@ export interface SubscribeReposOptions {
   highWaterMark?: number;
   /** Reconnection backoff; default { initialMs: 250, maxMs: 30000 }. */
   backoff?: { initialMs: number; maxMs: number };
-  /** Connections in a row that may fail before opening before the iteration ends (stream-error); default Infinity. */
+  /** Retries after a connection that failed before opening: when as many in a row fail too, the iteration ends (stream-error); 0 = no retry; default Infinity. */
   maxRetries?: number;
   /** An existing FirehoseVerifier to continue (its accounts' continuity); not freed at the end. */
   verifier?: FirehoseVerifier;

@@ -28,7 +28,9 @@ export function makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, i
       try {
         response = await fetchFn(target, { headers: { accept }, redirect, signal: AbortSignal.timeout(timeoutMs) });
       } catch (e) {
-        throw failure(`${target}: ${e?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : e?.message ?? e}`);
+        // fetch's own message is "fetch failed"; why (a DNS failure, a refused connection) is its cause.
+        const why = e?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : [e?.message ?? String(e), e?.cause?.message].filter(Boolean).join(': ');
+        throw failure(`${target}: ${why}`);
       }
       if (response.type === 'opaqueredirect' && redirect === 'manual') {
         redirect = 'follow';

@@ -7,7 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,9 +41,9 @@ const standinEnv = () => ({
  * Starts `atproof ...args` → { child, result }: `result` resolves to { code, stdout, stderr, json
  * (stdout parsed when --json) } once it exits.
  */
-function start(args, { env = standinEnv() } = {}) {
+function start(args, { env = standinEnv(), detached = false } = {}) {
   const { ATPROOF_PLC_URL, ATPROOF_DOH_URL, ATPROOF_HOST_URL, ATPROOF_RELAY_URL, ...inherited } = process.env;
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...inherited, ...env } });
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...inherited, ...env }, detached });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => { stdout += d; });
@@ -108,6 +109,8 @@ test('help for every command; usage errors exit with 2 and say what was wrong', 
     [['firehose', '--cursor', 'soon'], /--cursor: "soon" is not a whole number/],
     [['firehose', 'http://127.0.0.1:1'], /is not a ws\(s\):\/\/ URL/],
     [['firehose', '--duration', '0'], /--duration: "0" is not a positive number/],
+    [['firehose', '--limit', '0'], /--limit: 0 events would end it before it starts/],
+    [['verify-repos', fileURLToPath(new URL('../fixtures/generated/repo-1000-s1-k256.car', import.meta.url))], /is not a folder or a list of files and identities \(for one CAR: atproof verify-repo\)/],
     [['inspect'], /expected inspect <file.car>/],
     [['verify-repos', join(dir, 'missing')], /no such file or folder/],
     [['verify-repos', dir, '--jobs', '0'], /--jobs must be at least 1/],
@@ -117,6 +120,11 @@ test('help for every command; usage errors exit with 2 and say what was wrong', 
   for (const [i, result] of results.entries()) {
     exits(result, 2);
     assert.match(result.stderr, usage[i][1], `atproof ${usage[i][0].join(' ')}`);
+  }
+  // With --json, a usage error is a JSON object on stdout too.
+  for (const args of [['verify-repo', 'alice.test', '--frob', '--json'], ['--json']]) {
+    const json = exits(await cli(args), 2).json;
+    assert.deepEqual([json.ok, problem({ json }).code], [false, 'usage'], args.join(' '));
   }
   const unset = exits(await cli(['verify-repo', 'alice.test'], { env: { ...standinEnv(), ATPROOF_DOH_URL: 'nowhere' } }), 2);
   assert.match(unset.stderr, /ATPROOF_DOH_URL: "nowhere" is not a URL/);
@@ -247,10 +255,10 @@ test('verify-plc: the history with its signers and changes, the nullified fork, 
   const bobResult = exits(bobRun, 0).json;
   assert.deepEqual(bobResult.operations.map((o) => o.signedBy), [bob.keys.rotation.did(), bob.keys.rotation.did(), bob.keys.recovery.did()]);
   assert.deepEqual(bobResult.operations[1].changes, { alsoKnownAs: ['at://bob.hijacked.test'] });
-  assert.deepEqual(bobResult.forks, [{ nullified: bob.log[1].cid, index: 1, prev: bob.log[0].cid, by: bob.log[2].cid }]);
+  assert.deepEqual(bobResult.forks, [{ nullified: bob.log[1].cid, index: 1, prev: bob.log[0].cid, forkPoint: bob.log[0].cid, by: bob.log[2].cid }]);
   const text = exits(textRun, 0).stdout;
   assert.match(text, new RegExp(`#1 2025-01-06T13:00:00.000Z plc_operation ${bob.log[1].cid}  NULLIFIED`));
-  assert.match(text, new RegExp(`fork after ${bob.log[0].cid}: #1 ${bob.log[1].cid} nullified by ${bob.log[2].cid}`));
+  assert.match(text, new RegExp(`nullified: #1 ${bob.log[1].cid}, by #2 ${bob.log[2].cid} \\(a fork at #0\\)`));
   assert.match(text, /now: handle bob\.test, PDS http:/);
 
   const badSignature = exits(await tampered('alice', 'plc-signature', () => cli(['verify-plc', alice.did, '--json'])), 1);
@@ -262,6 +270,49 @@ test('verify-plc: the history with its signers and changes, the nullified fork, 
   assert.match(problem(lyingDirectory).message, new RegExp(bob.keys.other.did()));
   const noLog = exits(await cli(['verify-plc', reference.did]), 1);
   assert.match(noLog.stdout, new RegExp(`FAILED while fetching the audit log of ${reference.did}: \\[network\\] .*/log/audit: HTTP 404`));
+});
+
+test('verify-plc: in a log with nested forks, each nullified operation named with the fork that nullified it', async () => {
+  // did:plc's own fixture: op5 forks at op3 (nullifying op4), then op7 at op1 (nullifying op2–op6).
+  const log = readFileSync(new URL('../fixtures/plc/log_nullification_nontrivial.json', import.meta.url), 'utf8');
+  const entries = JSON.parse(log);
+  const did = entries[0].did;
+  const { document } = atproof.verifyPlcLog(did, log);
+  const directory = createServer((request, response) => {
+    if (request.url === `/${did}/log/audit`) response.end(log);
+    else if (request.url === `/${did}`) response.end(JSON.stringify(document));
+    else response.writeHead(404).end();
+  });
+  await new Promise((ready) => directory.listen(0, '127.0.0.1', ready));
+  try {
+    const env = { ...standinEnv(), ATPROOF_PLC_URL: `http://127.0.0.1:${directory.address().port}` };
+    const result = exits(await cli(['verify-plc', did, '--json'], { env }), 0).json;
+    const cid = (i) => entries[i].cid;
+    const fork = (index, by, forkPoint) => ({ nullified: cid(index), index, prev: entries[index].operation.prev, forkPoint: cid(forkPoint), by: cid(by) });
+    assert.deepEqual(result.forks, [fork(2, 7, 1), fork(3, 7, 1), fork(4, 5, 3), fork(5, 7, 1), fork(6, 7, 1)]);
+  } finally {
+    await new Promise((closed) => directory.close(closed));
+  }
+});
+
+test('--timeout: a proof, a log or a document whose body stalls fails within it', async () => {
+  // Headers at once, then a body that never ends.
+  const stalling = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.write('[');
+  });
+  await new Promise((ready) => stalling.listen(0, '127.0.0.1', ready));
+  try {
+    const env = { ...standinEnv(), ATPROOF_PLC_URL: `http://127.0.0.1:${stalling.address().port}` };
+    const started = Date.now();
+    const result = exits(await cli(['verify-plc', net.accounts.alice.did, '--timeout', '1', '--json'], { env }), 1).json;
+    assert.equal(problem({ json: result }).code, 'network');
+    assert.match(problem({ json: result }).message, /not read whole within 1000 ms/);
+    assert.ok(Date.now() - started < 8000, `${Date.now() - started} ms`);
+  } finally {
+    stalling.closeAllConnections();
+    await new Promise((closed) => stalling.close(closed));
+  }
 });
 
 test('firehose: the relay\'s stream verified with keys resolved over the network; invalid and desynced accounts named', async () => {
@@ -304,6 +355,15 @@ test('firehose: the relay\'s stream verified with keys resolved over the network
   });
   assert.match(exits(running, 1).stdout, new RegExp(`^invalid ${reference.did} at seq ${seqs[0]}: \\[bad-signature\\]`));
   assert.match(running.stdout, /\n {2}invalid did:plc:\w+: [\d,]+ events?, first at seq \d+: \[bad-signature\]/);
+  // Stopped as `timeout` stops it: SIGTERM to the whole process group (on Node 20 the command runs
+  // itself again with WebSocket enabled, so both processes get it): the summary still printed.
+  const grouped = await tampered('reference', 'document-key', async () => {
+    const { child, result } = start(['firehose'], { detached: true });
+    await new Promise((resolve) => child.stdout.once('data', resolve));
+    process.kill(-child.pid, 'SIGTERM');
+    return result;
+  });
+  assert.match(exits(grouped, 1).stdout, /\n {2}invalid did:plc:\w+: [\d,]+ events?, first at seq \d+: \[bad-signature\]/);
 
   // Not a WebSocket server (the PDS answers the upgrade with 404): no connection, no retry asked for.
   const refused = exits(await cli(['firehose', net.urls.pds.replace('http:', 'ws:'), '--retries', '0', '--json']), 1).json;

@@ -112,6 +112,13 @@ test('failures are clear errors: a handle not named back, a bad document, a huge
     await fails('did:plc:looplooplooplooplooploop', /identity-resolution.*more than 5 redirects/);
     await fails('did:plc:missingmissingmissingmiss', /identity-resolution.*HTTP 404/);
     await assert.rejects(atproof.resolveIdentity('not a handle!', s.options), (e) => e.code === 'invalid-argument');
+    // A connection that cannot be made: fetch says only "fetch failed"; the reason is its cause.
+    const gone = createServer();
+    await new Promise((ready) => gone.listen(0, '127.0.0.1', ready));
+    const { port } = gone.address();
+    await new Promise((closed) => gone.close(closed));
+    const refused = { ...s.options, plcDirectory: `http://127.0.0.1:${port}/plc` };
+    await assert.rejects(atproof.resolveIdentity(DID, refused), (e) => e.code === 'identity-resolution' && /fetch failed: .*ECONNREFUSED/.test(e.message));
   } finally {
     await s.close();
   }
