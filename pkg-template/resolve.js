@@ -78,24 +78,43 @@ export function makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, i
   /** The DID a handle names: DNS TXT _atproto.<handle> (over DNS-over-HTTPS), else its well-known file. */
   async function handleToDid(handle, options) {
     const found = new Set();
-    try {
-      const url = `${options.dohUrl}?name=${encodeURIComponent(`_atproto.${handle}`)}&type=TXT`;
-      const answer = await json(url, { ...options }).catch(() => null);
-      for (const record of answer?.Answer ?? []) {
-        const text = String(record?.data ?? '').replace(/^"|"$/g, '').replace(/"\s*"/g, '');
-        if (text.startsWith('did=')) found.add(text.slice(4));
-      }
-    } catch {
-      // DNS failing is not final: the well-known file may answer.
+    // DNS failing is not final (the well-known file may answer), but if that fails too, both say why.
+    let dnsFailure = null;
+    const url = `${options.dohUrl}?name=${encodeURIComponent(`_atproto.${handle}`)}&type=TXT`;
+    const answer = await json(url, options).catch((error) => {
+      dnsFailure = error;
+      return null;
+    });
+    for (const record of answer?.Answer ?? []) {
+      const text = String(record?.data ?? '').replace(/^"|"$/g, '').replace(/"\s*"/g, '');
+      if (text.startsWith('did=')) found.add(text.slice(4));
     }
     if (found.size > 1) throw failure(`${handle}: its DNS names more than one DID`);
     if (found.size === 1) return [...found][0];
-    const text = (await get(`${options.hostUrl(handle)}/.well-known/atproto-did`, options, 'text/plain')).trim();
+    let text;
+    try {
+      text = (await get(`${options.hostUrl(handle)}/.well-known/atproto-did`, options, 'text/plain')).trim();
+    } catch (error) {
+      if (dnsFailure === null) throw error;
+      throw failure(`${error.message}; and DNS-over-HTTPS failed: ${dnsFailure.message}`);
+    }
     if (!isValidDid(text)) throw failure(`${handle}: /.well-known/atproto-did holds no DID`);
     return text;
   }
 
+  /** Why atproto cannot resolve `did`, or null: only did:plc (24 base32 characters) and did:web without a path. */
+  function unresolvable(did) {
+    if (did.startsWith('did:plc:')) return /^did:plc:[a-z2-7]{24}$/.test(did) ? null : `${did} is not a did:plc: 24 base32 characters (a–z, 2–7) follow "did:plc:"`;
+    if (did.startsWith('did:web:')) {
+      const host = decodeURIComponent(did.slice('did:web:'.length));
+      return host.includes(':') && !/^[^:]+:\d+$/.test(host) ? `${did}: did:web with a path is not supported by atproto` : null;
+    }
+    return `${did}: only did:plc and did:web are atproto DID methods`;
+  }
+
   async function didToDocument(did, options) {
+    const why = unresolvable(did);
+    if (why !== null) throw failure(why);
     if (did.startsWith('did:plc:')) {
       if (options.verifyPlcLog) {
         const log = await json(`${options.plcDirectory}/${did}/log/audit`, options);
@@ -105,12 +124,7 @@ export function makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, i
       }
       return json(`${options.plcDirectory}/${did}`, options);
     }
-    if (did.startsWith('did:web:')) {
-      const host = decodeURIComponent(did.slice('did:web:'.length));
-      if (host.includes(':') && !/^[^:]+:\d+$/.test(host)) throw failure(`${did}: did:web with a path is not supported by atproto`);
-      return json(`${options.hostUrl(host)}/.well-known/did.json`, options);
-    }
-    throw failure(`${did}: only did:plc and did:web are atproto DID methods`);
+    return json(`${options.hostUrl(decodeURIComponent(did.slice('did:web:'.length)))}/.well-known/did.json`, options);
   }
 
   /**
@@ -123,8 +137,12 @@ export function makeResolve({ parseDidDocument, verifyPlcLogAsync, isValidDid, i
     if (typeof handleOrDid !== 'string') throw new AtproofError('invalid-argument', 'handleOrDid must be a string');
     let did;
     let askedHandle = null;
-    if (isValidDid(handleOrDid)) did = handleOrDid;
-    else if (isValidHandle(handleOrDid)) {
+    if (isValidDid(handleOrDid)) {
+      // A DID atproto cannot resolve is the caller's mistake here (from a handle, the handle's).
+      const why = unresolvable(handleOrDid);
+      if (why !== null) throw new AtproofError('invalid-argument', why);
+      did = handleOrDid;
+    } else if (isValidHandle(handleOrDid)) {
       askedHandle = handleOrDid.toLowerCase();
       did = await handleToDid(askedHandle, settings);
     } else throw new AtproofError('invalid-argument', `${JSON.stringify(handleOrDid)} is neither a DID nor a handle`);

@@ -7,6 +7,8 @@ try {
 } catch (error) {
   loadStatus.dataset.state = 'failed';
   loadStatus.textContent = `atproof could not be loaded (${error.message}). Is www/pkg/ there? Run www/build.sh.`;
+  // Nothing can run without it: the controls say so instead of doing a plain form submission.
+  for (const control of document.querySelectorAll('main button, main input, main textarea')) control.disabled = true;
   throw error;
 }
 

@@ -9,7 +9,7 @@
 import { verifyPlcLog, resolveIdentity, isValidDid } from './pkg/browser.js';
 import { auditLogUrl, fetchOk, resolveOptions } from './network.js';
 import { currentSettings } from './settings.js';
-import { byId, element, showError, clearError, fillList, count, busy } from './ui.js';
+import { byId, element, showError, clearError, fillList, count, busy, accountInput } from './ui.js';
 
 export function setupDidPanel() {
   const form = byId('did-form');
@@ -78,7 +78,7 @@ export function setupDidPanel() {
     table.hidden = true;
     setStatus('running', 'Resolving…');
     try {
-      show(await busy([form.querySelector('button')], () => verifyHistory(byId('did-identifier').value.trim())));
+      show(await busy([form.querySelector('button')], () => verifyHistory(accountInput(byId('did-identifier').value))));
     } catch (failure) {
       setStatus('failed', 'The history could not be verified.');
       showError(error, failure);

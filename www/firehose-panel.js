@@ -22,11 +22,21 @@ export function setupFirehosePanel() {
   let latest = null; // the last snapshot
   let perSecond = 0;
 
+  // The status is a live region: rewritten only when it changes, or a screen reader repeats it.
+  const setStatus = (text) => {
+    if (status.textContent !== text) status.textContent = text;
+  };
+
   function show(snapshot) {
     latest = snapshot;
-    const { connection, connections, events, byStatus, byType, lastSeq, failures } = snapshot;
-    const connectionText = { connecting: 'connecting…', open: 'connected', closed: 'closed' }[connection];
-    status.textContent = `Relay ${connectionText}${connections > 1 ? ` (opened ${connections} times: resumed from the last seq)` : ''}.`;
+    const { connection, connections, failedInARow, events, byStatus, byType, lastSeq, failures } = snapshot;
+    const connectionText = {
+      connecting: 'connecting…',
+      open: 'connected',
+      closed: 'closed',
+      unreachable: `unreachable: ${failedInARow} attempt${failedInARow === 1 ? '' : 's'} in a row failed, retrying`,
+    }[connection];
+    setStatus(`Relay ${connectionText}${connections > 1 ? ` (opened ${connections} times: resumed from the last seq)` : ''}.`);
     Object.assign(statsList.dataset, { events, ...byStatus });
     fillList(statsList, [
       ['Verified events per second', count(perSecond)],
@@ -54,7 +64,7 @@ export function setupFirehosePanel() {
     perSecond = 0;
     // The previous run's counts go at once: until the worker's first snapshot they would read as
     // this run's (and a script waiting for a count could see the old one).
-    show({ connection: 'connecting', connections: 1, events: 0, byStatus: { valid: 0, invalid: 0, desync: 0, ignored: 0 }, byType: {}, lastSeq: null, failures: [] });
+    show({ connection: 'connecting', connections: 1, failedInARow: 0, events: 0, byStatus: { valid: 0, invalid: 0, desync: 0, ignored: 0 }, byType: {}, lastSeq: null, failures: [] });
     latest = null;
     let countedBefore = 0;
     const ticker = setInterval(() => {
@@ -62,7 +72,7 @@ export function setupFirehosePanel() {
       countedBefore = latest?.events ?? 0;
       if (latest !== null) show(latest);
     }, 1000);
-    status.textContent = 'Connecting…';
+    setStatus('Connecting…');
     let ending;
     try {
       await worker.request('watch', { settings: currentSettings() }, show);
@@ -74,7 +84,7 @@ export function setupFirehosePanel() {
       clearInterval(ticker);
       perSecond = 0;
       if (latest !== null) show(latest);
-      status.textContent = ending;
+      setStatus(ending);
       start.disabled = false;
       stop.disabled = true;
     }

@@ -24,7 +24,9 @@ serveRequests({
   async watch({ settings }, progress) {
     const controller = new AbortController();
     running = controller;
-    const stats = { connection: 'connecting', connections: 0, events: 0, byStatus: { valid: 0, invalid: 0, desync: 0, ignored: 0 }, byType: {}, lastSeq: null };
+    // connection: connecting, open, closed (after it was open), or unreachable (it closed before it
+    // opened: subscribeRepos retries, and failedInARow counts the attempts).
+    const stats = { connection: 'connecting', connections: 0, failedInARow: 0, events: 0, byStatus: { valid: 0, invalid: 0, desync: 0, ignored: 0 }, byType: {}, lastSeq: null };
     const failures = new Map(); // did → { did, status, error, events }, the most recent last
     const unresolved = new Map(); // did → why its key could not be resolved
     const snapshot = () => ({ ...stats, failures: [...failures.values()].reverse() });
@@ -36,9 +38,22 @@ serveRequests({
     class ReportingSocket extends WebSocket {
       constructor(url) {
         super(url);
-        stats.connection = 'connecting';
-        this.addEventListener('open', () => { stats.connection = 'open'; stats.connections++; changed(); });
-        this.addEventListener('close', () => { stats.connection = 'closed'; changed(); });
+        let opened = false;
+        if (stats.connection !== 'unreachable') stats.connection = 'connecting';
+        this.addEventListener('open', () => {
+          opened = true;
+          Object.assign(stats, { connection: 'open', failedInARow: 0 });
+          stats.connections++;
+          changed();
+        });
+        this.addEventListener('close', () => {
+          if (opened) stats.connection = 'closed';
+          else {
+            stats.connection = 'unreachable';
+            stats.failedInARow++;
+          }
+          changed();
+        });
       }
     }
     const options = resolveOptions(settings);

@@ -36,15 +36,24 @@ export const auditLogUrl = (settings, did) => `${withoutTrailingSlash(settings.p
  * `identity-resolution` (for identity lookups: an audit log) or a plain Error saying which URL
  * failed and how — a server that cannot be reached, one without CORS headers (the browser says
  * only "Failed to fetch" for both), or an HTTP error with the body's XRPC `message` when there is
- * one. `timeoutMs` bounds the whole exchange, body included, so a large download gets none.
+ * one. `timeoutMs` bounds the whole exchange, body included, so a large download gets none;
+ * `signal` cancels it (its reason is thrown), body included.
  */
-export async function fetchOk(url, { identity = false, timeoutMs } = {}) {
+export async function fetchOk(url, { identity = false, timeoutMs, signal } = {}) {
   const fail = (why) => (identity ? new AtproofError('identity-resolution', `${url}: ${why}`) : new Error(`${url}: ${why}`));
+  // One signal for the timeout and the caller's (AbortSignal.any is too recent for Safari 16.4);
+  // aborted, it also ends the body's download.
+  const controller = new AbortController();
+  for (const source of [timeoutMs === undefined ? null : AbortSignal.timeout(timeoutMs), signal]) {
+    source?.addEventListener('abort', () => controller.abort(source.reason), { once: true });
+  }
   let response;
   try {
-    response = await fetch(url, { signal: timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs) });
+    signal?.throwIfAborted();
+    response = await fetch(url, { signal: controller.signal });
   } catch (error) {
-    throw fail(error?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${error?.message ?? error} (server unreachable, or no CORS headers)`);
+    if (signal?.aborted) throw signal.reason;
+    throw fail(controller.signal.reason?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `${error?.message ?? error} (server unreachable, or no CORS headers)`);
   }
   if (!response.ok) {
     const body = await response.json().catch(() => null);

@@ -3,12 +3,14 @@
 // each record with its CID and how it is proven (covered by the verified repository; for an account
 // fetched from its PDS, also its own getRecord proof on request).
 //
-// Tricky bits: the status element carries data-state (running, verified, failed) and the counts as
-// data attributes, for scripts and tests; a new verification discards what the last one showed,
-// and answers for an older selection (a slow record or page) are dropped when a newer one exists.
+// Tricky bits: the status element carries data-state (running, verified, failed, cancelled) and
+// the counts as data attributes, for scripts and tests; a new verification discards what the last
+// one showed; a list answer for an older collection, a record answer for an older record, and a
+// proof for a record no longer shown are dropped (each kind counts its own requests: a record
+// clicked while a collection's list loads must not drop that list).
 import { startWorker } from './rpc.js';
 import { currentSettings } from './settings.js';
-import { byId, element, showError, clearError, fillList, count, bytes, busy } from './ui.js';
+import { byId, element, showError, clearError, fillList, count, bytes, busy, accountInput } from './ui.js';
 
 const PAGE_SIZE = 100;
 
@@ -31,10 +33,13 @@ export function setupRepoPanel() {
   const proofButton = byId('record-proof');
   const proofStatus = byId('record-proof-status');
   const recordError = byId('record-error');
+  const cancelButton = byId('repo-cancel');
 
   let repo = null; // the worker's answer for the repository shown
   let identity = null;
-  let selection = 0; // bumped on every new selection: older answers are dropped
+  // Bumped on each new request of their kind: an answer to an older one is dropped.
+  let listRequest = 0;
+  let recordRequest = 0;
 
   function setStatus(state, text) {
     status.dataset.state = state;
@@ -64,18 +69,28 @@ export function setupRepoPanel() {
 
   async function verify(payload) {
     repo = identity = null;
-    selection++;
+    listRequest++;
+    recordRequest++;
     clearError(error);
     summary.replaceChildren();
     browser.hidden = true;
     Object.assign(progressBar, { max: 1, value: 0 });
     setStatus('running', 'Starting…');
+    // A download may take long, or stall: Cancel ends it (the worker stops reading).
+    const cancel = new AbortController();
+    cancelButton.onclick = () => cancel.abort();
+    cancelButton.hidden = false;
     try {
-      repo = await busy([form.querySelector('button'), fileInput], () => worker.request('verify', payload, (p) => (p.identity ? showIdentity(p.identity) : showProgress(p))));
+      repo = await busy([form.querySelector('button'), fileInput], () => worker.request('verify', payload, (p) => (p.identity ? showIdentity(p.identity) : showProgress(p)), cancel.signal));
     } catch (failure) {
-      setStatus('failed', 'Verification failed.');
-      showError(error, failure);
+      if (failure?.name === 'AbortError') setStatus('cancelled', 'Cancelled.');
+      else {
+        setStatus('failed', 'Verification failed.');
+        showError(error, failure);
+      }
       return;
+    } finally {
+      cancelButton.hidden = true;
     }
     Object.assign(progressBar, { max: repo.bytes, value: repo.bytes });
     Object.assign(status.dataset, { records: repo.recordCount, blocks: repo.blocks, bytes: repo.bytes });
@@ -103,9 +118,9 @@ export function setupRepoPanel() {
   }
 
   async function showRecords(collection, offset) {
-    const mine = offset === 0 ? ++selection : selection;
+    const mine = offset === 0 ? ++listRequest : listRequest;
     const page = await worker.request('list', { collection, offset, limit: PAGE_SIZE });
-    if (mine !== selection) return;
+    if (mine !== listRequest) return;
     const items = page.records.map(({ rkey, cid }) => element('li', {},
       element('button', { type: 'button', textContent: rkey, title: cid, dataset: { path: `${collection}/${rkey}` } })));
     if (offset === 0) recordList.replaceChildren(...items);
@@ -142,14 +157,18 @@ export function setupRepoPanel() {
     proofStatus.dataset.state = 'running';
     proofStatus.textContent = 'Fetching and verifying the getRecord proof…';
     clearError(recordError);
+    // The answer is for `path`: dropped if another record is shown by then.
+    const stillShown = () => recordFacts.dataset.path === path;
     try {
       const proved = await busy([proofButton], () => worker.request('proof', { path }));
+      if (!stillShown()) return;
       proofStatus.dataset.state = proved.cid === null ? 'absent' : proved.sameAsRepository ? 'same' : 'changed';
       proofStatus.textContent = proved.cid === null
         ? 'The proof verifies, and shows the record absent now: deleted since the repository was fetched.'
         : `Proof verified: signed by ${repo.key}, the PDS proves CID ${proved.cid}`
           + (proved.sameAsRepository ? ', the same as in the repository.' : ', not the repository\'s: the record changed since.');
     } catch (failure) {
+      if (!stillShown()) return;
       proofStatus.textContent = '';
       proofStatus.dataset.state = 'failed';
       showError(recordError, failure);
@@ -165,6 +184,7 @@ export function setupRepoPanel() {
     const button = event.target.closest('button');
     if (button === null) return;
     choose(collectionList, button);
+    recordRequest++;
     showRecord(null);
     showRecords(button.dataset.collection, 0).catch((failure) => showError(error, failure));
   });
@@ -172,19 +192,19 @@ export function setupRepoPanel() {
     const button = event.target.closest('button');
     if (button === null) return;
     choose(recordList, button);
-    const mine = ++selection;
+    const mine = ++recordRequest;
     try {
       const record = await worker.request('record', { path: button.dataset.path });
-      if (mine === selection) showRecord(record);
+      if (mine === recordRequest) showRecord(record);
     } catch (failure) {
-      showError(recordError, failure);
+      if (mine === recordRequest) showError(recordError, failure);
     }
   });
   proofButton.addEventListener('click', () => proveRecord(recordFacts.dataset.path));
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    verify({ identifier: byId('repo-identifier').value.trim(), settings: currentSettings() });
+    verify({ identifier: accountInput(byId('repo-identifier').value), settings: currentSettings() });
   });
   const verifyFile = (file) => verify({ file, key: byId('car-key').value.trim() || undefined });
   fileInput.addEventListener('change', () => {

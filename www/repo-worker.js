@@ -16,8 +16,11 @@ let verified = null;
 
 /** A file in slices of FILE_SLICE bytes (File.stream()'s chunks are the browser's choice: a small file may come at once). */
 const FILE_SLICE = 256 * 1024;
-async function* fileChunks(file) {
-  for (let at = 0; at < file.size; at += FILE_SLICE) yield new Uint8Array(await file.slice(at, at + FILE_SLICE).arrayBuffer());
+async function* fileChunks(file, signal) {
+  for (let at = 0; at < file.size; at += FILE_SLICE) {
+    signal.throwIfAborted();
+    yield new Uint8Array(await file.slice(at, at + FILE_SLICE).arrayBuffer());
+  }
 }
 
 /** The chunks of a ReadableStream (not every browser makes streams async-iterable). */
@@ -45,31 +48,33 @@ function concat(chunks) {
   return all;
 }
 
-/** The account's identity and the getRepo response of its PDS. */
-async function fetchRepo(identifier, settings, progress) {
+/** The account's identity and the getRepo response of its PDS (`signal` cancels the download). */
+async function fetchRepo(identifier, settings, progress, signal) {
   const identity = await resolveIdentity(identifier, resolveOptions(settings));
+  signal.throwIfAborted();
   const { did, handle, handleVerified, signingKey, pds } = identity;
   progress({ identity: { did, handle, handleVerified, signingKey, pds } });
   if (signingKey === null) throw new AtproofError('did-document-no-signing-key', `the DID document of ${did} names no #atproto signing key`);
   if (pds === null) throw new AtproofError('invalid-pds-endpoint', `the DID document of ${did} names no #atproto_pds service`);
-  const response = await fetchOk(xrpcUrl(pds, 'com.atproto.sync.getRepo', { did }));
+  const response = await fetchOk(xrpcUrl(pds, 'com.atproto.sync.getRepo', { did }), { signal });
   return { identity, response };
 }
 
 serveRequests({
   /**
    * Verifies `{ file, key? }` or `{ identifier, settings }`; progress: `{ identity }` once resolved,
-   * then `{ bytes, blocks, total }` (total null when the server gives no length).
+   * then `{ bytes, blocks, total }` (total null when the server gives no length). `signal` (the
+   * page's Cancel) stops the download or the file's reading, and so the verification.
    */
-  async verify({ file, key, identifier, settings }, progress) {
+  async verify({ file, key, identifier, settings }, progress, signal) {
     verified = null;
     let source, total, options, pds = null;
     if (file !== undefined) {
-      source = fileChunks(file);
+      source = fileChunks(file, signal);
       total = file.size;
       options = key ? { key } : {};
     } else {
-      const { identity, response } = await fetchRepo(identifier, settings, progress);
+      const { identity, response } = await fetchRepo(identifier, settings, progress, signal);
       source = streamChunks(response.body);
       total = Number(response.headers.get('content-length')) || null;
       options = { did: identity.did, key: identity.signingKey };

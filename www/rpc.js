@@ -5,22 +5,35 @@
 // page sends nothing before — a message that arrives while a module worker is still evaluating
 // (the package's top-level await) could otherwise be dispatched before its handler exists.
 // Errors cross as `{ name, code, message }`: structured cloning keeps an Error's message but not
-// AtproofError's `code`.
+// AtproofError's `code`. A request the page cancels gets `{ id, cancel: true }` after it: the
+// handler's signal aborts, and what the handler does with it (stop a download) ends the request.
 
-/** In a worker: answers the page's requests with `handlers[type](payload, progress)`. */
+/** In a worker: answers the page's requests with `handlers[type](payload, progress, signal)`. */
 export function serveRequests(handlers) {
-  self.onmessage = async ({ data: { id, type, payload } }) => {
+  const running = new Map(); // request id → the AbortController of its handler
+  self.onmessage = async ({ data: { id, type, payload, cancel } }) => {
+    if (cancel) {
+      running.get(id)?.abort();
+      return;
+    }
     const progress = (value) => self.postMessage({ id, progress: value });
+    const controller = new AbortController();
+    running.set(id, controller);
     try {
-      self.postMessage({ id, result: await handlers[type](payload, progress) });
+      self.postMessage({ id, result: await handlers[type](payload, progress, controller.signal) });
     } catch (error) {
       self.postMessage({ id, error: { name: error?.name ?? 'Error', code: error?.code, message: error?.message ?? String(error) } });
+    } finally {
+      running.delete(id);
     }
   };
   self.postMessage({ ready: true });
 }
 
-/** In the page: starts the module worker at `url`; `request(type, payload, onProgress)` → the result. */
+/**
+ * In the page: starts the module worker at `url`; `request(type, payload, onProgress, signal)` →
+ * the result (`signal`: aborting it cancels the request in the worker).
+ */
 export function startWorker(url) {
   const worker = new Worker(url, { type: 'module' });
   const pending = new Map();
@@ -52,9 +65,10 @@ export function startWorker(url) {
     pending.clear();
   };
   return {
-    async request(type, payload, onProgress) {
+    async request(type, payload, onProgress, signal) {
       await ready;
       const id = nextId++;
+      signal?.addEventListener('abort', () => worker.postMessage({ id, cancel: true }), { once: true });
       return new Promise((resolve, reject) => {
         pending.set(id, { resolve, reject, onProgress });
         worker.postMessage({ id, type, payload });

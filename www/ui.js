@@ -64,3 +64,13 @@ export async function busy(controls, task) {
     for (const control of controls) control.disabled = false;
   }
 }
+
+/**
+ * The account a user typed, as a handle or DID: "@alice.bsky.social", "at://alice.bsky.social"
+ * and an AT-URI's authority ("at://did:plc:…/app.bsky.feed.post/…") are accepted as people paste
+ * them.
+ */
+export function accountInput(text) {
+  const trimmed = text.trim().replace(/^@/, '');
+  return trimmed.startsWith('at://') ? trimmed.slice('at://'.length).split('/')[0] : trimmed;
+}

@@ -40,6 +40,15 @@ export function setupWritePanel() {
     download.download = `${repo.did.replaceAll(':', '_')}-${repo.rev}.car`;
     download.textContent = `Download the signed CAR (${bytes(car.length)})`;
     verifiedStatus.textContent = '';
+    delete verifiedStatus.dataset.records;
+  }
+
+  /** A failure shown alone: what the last success said goes. */
+  function fail(failure) {
+    status.textContent = '';
+    verifiedStatus.textContent = '';
+    delete verifiedStatus.dataset.records;
+    showError(error, failure);
   }
 
   createForm.addEventListener('submit', async (event) => {
@@ -60,7 +69,7 @@ export function setupWritePanel() {
         ]);
       });
     } catch (failure) {
-      showError(error, failure);
+      fail(failure);
       return;
     }
     commits.replaceChildren();
@@ -83,18 +92,19 @@ export function setupWritePanel() {
       refreshDownload();
       status.textContent = `Signed commit ${written.commit}: ${written.ops.map((op) => op.path).join(', ')} (its #commit frame: ${bytes(written.frame.length)}).`;
     } catch (failure) {
-      showError(error, failure);
+      fail(failure);
     }
   });
 
   verifyButton.addEventListener('click', () => {
+    clearError(error);
     try {
       const result = verifyRepo(repo.exportCar(), { did: repo.did, key: repo.signingKey });
       verifiedStatus.dataset.records = result.records.length;
       verifiedStatus.textContent = `verifyRepo: the export checks out — ${count(result.records.length)} records, `
         + `commit ${result.commit}, signature verified with ${repo.signingKey}.`;
     } catch (failure) {
-      showError(error, failure);
+      fail(failure);
     }
   });
 }

@@ -15,6 +15,14 @@ let running = false;
 const configured = (env, name) => setting(env, name) ?? DEFAULTS[name];
 const increment = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
 
+/** A whole-number setting of at least 1, or an error naming it. */
+function positive(env, name) {
+  const text = configured(env, name);
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw Object.assign(new Error(`${name} must be a whole number of at least 1, not ${JSON.stringify(text)}`), { code: 'bad-setting' });
+  return value;
+}
+
 /** One batch: from the last seq seen, until enough events, the time limit, or a stream error. */
 async function consumeBatch(env) {
   running = true;
@@ -22,11 +30,14 @@ async function consumeBatch(env) {
   stats.lastError = null;
   try {
     const options = identityOptions(env);
-    const maxEvents = Number(configured(env, 'BATCH_EVENTS'));
+    const maxEvents = positive(env, 'BATCH_EVENTS');
+    const seconds = positive(env, 'BATCH_SECONDS');
     const stream = subscribeRepos(configured(env, 'RELAY_URL'), {
       cursor: stats.cursor ?? undefined,
+      // A key that cannot be resolved does not end the batch: the account's events are invalid
+      // (identity-resolution, counted in byError) and its key is asked for again next time.
       resolveKey: (did) => resolveIdentity(did, options),
-      signal: AbortSignal.timeout(Number(configured(env, 'BATCH_SECONDS')) * 1000),
+      signal: AbortSignal.timeout(seconds * 1000),
     });
     let taken = 0;
     for await (const event of stream) {
@@ -37,9 +48,10 @@ async function consumeBatch(env) {
       if (++taken >= maxEvents) break;
     }
   } catch (e) {
-    // An error frame from the relay, a key that could not be resolved, or a bad setting: the batch
-    // ends here and the next one starts again from the last event counted.
-    stats.lastError = { code: e.code ?? e.name, message: e.message };
+    // An error frame from the relay, a relay URL that is not one, or a bad setting: the batch ends
+    // here and the next one starts again from the last event counted. (A DOMException's `code` is
+    // a legacy number: its name says what it is.)
+    stats.lastError = { code: typeof e.code === 'string' ? e.code : e.name, message: e.message };
   } finally {
     running = false;
   }

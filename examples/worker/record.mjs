@@ -27,8 +27,9 @@ export default {
     try {
       return await verifiedRecord(uri, env);
     } catch (e) {
-      // The identity, the PDS or the proof failed: upstream's fault, and the code says which rule.
-      if (e instanceof AtproofError) return problem(502, e.code, e.message);
+      // A DID atproto cannot resolve (another method, a malformed did:plc) is the request's fault;
+      // otherwise the identity, the PDS or the proof failed: upstream's, and the code says which rule.
+      if (e instanceof AtproofError) return problem(e.code === 'invalid-argument' ? 400 : 502, e.code, e.message);
       throw e;
     }
   },

@@ -139,6 +139,8 @@ try {
   await expectError(worker, 'a collection that is not an NSID', `/record/${alice.did}/feed/x`, 400, 'invalid-at-uri');
   await expectError(worker, 'an authority that is neither DID nor handle', '/record/not_a_handle/app.bsky.feed.post/x', 400, 'invalid-at-uri');
   await expectError(worker, 'a malformed percent-encoding', '/record/at%3A%2F%2F%E0%A4%A', 400, 'invalid-at-uri');
+  await expectError(worker, 'a did:plc that cannot be one', '/record/did:plc:xyz/app.bsky.feed.post/x', 400, 'invalid-argument');
+  await expectError(worker, 'a DID method atproto does not use', `/record/${alice.signingKey}/app.bsky.feed.post/x`, 400, 'invalid-argument');
   await expectError(worker, 'another path', '/records', 404, 'no-route');
 
   // VERIFY_PLC_LOG: a log whose last operation is not signed by a rotation key is refused, while
@@ -179,6 +181,21 @@ try {
     first.events === 50 && first.cursor === seqs[49] && first.lastError?.code === 'stream-error', first);
   await call(`${interrupted.firehose}/consume`, { method: 'POST' });
   check('firehose: the next batch resumes from the cursor', isDeepStrictEqual(failing.cursors, [undefined, seqs[49]]), failing.cursors);
+
+  // Keys that cannot be resolved: the batch goes on, each event invalid for that reason.
+  const keyless = await start({ PLC_DIRECTORY: net.urls.web });
+  const unresolved = (await call(`${keyless.firehose}/consume`, { method: 'POST' })).body;
+  check('firehose: unresolvable keys make events invalid, not the batch end',
+    unresolved.events === seqs.length && isDeepStrictEqual(unresolved.byError, { 'identity-resolution': seqs.length }) && unresolved.lastError === null, unresolved);
+  // Bad settings end the batch at once, saying which.
+  for (const [name, value] of [['BATCH_EVENTS', '0'], ['BATCH_SECONDS', 'abc']]) {
+    const misconfigured = await start({ [name]: value });
+    const refused = (await call(`${misconfigured.firehose}/consume`, { method: 'POST' })).body;
+    check(`firehose: ${name}=${value} is refused`, refused.events === 0 && refused.lastError?.code === 'bad-setting' && refused.lastError.message.includes(name), refused);
+  }
+  const notWs = await start({ RELAY_URL: net.urls.pds });
+  const wrongRelay = (await call(`${notWs.firehose}/consume`, { method: 'POST' })).body;
+  check('firehose: an http:// relay gives a named error, not a number', typeof wrongRelay.lastError?.code === 'string', wrongRelay);
 } catch (e) {
   check('the run completed', false, String(e?.stack ?? e));
 } finally {

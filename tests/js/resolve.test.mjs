@@ -15,10 +15,15 @@ const verified = atproof.verifyPlcLog(DID, plcLog);
 const HANDLE = verified.state.alsoKnownAs[0].slice('at://'.length);
 const webKey = atproof.Keypair.import('k256', new Uint8Array(32).fill(3));
 
-/** One server for every role; `routes` maps a path to [status, body, headers?] or a function. */
+/**
+ * One server for every role; `routes` maps a path to [status, body, headers?] or a function.
+ * `requests` lists the paths asked for.
+ */
 async function serve(routes) {
+  const requests = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    requests.push(url.pathname);
     const route = routes[url.pathname + (url.pathname === '/dns-query' ? `?${url.searchParams.get('name')}` : '')];
     if (!route) return res.writeHead(404).end();
     if (typeof route === 'function') return route(req, res);
@@ -29,6 +34,7 @@ async function serve(routes) {
   const base = `http://127.0.0.1:${server.address().port}`;
   return {
     base,
+    requests,
     options: { plcDirectory: `${base}/plc`, dohUrl: `${base}/dns-query`, hostUrl: (host) => `${base}/host/${host}`, timeoutMs: 500, maxBytes: 100_000 },
     close: () => new Promise((resolve) => server.close(resolve)),
   };
@@ -98,7 +104,7 @@ test('failures are clear errors: a handle not named back, a bad document, a huge
     [`/plc/${DID}`]: [200, other],
     '/plc/did:plc:badbadbadbadbadbadbadbad': [200, '{"id": 42}'],
     '/plc/did:plc:hugehugehugehugehugehuge': [200, 'x'.repeat(200_000)],
-    '/plc/did:plc:slowslowslowslowslowslows': (req, res) => setTimeout(() => res.writeHead(200).end('{}'), 2000),
+    '/plc/did:plc:slowslowslowslowslowslow': (req, res) => setTimeout(() => res.writeHead(200).end('{}'), 2000),
     '/plc/did:plc:looplooplooplooplooploop': [302, '', { location: '/plc/did:plc:looplooplooplooplooploop' }],
   });
   try {
@@ -108,10 +114,19 @@ test('failures are clear errors: a handle not named back, a bad document, a huge
     const fails = async (did, pattern) => assert.rejects(atproof.resolveIdentity(did, s.options), (e) => e instanceof atproof.AtproofError && pattern.test(`${e.code} ${e.message}`));
     await fails('did:plc:badbadbadbadbadbadbadbad', /invalid-did-document|invalid-argument/);
     await fails('did:plc:hugehugehugehugehugehuge', /identity-resolution.*over the limit/);
-    await fails('did:plc:slowslowslowslowslowslows', /identity-resolution.*no answer within 500 ms/);
+    await fails('did:plc:slowslowslowslowslowslow', /identity-resolution.*no answer within 500 ms/);
     await fails('did:plc:looplooplooplooplooploop', /identity-resolution.*more than 5 redirects/);
-    await fails('did:plc:missingmissingmissingmiss', /identity-resolution.*HTTP 404/);
+    await fails('did:plc:missingmissingmissingmis', /identity-resolution.*HTTP 404/);
     await assert.rejects(atproof.resolveIdentity('not a handle!', s.options), (e) => e.code === 'invalid-argument');
+    // DIDs atproto cannot resolve are refused before any request.
+    const before = s.requests.length;
+    for (const did of ['did:key:zQ3shib1VEhDds71EkT4n95qYQ9Ma34V6QPkEWqoWj3D8o2uv', 'did:plc:xyz', 'did:plc:TOOSHORTANDUPPERCASEXXXX', 'did:web:example.com:user:alice']) {
+      await assert.rejects(atproof.resolveIdentity(did, s.options), (e) => e.code === 'invalid-argument', did);
+    }
+    assert.equal(s.requests.length, before, 'no request made');
+    // DNS-over-HTTPS down and no well-known file: the error says both.
+    const noDns = { ...s.options, dohUrl: `${s.base}/no-such-resolver` };
+    await assert.rejects(atproof.resolveIdentity('nobody.test', noDns), (e) => e.code === 'identity-resolution' && /atproto-did: HTTP 404; and DNS-over-HTTPS failed: .*no-such-resolver.*HTTP 404/.test(e.message));
     // A connection that cannot be made: fetch says only "fetch failed"; the reason is its cause.
     const gone = createServer();
     await new Promise((ready) => gone.listen(0, '127.0.0.1', ready));

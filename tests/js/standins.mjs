@@ -38,6 +38,7 @@
 //                   wherever it is served (getRepo, getRecord): cid-mismatch
 //   'commit-key'    getRepo and getRecord serve the same repository signed by keys.other: bad-signature
 //   'document-key'  the DID document (directory or did.json) names keys.other as the signing key
+//   'stall-repo'    getRepo sends its headers and the CAR's first kilobyte, then stalls
 //   'plc-signature' the log's last operation signed by keys.signing, not a rotation key: bad-signature
 //                   from verifyPlcLog (the directory's document is unchanged)
 //
@@ -207,6 +208,7 @@ async function makeAccount(name, { curve, method, handle, pds, follows }) {
     'record': { ...good, car: flipBlock(car, records[0].cid), proof: (c, r) => flipBlock(repo.proof(c, r), records[0].cid) },
     'commit-key': { ...good, car: forged.exportCar(), proof: (c, r) => forged.proof(c, r) },
     'document-key': { ...good, document: withSigningKey(document, keys.other.did()) },
+    'stall-repo': { ...good, stallRepo: true },
   };
   if (log !== null) {
     const { sig: _sig, ...last } = log.at(-1).operation;
@@ -236,7 +238,10 @@ function referenceAccount(handle, pds) {
 
 // ---- servers ----
 
-/** An HTTP server on 127.0.0.1 whose `handle(url)` returns [status, body, contentType] or null (404). */
+/**
+ * An HTTP server on 127.0.0.1 whose `handle(url)` returns [status, body, contentType], null (404),
+ * or a function `(response, cors)` that answers by itself.
+ */
 async function listen(service, handle, requests) {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
@@ -249,6 +254,7 @@ async function listen(service, handle, requests) {
     } catch (e) {
       answer = [500, { error: 'InternalServerError', message: String(e?.message ?? e) }];
     }
+    if (typeof answer === 'function') return answer(res, cors);
     const [status, body, type = 'application/json'] = answer ?? [404, { error: 'NotFound', message: `nothing at ${url.pathname}` }];
     const bytes = body instanceof Uint8Array ? body : typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { ...cors, 'content-type': type, 'content-length': Buffer.byteLength(bytes) }).end(bytes);
@@ -281,6 +287,10 @@ export async function startStandins({ relay: relayOptions = {} } = {}) {
     const { account, served } = entry;
     switch (method) {
       case 'com.atproto.sync.getRepo':
+        if (served.stallRepo) {
+          // The headers and the CAR's first kilobyte, then nothing more, ever (until closed).
+          return (res, cors) => res.writeHead(200, { ...cors, 'content-type': CAR, 'content-length': served.car.length }).write(served.car.subarray(0, 1024));
+        }
         return [200, served.car, CAR];
       case 'com.atproto.sync.getRecord':
         return [200, served.proof(q('collection'), q('rkey')), CAR];

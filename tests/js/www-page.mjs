@@ -275,6 +275,27 @@ try {
     await screenshot('account-tampered');
   });
 
+  await step('a stalled download cancelled; handles typed as people paste them', async () => {
+    const restore = net.tamper('alice', 'stall-repo');
+    try {
+      await page.fill('#repo-identifier', alice.handle);
+      await page.click('#repo-form button[type=submit]');
+      await page.waitForSelector('#repo-cancel:not([hidden])');
+      await page.waitForFunction(() => document.getElementById('repo-progress').value > 0); // the first kilobyte read
+      check('the form waits meanwhile', await page.locator('#repo-form button[type=submit]').isDisabled());
+      await page.click('#repo-cancel');
+      checkEqual('Cancel ends it', await settled('#repo-progress-text'), 'cancelled');
+      check('without an error shown', await page.locator('#repo-error').isHidden());
+      check('the Cancel button goes', await page.locator('#repo-cancel').isHidden());
+    } finally {
+      restore();
+    }
+    checkEqual('the panel works again at once', await verifyIdentifier(`@${alice.handle}`), 'verified');
+    checkEqual('"@handle" is the handle', (await facts('#repo-summary')).DID, alice.did);
+    checkEqual('an AT-URI is its account', await verifyIdentifier(`at://${bob.handle}/app.bsky.feed.post/3jzfcijpj2z2a`), 'verified');
+    checkEqual('the AT-URI\'s account', (await facts('#repo-summary')).DID, bob.did);
+  });
+
   await step('bad handles and an unreachable server', async () => {
     await verifyIdentifier('not a handle!');
     checkEqual('a malformed handle', await data('#repo-error', 'code'), 'invalid-argument');
@@ -359,6 +380,18 @@ try {
       await screenshot('firehose-failures');
     } finally {
       restore();
+    }
+
+    // A relay that cannot be reached: said so while it retries, until Stop.
+    await page.fill('#setting-relay', unreachable.replace('http:', 'ws:'));
+    try {
+      await page.click('#firehose-start');
+      await page.waitForFunction(() => /unreachable: [2-9]\d* attempts in a row failed, retrying/.test(document.getElementById('firehose-status').textContent));
+      await page.click('#firehose-stop');
+      await page.waitForSelector('#firehose-start:not([disabled])');
+      check('an unreachable relay said so', true);
+    } finally {
+      await page.fill('#setting-relay', net.urls.relay);
     }
 
     // No key can be resolved at all: the stream goes on, and the failure says why.
