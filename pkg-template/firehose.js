@@ -77,6 +77,20 @@ export function makeFirehose({ FirehoseState, AtproofError }) {
       return result;
     }
 
+    /**
+     * Makes the continuity of `did` follow the commit `{ rev, data }` from now on: its repository
+     * just fetched and verified (verifyRepo gives both) — after a desync, whose commit the state
+     * otherwise follows, or before the first frame, so that it is checked too.
+     */
+    follow(did, { rev, data } = {}) {
+      this.#state.follow(did, rev, data);
+    }
+
+    /** Forgets the continuity of `did`: its next commit is verified without it. */
+    forget(did) {
+      this.#state.forget(did);
+    }
+
     /** Frees the wasm state now (otherwise when the verifier is collected). */
     free() {
       this.#state.free();

@@ -195,6 +195,13 @@ export declare class FirehoseVerifier {
   readonly accounts: number;
   /** Verifies one frame (the bytes of one WebSocket message) against the stream so far. */
   process(frame: Uint8Array): Promise<import('./atproof.js').FirehoseEvent>;
+  /**
+   * Makes the account's continuity follow this commit from now on (its repository just fetched and
+   * verified, say after a desync: verifyRepo gives `rev` and `data`); its next commit is checked against it.
+   */
+  follow(did: string, commit: { rev: string; data: string }): void;
+  /** Forgets the account's continuity: its next commit is verified without it. */
+  forget(did: string): void;
   /** Frees the wasm state now. */
   free(): void;
 }

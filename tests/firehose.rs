@@ -947,3 +947,41 @@ fn a_commit_from_before_sync_1_1_is_checked_as_far_as_it_can_be() {
     let gap = statuses(&mut v, &[&frames[0], &old[1]], &key);
     assert_eq!(gap, [("valid", false), ("desync", false)]);
 }
+
+#[test]
+fn a_stream_follows_an_account_from_a_verified_repository_and_forgets_it() {
+    use atproof::firehose::{Status, StreamVerifier};
+    let (frames, meta) = stream("k256");
+    let key = key(&meta);
+    let did = meta["did"].as_str().unwrap();
+    let now = 1_736_600_000_000_000;
+    // The repository before the stream, verified: the first frame follows it.
+    let car = fixture("generated/repo-1000-s1-k256.car");
+    let repo = verify_repo(&car, &VerifyOptions::default()).unwrap();
+    let rev: atproof::syntax::Tid = repo.rev.parse().unwrap();
+
+    let mut v = StreamVerifier::new(1000, 300_000_000);
+    v.follow(did, rev, repo.data).unwrap();
+    let first = v.process(&frames[0], Some(&key), now).unwrap();
+    assert_eq!((first.status, first.continuity), (Status::Valid, true));
+
+    // Following another root: the next commit does not follow it.
+    let mut v = StreamVerifier::new(1000, 300_000_000);
+    v.follow(did, rev, cid(&meta["frames"][5]["data"]).unwrap())
+        .unwrap();
+    let out = v.process(&frames[0], Some(&key), now).unwrap();
+    assert_eq!(out.status, Status::Desync);
+    // After a desync the state follows the commit that broke continuity (here frame 0 itself:
+    // processed again, it is stale); following the repository fetched again puts it back.
+    assert_eq!(
+        v.process(&frames[0], Some(&key), now).unwrap().status,
+        Status::Ignored
+    );
+    v.follow(did, rev, repo.data).unwrap();
+    let again = v.process(&frames[0], Some(&key), now).unwrap();
+    assert_eq!((again.status, again.continuity), (Status::Valid, true));
+    v.forget(did);
+    assert_eq!(v.accounts(), 0);
+    let fresh = v.process(&frames[0], Some(&key), now).unwrap();
+    assert_eq!((fresh.status, fresh.continuity), (Status::Valid, false));
+}

@@ -10,6 +10,7 @@ use crate::firehose::accounts::{account_key, AccountTable};
 use crate::firehose::{self, Event, Processed, StreamVerifier, VerifiedCommit, MAX_FRAME_SIZE};
 use crate::support::json::write_string as write_json_string;
 use crate::syntax::identifiers::MAX_DID_LEN;
+use crate::syntax::Tid;
 use crate::{Code, Error};
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
@@ -317,6 +318,33 @@ impl FirehoseState {
             self.keys.remove_any(&account);
         }
         Ok(self.keys.insert(account, key)?)
+    }
+
+    /// Makes the continuity of `did` follow the commit at `rev` with MST root `data` (a CID) from
+    /// now on: say, its repository just fetched and verified after a desync.
+    pub fn follow(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] rev: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
+    ) -> Result<(), JsValue> {
+        let did = string_arg(&did, "did", MAX_DID_LEN, Code::InvalidDid)?;
+        crate::syntax::ensure_valid_did(&did)?;
+        let rev = string_arg(&rev, "rev", crate::syntax::tid::TID_LEN, Code::InvalidTid)?;
+        let data = string_arg(&data, "data", 256, Code::InvalidCid)?;
+        Ok(self
+            .stream
+            .follow(&did, Tid::parse(&rev)?, Cid::parse(&data)?)?)
+    }
+
+    /// Forgets the continuity of `did`: its next commit is verified without it.
+    pub fn forget(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
+    ) -> Result<(), JsValue> {
+        let did = string_arg(&did, "did", MAX_DID_LEN, Code::InvalidDid)?;
+        self.stream.forget(&did);
+        Ok(())
     }
 
     /// Forgets the key kept for `did` (an `#identity` event may have changed it).

@@ -295,6 +295,30 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// The key as its `did:key`.
+impl fmt::Display for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.did_key())
+    }
+}
+
+/// [`PublicKey::from_key_string`]: a `did:key`, a multikey or a legacy uncompressed key.
+impl std::str::FromStr for PublicKey {
+    type Err = Error;
+
+    fn from_str(key: &str) -> Result<PublicKey> {
+        PublicKey::from_key_string(key)
+    }
+}
+
+/// By curve and compressed point, as equality compares them.
+impl std::hash::Hash for PublicKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.algorithm().hash(state);
+        self.compressed().hash(state);
+    }
+}
+
 /// Decodes `z` + base58btc, refusing other multibase prefixes and anything longer than a key.
 fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
     let body = text.strip_prefix('z').ok_or_else(|| {

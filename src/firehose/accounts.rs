@@ -76,9 +76,6 @@ impl<V> AccountTable<V> {
         Ok(())
     }
 
-    // The JS binding's table of keys forgets and replaces entries; the continuity state only
-    // evicts in bulk (`retain`).
-    #[cfg(all(target_arch = "wasm32", feature = "js"))]
     pub(crate) fn remove(&mut self, key: &AccountKey) -> Option<V> {
         self.shards.get_mut(Self::shard(key))?.remove(key)
     }

@@ -9,7 +9,7 @@ use crate::error::{Code, Error, Result};
 use crate::syntax::Tid;
 
 /// What a consumer should do with an event.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     /// Verified, and (for a commit) following the account's last one.
     Valid,
@@ -117,6 +117,20 @@ impl StreamVerifier {
     /// The number of accounts tracked.
     pub fn accounts(&self) -> usize {
         self.accounts.len()
+    }
+
+    /// Makes the account's continuity follow the commit at `rev` with MST root `data` from now on:
+    /// its next commit is checked against them. For a repository fetched and verified after a
+    /// desync (the state otherwise follows the commit that broke continuity) or when starting,
+    /// so that the first commit is checked too. Fails (`limit-exceeded`) when the table cannot
+    /// grow; at `max_accounts`, the least recently seen are forgotten first, as for any new account.
+    pub fn follow(&mut self, did: &str, rev: Tid, data: Cid) -> Result<()> {
+        self.remember(account_key(did), rev, data)
+    }
+
+    /// Forgets an account: its next commit is verified without continuity.
+    pub fn forget(&mut self, did: &str) {
+        self.accounts.remove(&account_key(did));
     }
 
     /// The account whose key `frame` needs to be verified (a `#commit` or `#sync`), if any;

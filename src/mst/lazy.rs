@@ -8,7 +8,7 @@
 //! Loading replaces a stub with its node without changing any CID, so the nodes above it are
 //! copied with their cached CIDs; a loaded node is never hashed again.
 
-use std::rc::Rc;
+use crate::support::shared::Shared;
 
 use super::node::Node;
 use super::tree::{Link, TreeEntry, TreeNode};
@@ -63,7 +63,7 @@ fn load_link<B: BlockSource + ?Sized>(
 ) -> Result<Option<Link>> {
     let (node, loaded_now) = match link {
         Link::Node(node) => (node.clone(), false),
-        Link::Stub(cid) => (Rc::new(decode(cid, layer, blocks)?), true),
+        Link::Stub(cid) => (Shared::new(decode(cid, layer, blocks)?), true),
     };
     let positions = match scope {
         Scope::Around(key) => {
@@ -100,7 +100,7 @@ fn load_link<B: BlockSource + ?Sized>(
         left.or_else(|| node.left.clone()),
         entries.unwrap_or_else(|| node.entries.clone()),
     );
-    Ok(Some(Link::Node(Rc::new(copy.with_cid(node.cid())))))
+    Ok(Some(Link::Node(Shared::new(copy.with_cid(node.cid())))))
 }
 
 /// The node `cid` from `blocks`, its subtrees known only by CID.
@@ -120,7 +120,7 @@ fn decode<B: BlockSource + ?Sized>(cid: &Cid, layer: Option<u8>, blocks: &B) -> 
     let entries = node
         .entries()
         .map(|entry| TreeEntry {
-            key: Rc::from(entry.key),
+            key: Shared::from(entry.key),
             value: entry.value,
             right: entry.right.map(Link::Stub),
         })

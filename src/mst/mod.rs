@@ -33,7 +33,7 @@
 //! - **Partial trees.** A [`Tree`] may hold subtrees known only by CID (a proof or a firehose
 //!   diff carries only some nodes). Anything that needs such a subtree fails with
 //!   `missing-block` naming its CID, and leaves the tree unchanged: trees are persistent
-//!   (copy-on-write nodes behind `Rc`), so an operation builds a new root and swaps it in only on
+//!   (copy-on-write nodes behind a shared pointer), so an operation builds a new root and swaps it in only on
 //!   success, and keeping the old tree costs one clone of a pointer.
 //! - **Insert** may split the subtree where the key lands (into the parts before and after it),
 //!   and a key above the root's layer grows new layers. **Delete** merges the two subtrees around

@@ -1,8 +1,8 @@
 //! Persistent in-memory trees: load (possibly partial), build, get, iterate, insert, delete,
 //! proofs, root CID.
 
-use std::cell::OnceCell;
-use std::rc::Rc;
+use crate::support::shared::Lazy;
+use crate::support::shared::Shared;
 
 use super::node::encode_node;
 use super::walk::{walk_tree, TreeVisitor};
@@ -41,7 +41,7 @@ pub struct Tree {
 #[derive(Clone, Debug)]
 pub(super) enum Link {
     Stub(Cid),
-    Node(Rc<TreeNode>),
+    Node(Shared<TreeNode>),
 }
 
 #[derive(Debug)]
@@ -49,12 +49,12 @@ pub(super) struct TreeNode {
     pub(super) layer: u8,
     pub(super) left: Option<Link>,
     pub(super) entries: Vec<TreeEntry>,
-    cid: OnceCell<Cid>,
+    cid: Lazy<Cid>,
 }
 
 #[derive(Clone, Debug)]
 pub(super) struct TreeEntry {
-    pub(super) key: Rc<[u8]>,
+    pub(super) key: Shared<[u8]>,
     pub(super) value: Cid,
     pub(super) right: Option<Link>,
 }
@@ -88,7 +88,7 @@ impl Link {
     }
 
     /// The node behind the link; `missing-block` for a subtree known only by CID.
-    pub(super) fn node(&self) -> Result<&Rc<TreeNode>> {
+    pub(super) fn node(&self) -> Result<&Shared<TreeNode>> {
         match self {
             Link::Node(node) => Ok(node),
             Link::Stub(cid) => Err(missing_node(cid)),
@@ -96,7 +96,7 @@ impl Link {
     }
 
     fn from_node(node: TreeNode) -> Link {
-        Link::Node(Rc::new(node))
+        Link::Node(Shared::new(node))
     }
 }
 
@@ -106,7 +106,7 @@ impl TreeNode {
             layer,
             left,
             entries,
-            cid: OnceCell::new(),
+            cid: Lazy::new(),
         }
     }
 
@@ -219,7 +219,7 @@ impl Tree {
             .map(|(key, value)| {
                 let key = key.as_ref();
                 let depth = checked_depth(key)?;
-                Ok((Rc::<[u8]>::from(key), depth, value))
+                Ok((Shared::<[u8]>::from(key), depth, value))
             })
             .collect::<Result<Vec<_>>>()?;
         crate::support::sort::sort_by(&mut items, |a, b| a.0.cmp(&b.0))?;
@@ -351,7 +351,7 @@ impl Tree {
                 if depth > node.layer {
                     let (before, after) = split(link, key)?;
                     let entry = TreeEntry {
-                        key: Rc::from(key),
+                        key: Shared::from(key),
                         value,
                         right: lift(after, node.layer, depth - 1),
                     };
@@ -438,7 +438,7 @@ fn checked_depth(key: &[u8]) -> Result<u8> {
 
 fn leaf(layer: u8, key: &[u8], value: Cid) -> Link {
     let entry = TreeEntry {
-        key: Rc::from(key),
+        key: Shared::from(key),
         value,
         right: None,
     };
@@ -521,7 +521,7 @@ fn insert_into(
         entries.insert(
             position,
             TreeEntry {
-                key: Rc::from(key),
+                key: Shared::from(key),
                 value,
                 right: after,
             },
@@ -613,12 +613,12 @@ fn trim(mut root: Option<Link>) -> Result<Option<Link>> {
 }
 
 /// Builds the canonical subtree of `items` (sorted, with their depths) on `layer`.
-fn build_layer(items: &[(Rc<[u8]>, u8, Cid)], layer: u8) -> Option<Link> {
+fn build_layer(items: &[(Shared<[u8]>, u8, Cid)], layer: u8) -> Option<Link> {
     if items.is_empty() {
         return None;
     }
     let below =
-        |part: &[(Rc<[u8]>, u8, Cid)]| layer.checked_sub(1).and_then(|l| build_layer(part, l));
+        |part: &[(Shared<[u8]>, u8, Cid)]| layer.checked_sub(1).and_then(|l| build_layer(part, l));
     let mut left = None;
     let mut entries: Vec<TreeEntry> = Vec::new();
     let mut start = 0;
@@ -682,7 +682,7 @@ impl TreeVisitor for Loader {
     fn entry(&mut self, key: &[u8], value: &Cid) -> Result<()> {
         if let Some((_, _, _, entries)) = self.open.last_mut() {
             entries.push(TreeEntry {
-                key: Rc::from(key),
+                key: Shared::from(key),
                 value: *value,
                 right: None,
             });

@@ -44,7 +44,7 @@ pub use commit::{Commit, SignedCommit, UnsignedCommit, COMMIT_VERSION, SIGNATURE
 pub use export::{record_proof_car, write_repo_car, RepoCarWriter};
 pub use path::{ensure_valid_repo_path, split_repo_path};
 pub(crate) use records::check_record_block;
-pub use records::{RecordEntry, RepoRecords};
+pub use records::{RecordEntry, Records, RepoRecords};
 pub use stream::{RepoStreamVerifier, StreamProgress};
 pub(crate) use verify::verify_repo_with;
 pub use verify::{

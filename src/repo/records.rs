@@ -124,15 +124,53 @@ impl RepoRecords {
     }
 
     /// The records in key order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = RecordEntry<'_>> + '_ {
-        let mut start = 0;
-        self.ends.iter().zip(&self.cids).map(move |(&end, &cid)| {
-            let path = self.paths.get(start..end).unwrap_or_default();
-            start = end;
-            RecordEntry { path, cid }
-        })
+    pub fn iter(&self) -> Records<'_> {
+        Records {
+            records: self,
+            next: 0,
+        }
     }
 }
+
+impl<'a> IntoIterator for &'a RepoRecords {
+    type Item = RecordEntry<'a>;
+    type IntoIter = Records<'a>;
+
+    fn into_iter(self) -> Records<'a> {
+        self.iter()
+    }
+}
+
+/// The records of a [`RepoRecords`] in key order ([`RepoRecords::iter`]).
+#[derive(Clone, Debug)]
+pub struct Records<'a> {
+    records: &'a RepoRecords,
+    next: usize,
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = RecordEntry<'a>;
+
+    fn next(&mut self) -> Option<RecordEntry<'a>> {
+        let records = self.records;
+        let end = *records.ends.get(self.next)?;
+        let start = match self.next.checked_sub(1) {
+            Some(previous) => records.ends.get(previous).copied().unwrap_or(0),
+            None => 0,
+        };
+        let cid = *records.cids.get(self.next)?;
+        self.next += 1;
+        let path = records.paths.get(start..end).unwrap_or_default();
+        Some(RecordEntry { path, cid })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.records.ends.len().saturating_sub(self.next);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Records<'_> {}
 
 /// Checks a record block: valid DRISL within the record limits, and a map.
 pub(crate) fn check_record_block(block: &[u8]) -> Result<()> {

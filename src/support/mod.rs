@@ -3,12 +3,14 @@
 //! as [`crate::cid::sha256_many`]), UTF-8 checking with a short-ASCII fast path ([`utf8`]), short
 //! byte copies ([`short_copy`]), the strict varint ([`varint`]) and base64 ([`base64`]) codecs, the
 //! crate's one sort ([`sort`]), JSON text read and written ([`json`]), fallible reservation of buffers sized by outside data
-//! ([`memory`]), and the decoding table of a text alphabet ([`alphabet_values`]).
+//! ([`memory`]), shared pointers and lazy cells per target ([`shared`]), and the decoding table of
+//! a text alphabet ([`alphabet_values`]).
 
 pub(crate) mod base64;
 pub(crate) mod json;
 pub(crate) mod memory;
 pub(crate) mod sha256x4;
+pub(crate) mod shared;
 pub(crate) mod short_copy;
 pub(crate) mod sort;
 pub(crate) mod utf8;

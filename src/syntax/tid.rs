@@ -108,6 +108,15 @@ impl Tid {
     }
 }
 
+/// [`Tid::parse`].
+impl std::str::FromStr for Tid {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Tid> {
+        Tid::parse(s)
+    }
+}
+
 impl fmt::Display for Tid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut out = [0u8; TID_LEN];

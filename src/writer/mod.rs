@@ -1,6 +1,8 @@
 //! Writable repositories: records written, commits signed, CAR exports, record proofs and
-//! `#commit` frames built where the signing key is, byte for byte as the reference PDS builds
-//! them; and verified replicas kept current from the firehose.
+//! `#commit` frames built where the signing key is — commits, MST nodes, records and frames byte
+//! for byte as the reference PDS builds them, exports with the same blocks in the sync spec's
+//! streaming order (the reference's order differs) — and verified replicas kept current from the
+//! firehose.
 //!
 //! The tricky bits:
 //! - **Two phases, so the key can live anywhere.** [`Repository::prepare`] does every check and

@@ -3,7 +3,7 @@
 // checked with its own key; and FirehoseVerifier asking again for a key it had to forget.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Repo, Keypair, FirehoseState, FirehoseVerifier } from 'atproof';
+import { Repo, Keypair, FirehoseState, FirehoseVerifier, verifyRepo } from 'atproof';
 
 /** The #commit frame of one more post in `repo`. */
 async function post(repo) {
@@ -62,4 +62,28 @@ test('FirehoseVerifier with room for one key resolves again the account it forgo
     assert.equal((await verifier.process(frame)).status, 'valid');
   }
   assert.deepEqual(resolved, [a.did, b.did, a.did]);
+});
+
+test('FirehoseVerifier.follow checks the next commit against a repository fetched and verified; forget drops the account', async () => {
+  const { did, repo, key } = await firstFrame('did:plc:dddddddddddddddddddddddd');
+  const verifier = new FirehoseVerifier({ resolveKey: () => key });
+  try {
+    // The repository as a consumer fetches it (getRepo), verified; then its next commit.
+    const { rev, data } = verifyRepo(repo.exportCar(), { did, key });
+    verifier.follow(did, { rev, data });
+    const followed = await verifier.process(await post(repo));
+    assert.deepEqual([followed.status, followed.continuity], ['valid', true]);
+    // A repository the commits do not follow: the next one is a desync.
+    verifier.follow(did, { rev, data });
+    const other = await firstFrame(did);
+    const broken = await verifier.process(await post(other.repo));
+    assert.equal(broken.status, 'invalid'); // signed by the other repository's key, which resolveKey does not give
+    verifier.forget(did);
+    assert.equal(verifier.accounts, 0);
+    assert.throws(() => verifier.follow(did, { rev: 'not a tid', data }), (e) => e.code === 'invalid-tid');
+    assert.throws(() => verifier.follow(did, { rev, data: 'bafy-not-a-cid' }), (e) => e.code === 'invalid-cid' || e.code === 'cid-unsupported');
+    assert.throws(() => verifier.follow('not a did', { rev, data }), (e) => e.code === 'invalid-did');
+  } finally {
+    verifier.free();
+  }
 });
