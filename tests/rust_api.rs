@@ -5,10 +5,13 @@ mod support;
 
 use std::collections::{HashMap, HashSet};
 
+use atproof::cid::Cid;
 use atproof::crypto::{KeyCache, PublicKey};
 use atproof::firehose::{Status, StreamVerifier};
 use atproof::mst::Tree;
-use atproof::repo::{verify_repo, RepoRecords, RepoStreamVerifier, VerifyOptions};
+use atproof::repo::{
+    verify_repo, verify_repo_with, RepoRecords, RepoStreamVerifier, VerifyOptions,
+};
 use atproof::syntax::Tid;
 use atproof::writer::{PreparedCommit, Repository};
 use support::fixture;
@@ -37,6 +40,28 @@ fn the_state_a_service_keeps_moves_between_threads() {
         .join()
         .unwrap();
     assert_eq!(records, 1000);
+}
+
+#[test]
+fn a_repository_verified_with_an_index_of_its_blocks_reads_its_records_without_hashing_again() {
+    let car = fixture("generated/repo-1000-s1-k256.car");
+    let mut index = HashMap::new();
+    let repo = verify_repo_with(&car, &VerifyOptions::default(), &mut |cid, range| {
+        index.insert(cid, range);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(index.len(), 1270);
+    for entry in &repo.records {
+        let record = &car[index[&entry.cid].clone()];
+        assert_eq!(Cid::for_drisl(record), entry.cid);
+    }
+    // The hook's error ends the verification with it.
+    let error = verify_repo_with(&car, &VerifyOptions::default(), &mut |_, _| {
+        Err(atproof::Error::new(atproof::Code::LimitExceeded, "enough"))
+    })
+    .unwrap_err();
+    assert_eq!(error.code(), atproof::Code::LimitExceeded);
 }
 
 #[test]

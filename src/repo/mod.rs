@@ -46,7 +46,7 @@ pub use path::{ensure_valid_repo_path, split_repo_path};
 pub(crate) use records::check_record_block;
 pub use records::{RecordEntry, Records, RepoRecords};
 pub use stream::{RepoStreamVerifier, StreamProgress};
-pub(crate) use verify::verify_repo_with;
 pub use verify::{
-    verify_record, verify_repo, ProvenRecord, RecordProof, VerifiedRepo, VerifyOptions,
+    verify_record, verify_repo, verify_repo_with, ProvenRecord, RecordProof, VerifiedRepo,
+    VerifyOptions,
 };

@@ -61,10 +61,12 @@ pub fn verify_repo(car: &[u8], options: &VerifyOptions) -> Result<VerifiedRepo> 
     verify_repo_with(car, options, &mut |_, _| Ok(()))
 }
 
-/// [`verify_repo`], handing each block's CID and where it lies in `car` to `on_block` as it is
-/// read (for keeping an index of the CAR without a second pass over it). A `dyn` hook: one copy
-/// of the verification in the wasm, not one per caller.
-pub(crate) fn verify_repo_with(
+/// [`verify_repo`], handing each block's CID and where its bytes lie in `car` to `on_block` as it
+/// is read (its hash already checked), so that the caller can index the records it will read
+/// without a second pass over the CAR; an error from `on_block` ends the verification with it. The
+/// index means something only once the whole verification succeeds. A `dyn` hook: one copy of the
+/// verification in the wasm, not one per caller.
+pub fn verify_repo_with(
     car: &[u8],
     options: &VerifyOptions,
     on_block: &mut dyn FnMut(Cid, std::ops::Range<usize>) -> Result<()>,
