@@ -12,11 +12,12 @@ export function makeFirehose({ FirehoseState, AtproofError }) {
     #resolveKey;
 
     /**
-     * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number }} options
+     * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number, requirePrevData?: boolean }} options
      */
-    constructor({ resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000 } = {}) {
+    constructor({ resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000, requirePrevData = false } = {}) {
       if (typeof resolveKey !== 'function') throw new AtproofError('invalid-argument', 'resolveKey must be a function');
       this.#state = new FirehoseState(maxAccounts, clockDriftMs);
+      this.#state.requirePrevData = requirePrevData === true;
       this.#resolveKey = resolveKey;
     }
 

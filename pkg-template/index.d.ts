@@ -190,6 +190,8 @@ export declare class FirehoseVerifier {
     maxAccounts?: number;
     /** How far in the future a rev may be; default 300,000 (5 minutes). */
     clockDriftMs?: number;
+    /** A #commit without prevData (before sync 1.1) is invalid (inversion-incomplete), not valid with inverted: false; default false. */
+    requirePrevData?: boolean;
   });
   /** The number of accounts whose continuity is tracked. */
   readonly accounts: number;
@@ -216,8 +218,10 @@ export interface SubscribeReposOptions {
   WebSocket?: unknown;
   /** Ends the iteration. */
   signal?: AbortSignal;
+  /** As FirehoseVerifier's (when no `verifier` is given). */
   maxAccounts?: number;
   clockDriftMs?: number;
+  requirePrevData?: boolean;
   /** Messages waiting unread before the connection is closed and resumed later; default 1,000. */
   highWaterMark?: number;
   /** Reconnection backoff; default { initialMs: 250, maxMs: 30000 }. */

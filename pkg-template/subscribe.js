@@ -27,6 +27,7 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
       signal,
       maxAccounts,
       clockDriftMs,
+      requirePrevData,
       highWaterMark = 1000,
       backoff = { initialMs: 250, maxMs: 30_000 },
       maxRetries = Infinity,
@@ -44,7 +45,7 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
     } catch {
       throw new AtproofError('invalid-argument', `not a URL: ${String(url).slice(0, 200)}`);
     }
-    const verifier = given ?? new FirehoseVerifier({ resolveKey, maxAccounts, clockDriftMs });
+    const verifier = given ?? new FirehoseVerifier({ resolveKey, maxAccounts, clockDriftMs, requirePrevData });
     let lastSeq = cursor;
     // Connections in a row that closed before opening.
     let failures = 0;

@@ -943,6 +943,16 @@ fn a_commit_from_before_sync_1_1_is_checked_as_far_as_it_can_be() {
     let mut v = StreamVerifier::new(1000, 300_000_000);
     let got = statuses(&mut v, &[&frames[0], &old[0], &old[1], &frames[3]], &key);
     assert_eq!(got, [("valid", false); 4]);
+    // A stream that requires what it can invert refuses them, and takes them again when told not to.
+    let mut strict = StreamVerifier::new(1000, 300_000_000);
+    strict.set_require_prev_data(true);
+    let out = strict
+        .process(&old[0], Some(&key), 1_736_600_000_000_000)
+        .unwrap();
+    assert_eq!(out.error.map(|e| e.code()), Some(Code::InversionIncomplete));
+    assert_eq!(strict.accounts(), 0);
+    strict.set_require_prev_data(false);
+    assert_eq!(statuses(&mut strict, &[&old[0]], &key), [("valid", false)]);
     let mut v = StreamVerifier::new(1000, 300_000_000);
     let gap = statuses(&mut v, &[&frames[0], &old[1]], &key);
     assert_eq!(gap, [("valid", false), ("desync", false)]);

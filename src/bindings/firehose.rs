@@ -297,6 +297,13 @@ impl FirehoseState {
         self.stream.accounts() as f64
     }
 
+    /// Whether a `#commit` without `prevData` (before sync 1.1) is invalid (`inversion-incomplete`)
+    /// rather than valid with `inverted: false`. Off by default.
+    #[wasm_bindgen(setter, js_name = requirePrevData)]
+    pub fn set_require_prev_data(&mut self, required: bool) {
+        self.stream.set_require_prev_data(required);
+    }
+
     /// Keeps `key` (a did:key, or undefined when the account has none) as the signing key of
     /// `did` for `processCached`. When as many keys as `maxAccounts` are kept, an arbitrary one is
     /// forgotten (it is asked for again when needed).

@@ -90,6 +90,8 @@ pub struct StreamVerifier {
     /// What `Account::seen` counts from: moved on (and every `seen` down) before it would overflow.
     seen_base: u64,
     last_seq: Option<i64>,
+    /// Whether a `#commit` without `prevData` (from before sync 1.1) is invalid.
+    require_prev_data: bool,
 }
 
 type DigestHalf = [u8; 16];
@@ -111,7 +113,15 @@ impl StreamVerifier {
             events: 0,
             seen_base: 0,
             last_seq: None,
+            require_prev_data: false,
         }
+    }
+
+    /// Makes a `#commit` without `prevData` invalid (`inversion-incomplete`) instead of valid with
+    /// `inverted: false`: for a consumer that accepts only what it can invert (sync 1.1), as a
+    /// strict relay does. Off by default.
+    pub fn set_require_prev_data(&mut self, required: bool) {
+        self.require_prev_data = required;
     }
 
     /// The number of accounts tracked.
@@ -246,6 +256,18 @@ impl StreamVerifier {
                     Ok(verified) => verified,
                     Err(error) => return invalid(out, error),
                 };
+                if self.require_prev_data && !verified.inverted {
+                    return invalid(
+                        out,
+                        Error::new(
+                            Code::InversionIncomplete,
+                            format!(
+                                "#commit of {} rev {}: no prevData, so the ops cannot be inverted (a commit from before sync 1.1)",
+                                event.repo, event.rev_text
+                            ),
+                        ),
+                    );
+                }
                 if let Some(last) = last {
                     out.continuity = true;
                     let since_follows =

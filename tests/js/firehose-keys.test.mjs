@@ -3,7 +3,7 @@
 // checked with its own key; and FirehoseVerifier asking again for a key it had to forget.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Repo, Keypair, FirehoseState, FirehoseVerifier, verifyRepo } from 'atproof';
+import { Repo, Keypair, FirehoseState, FirehoseVerifier, verifyRepo, decodeFrame, encodeCbor } from 'atproof';
 
 /** The #commit frame of one more post in `repo`. */
 async function post(repo) {
@@ -85,5 +85,24 @@ test('FirehoseVerifier.follow checks the next commit against a repository fetche
     assert.throws(() => verifier.follow('not a did', { rev, data }), (e) => e.code === 'invalid-did');
   } finally {
     verifier.free();
+  }
+});
+
+test('FirehoseVerifier with requirePrevData refuses a commit it cannot invert; without it, it is valid, not inverted', async () => {
+  const { did, repo, key } = await firstFrame('did:plc:eeeeeeeeeeeeeeeeeeeeeeee');
+  // A commit as before sync 1.1: the frame re-encoded without prevData.
+  const { header, body } = decodeFrame(await post(repo));
+  const { prevData: _prevData, ...older } = body;
+  const legacy = new Uint8Array([...encodeCbor(header), ...encodeCbor(older)]);
+  const strict = new FirehoseVerifier({ resolveKey: () => key, requirePrevData: true });
+  const lenient = new FirehoseVerifier({ resolveKey: () => key });
+  try {
+    const refused = await strict.process(legacy);
+    assert.deepEqual([refused.status, refused.error?.code, refused.did], ['invalid', 'inversion-incomplete', did]);
+    const taken = await lenient.process(legacy);
+    assert.deepEqual([taken.status, taken.commit.inverted], ['valid', false]);
+  } finally {
+    strict.free();
+    lenient.free();
   }
 });
