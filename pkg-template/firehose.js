@@ -2,6 +2,8 @@
 // each account's continuity in wasm memory) and a resolver of signing keys. Made for one
 // instance's classes (core.js: the package's; createInstance: a fresh instance's).
 
+import { optionsOf } from './options.js';
+
 /** Codes of a signature that did not verify: the key may have rotated, so it is resolved again. */
 const SIGNATURE_CODES = new Set(['bad-signature', 'high-s-signature', 'invalid-signature-format']);
 
@@ -14,7 +16,8 @@ export function makeFirehose({ FirehoseState, AtproofError }) {
     /**
      * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number, requirePrevData?: boolean }} options
      */
-    constructor({ resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000, requirePrevData = false } = {}) {
+    constructor(options) {
+      const { resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000, requirePrevData = false } = optionsOf(options, 'options', AtproofError);
       if (typeof resolveKey !== 'function') throw new AtproofError('invalid-argument', 'resolveKey must be a function');
       this.#state = new FirehoseState(maxAccounts, clockDriftMs);
       this.#state.requirePrevData = requirePrevData === true;
@@ -83,7 +86,8 @@ export function makeFirehose({ FirehoseState, AtproofError }) {
      * just fetched and verified (verifyRepo gives both) — after a desync, whose commit the state
      * otherwise follows, or before the first frame, so that it is checked too.
      */
-    follow(did, { rev, data } = {}) {
+    follow(did, commit) {
+      const { rev, data } = optionsOf(commit, 'the commit to follow', AtproofError);
       this.#state.follow(did, rev, data);
     }
 

@@ -6,6 +6,8 @@
 // the signature back; until then the repository is unchanged, so a signer that throws or returns a
 // bad signature changes nothing. A Keypair signs inside wasm, with no await in between.
 
+import { optionsOf } from './options.js';
+
 /** Only the static constructors make a Repo. */
 const CONSTRUCTING = Symbol('Repo');
 
@@ -61,7 +63,8 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
      * A new, empty repository of `did`, its first commit signed by `keypair` or `signer`
      * (`{ did(), sign(data) }`); `rev` defaults to now.
      */
-    static async create({ did, keypair, signer, rev } = {}) {
+    static async create(options) {
+      const { did, keypair, signer, rev } = optionsOf(options, 'options', AtproofError);
       const chosen = chooseSigner({ keypair, signer }, 'Repo.create');
       const state = RepoState.create(did, didOf(chosen), rev);
       try {
@@ -82,7 +85,8 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
      * A repository loaded from a CAR (a getRepo export), verified as verifyRepo does with the
      * signer's key (and `did` when given): a CAR that key did not sign is refused.
      */
-    static async load(car, { keypair, signer, did } = {}) {
+    static async load(car, options) {
+      const { keypair, signer, did } = optionsOf(options, 'options', AtproofError);
       const chosen = chooseSigner({ keypair, signer }, 'Repo.load');
       const state = RepoState.load(car, didOf(chosen), did);
       if (chosen instanceof Keypair) state.setKeypair(chosen);
@@ -146,7 +150,8 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
      * this repository's commit → `{ commit, rev, data, ops }`; or refuses it (`commit-desync`
      * when it does not follow) and changes nothing.
      */
-    applyCommit(frame, { key } = {}) {
+    applyCommit(frame, options) {
+      const { key } = optionsOf(options, 'options', AtproofError);
       return this.#exclusive(async () => this.#state.applyCommit(frame, key));
     }
 
@@ -174,7 +179,8 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
      * The export as a ReadableStream of chunks of about `chunkSize` bytes (default 1 MiB), made
      * as they are read. Writes wait until the stream ends or is cancelled.
      */
-    exportCarStream({ chunkSize = 1 << 20 } = {}) {
+    exportCarStream(options) {
+      const { chunkSize = 1 << 20 } = optionsOf(options, 'options', AtproofError);
       if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 2 ** 31) {
         throw new AtproofError('invalid-argument', 'chunkSize must be an integer from 1 to 2^31');
       }

@@ -6,6 +6,8 @@
 // processed seq once the consumer has caught up (a relay keeps a window of past events for
 // exactly this; one that cannot serve the cursor any more says so with #info OutdatedCursor).
 
+import { optionsOf } from './options.js';
+
 const SUBSCRIBE_PATH = '/xrpc/com.atproto.sync.subscribeRepos';
 
 /** The subscribeRepos function over the given FirehoseVerifier and AtproofError classes. */
@@ -19,7 +21,7 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
    * a connection that fails before opening once `maxRetries` retries in a row have failed too. `verifier` continues an existing
    * FirehoseVerifier (its accounts' continuity; it is not freed at the end).
    */
-  return async function* subscribeRepos(url, options = {}) {
+  return async function* subscribeRepos(url, options) {
     const {
       cursor,
       resolveKey,
@@ -32,7 +34,7 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
       backoff = { initialMs: 250, maxMs: 30_000 },
       maxRetries = Infinity,
       verifier: given,
-    } = options;
+    } = optionsOf(options, 'options', AtproofError);
     if (typeof Socket !== 'function') {
       throw new AtproofError('invalid-argument', 'no WebSocket in this runtime: pass one as options.WebSocket (for example the ws package\'s)');
     }

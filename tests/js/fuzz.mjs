@@ -223,15 +223,14 @@ function randomValue(depth = 0) {
     }
     default: {
       const object = {};
-      let ok = true;
       for (let i = below(6); i > 0; i--) {
-        const key = pick(['a', 'b', 'aa', '$type', 'text', 'k' + below(1000), 'é', '__proto__', '']);
-        const [v, valid] = randomValue(depth + 1);
+        const key = pick(['a', 'b', 'aa', '$type', 'text', 'k' + below(1000), 'é', '__proto__', '', 'x\ud800']);
+        const [v] = randomValue(depth + 1);
         if (key === '__proto__') Object.defineProperty(object, key, { value: v, enumerable: true, writable: true, configurable: true });
         else object[key] = v;
       }
-      for (const key of Object.keys(object)) if (object[key] !== undefined && !randomValueOk(object[key])) ok = false;
-      return [object, ok];
+      // Later keys may overwrite earlier ones: the object as it ends up decides.
+      return [object, randomValueOk(object)];
     }
   }
 }
@@ -242,7 +241,8 @@ function randomValueOk(v) {
   if (v instanceof Uint8Array || v instanceof CidLink) return true;
   if (Array.isArray(v)) return v.every((x) => x !== undefined && randomValueOk(x));
   if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  return Object.values(v).every((x) => x === undefined || randomValueOk(x));
+  // A key with a lone surrogate is refused whatever its value, as a string value is.
+  return Object.entries(v).every(([key, x]) => key.isWellFormed() && (x === undefined || randomValueOk(x)));
 }
 
 // ---- the run -------------------------------------------------------------------------------------

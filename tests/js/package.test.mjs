@@ -155,6 +155,19 @@ test('misuse of the JS-side API throws AtproofError invalid-argument, as everyth
     await assert.rejects(async () => { for await (const _ of atproof.subscribeRepos(url, options)) break; }, refused, url);
   }
   assert.throws(() => new atproof.CidLink(5), refused);
+  // null where options go: refused like any wrong argument, not a destructuring TypeError.
+  assert.throws(() => new atproof.FirehoseVerifier(null), refused);
+  await assert.rejects(() => atproof.Repo.create(null), refused);
+  await assert.rejects(() => atproof.Repo.load(new Uint8Array(1), null), refused);
+  await assert.rejects(async () => { for await (const _ of atproof.subscribeRepos('ws://127.0.0.1:1', null)) break; }, refused);
+  const keypair = atproof.Keypair.generate('k256');
+  const repo = await atproof.Repo.create({ did: 'did:plc:ffffffffffffffffffffffff', keypair });
+  assert.throws(() => repo.exportCarStream(null), refused);
+  await assert.rejects(async () => repo.applyCommit(new Uint8Array(1), null), refused);
+  const verifier = new atproof.FirehoseVerifier({ resolveKey });
+  assert.throws(() => verifier.follow('did:plc:ffffffffffffffffffffffff', null), refused);
+  verifier.free();
+  repo.free();
   await assert.rejects(() => atproof.createInstance(5), refused);
   await assert.rejects(() => atproof.createInstance(new Uint8Array([0, 97, 115, 109, 9, 9])), refused);
   assert.equal(atproof.isValidDid('did:plc:7iza6de2dwap2sbkpav7c6c6'), true);

@@ -146,7 +146,11 @@ fn from_js_at(
     for key in keys.iter() {
         let item =
             js_sys::Reflect::get(value, &key).map_err(|_| invalid("a property getter threw"))?;
-        let key = key.as_string().unwrap_or_default();
+        // Keys are strings (Object.keys); one with a lone surrogate has no UTF-8 form, as a value.
+        let key = match key.dyn_ref::<js_sys::JsString>() {
+            Some(text) if crate::bindings::is_well_formed(text) => String::from(text),
+            _ => return Err(invalid("a map key with a lone surrogate")),
+        };
         if item.is_undefined() {
             if undefined == Undefined::Refused {
                 return Err(invalid(format!("{key}: undefined is not a value")));

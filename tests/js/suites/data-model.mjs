@@ -84,7 +84,7 @@ export default async function dataModel(atproof, fixtures, check) {
     [1.5, 'cbor-float'], [NaN, 'cbor-float'], [Infinity, 'cbor-float'], [2 ** 53, 'unsafe-integer'],
     [-(2 ** 53), 'unsafe-integer'], [[undefined], 'invalid-value'], [new Date(0), 'invalid-value'],
     [new Map(), 'invalid-value'], [() => 1, 'invalid-value'], [Symbol('s'), 'invalid-value'],
-    [2n ** 63n, 'cbor-integer-range'], ['\ud800', 'invalid-value'], [{ a: { b: [1.25] } }, 'cbor-float'],
+    [2n ** 63n, 'cbor-integer-range'], ['\ud800', 'invalid-value'], [{ a: { ['x\udc00']: 1 } }, 'invalid-value'], [{ a: { b: [1.25] } }, 'cbor-float'],
     [new CidLink('not-a-cid'), 'invalid-cid'], [JSON.parse('[' + '['.repeat(40) + ']'.repeat(41)), 'limit-exceeded'],
   ];
   for (const [value, code] of refused) {
