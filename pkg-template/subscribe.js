@@ -18,8 +18,9 @@ export function makeSubscribe({ FirehoseVerifier, AtproofError }) {
    * reconnects with exponential backoff from the last processed seq when the connection drops; ends
    * when `signal` aborts. An error frame from the server (FutureCursor, ConsumerTooSlow, …) ends
    * the iteration with an AtproofError (`stream-error`; `serverError` holds the name), and so does
-   * a connection that fails before opening once `maxRetries` retries in a row have failed too. `verifier` continues an existing
-   * FirehoseVerifier (its accounts' continuity; it is not freed at the end).
+   * a connection that fails before opening once `maxRetries` retries in a row have failed too.
+   * `verifier` continues an existing FirehoseVerifier (its accounts' continuity; it is not freed at
+   * the end).
    */
   return async function* subscribeRepos(url, options) {
     const {
