@@ -35,6 +35,7 @@ const worker :Workerd.Worker = (
     (name = "subscribe.js", esModule = embed "../../pkg/subscribe.js"),
     (name = "resolve.js", esModule = embed "../../pkg/resolve.js"),
     (name = "repo.js", esModule = embed "../../pkg/repo.js"),
+    (name = "options.js", esModule = embed "../../pkg/options.js"),
     (name = "snippets/atproof-92c85b41908560c0/src/bindings/error.js", esModule = embed "../../pkg/snippets/atproof-92c85b41908560c0/src/bindings/error.js"),
     (name = "snippets/atproof-92c85b41908560c0/src/bindings/repo.js", esModule = embed "../../pkg/snippets/atproof-92c85b41908560c0/src/bindings/repo.js"),
     (name = "snippets/atproof-92c85b41908560c0/src/bindings/values.js", esModule = embed "../../pkg/snippets/atproof-92c85b41908560c0/src/bindings/values.js"),

@@ -29,6 +29,7 @@ const mainWorker :Workerd.Worker = (
     (name = "subscribe.js", esModule = embed "pkg/subscribe.js"),
     (name = "resolve.js", esModule = embed "pkg/resolve.js"),
     (name = "repo.js", esModule = embed "pkg/repo.js"),
+    (name = "options.js", esModule = embed "pkg/options.js"),
 $snippets
     (name = "atproof_bg.wasm", wasm = embed "pkg/atproof_bg.wasm"),
     (name = "atproof_verify_bg.wasm", wasm = embed "pkg/atproof_verify_bg.wasm"),
