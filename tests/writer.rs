@@ -65,9 +65,10 @@ fn car_block_set(car: &[u8]) -> BTreeMap<Cid, Vec<u8>> {
         .collect()
 }
 
-fn record(text: &str) -> Vec<u8> {
+/// A record of `collection` (its `$type`) holding `text`.
+fn record(collection: &str, text: &str) -> Vec<u8> {
     let value = Value::Map(vec![
-        ("$type".into(), Value::String("app.bsky.feed.post".into())),
+        ("$type".into(), Value::String(collection.to_owned().into())),
         ("text".into(), Value::String(text.to_owned().into())),
     ]);
     encode_record(&value).unwrap().1
@@ -78,9 +79,12 @@ fn write(action: Action, collection: &str, rkey: &str, text: Option<&str>) -> Wr
         action,
         collection: collection.to_owned(),
         rkey: rkey.to_owned(),
-        record: text.map(record),
+        record: text.map(|text| record(collection, text)),
     }
 }
+
+/// Just after the reference streams' last event: no rev of theirs is in the future.
+const STREAM_TIME: u64 = 1_736_600_000_000_000;
 
 fn options(rev: Tid) -> CommitOptions {
     CommitOptions {
@@ -282,16 +286,29 @@ fn a_replica_follows_the_reference_stream() {
         let frames = frames(curve);
         // A skipped frame: desync, nothing changed.
         let before = replica.commit().clone();
-        let err = replica.apply_commit(&frames[1], &key).unwrap_err();
+        let err = replica
+            .apply_commit(&frames[1], &key, STREAM_TIME)
+            .unwrap_err();
         assert_eq!(err.code(), Code::CommitDesync, "{err}");
+        assert_eq!(replica.commit(), &before);
+        // A clock years behind the stream: its revs are in the future, refused.
+        let err = replica
+            .apply_commit(&frames[0], &key, 1_600_000_000_000_000)
+            .unwrap_err();
+        assert_eq!(err.code(), Code::RevInFuture, "{err}");
         assert_eq!(replica.commit(), &before);
         let mut ops = 0;
         for frame in &frames {
-            ops += replica.apply_commit(frame, &key).unwrap().len();
+            ops += replica
+                .apply_commit(frame, &key, STREAM_TIME)
+                .unwrap()
+                .len();
         }
         assert_eq!(ops, 429);
         // The same frame again no longer follows.
-        let err = replica.apply_commit(&frames[199], &key).unwrap_err();
+        let err = replica
+            .apply_commit(&frames[199], &key, STREAM_TIME)
+            .unwrap_err();
         assert_eq!(err.code(), Code::CommitDesync);
         let after_car = fixture(&format!("generated/repo-1000-s1-{curve}.after.car"));
         let after = verify_repo(&after_car, &VerifyOptions::default()).unwrap();
@@ -323,7 +340,7 @@ fn a_replica_refuses_a_frame_signed_by_another_key() {
     let mut replica = replica.unwrap();
     let before = replica.commit().clone();
     let err = replica
-        .apply_commit(&frames("k256")[0], &other)
+        .apply_commit(&frames("k256")[0], &other, STREAM_TIME)
         .unwrap_err();
     assert_eq!(err.code(), Code::BadSignature);
     assert_eq!(replica.commit(), &before);
@@ -392,7 +409,10 @@ fn own_writes_export_prove_and_stream() {
                 &rkey,
                 Some(&rkey),
             ));
-            expected.insert(format!("app.bsky.feed.post/{rkey}"), record(&rkey));
+            expected.insert(
+                format!("app.bsky.feed.post/{rkey}"),
+                record("app.bsky.feed.post", &rkey),
+            );
         }
         if round > 2 {
             let rkey = format!("r{}x0", round - 2);
@@ -402,7 +422,10 @@ fn own_writes_export_prove_and_stream() {
                 &rkey,
                 Some("changed"),
             ));
-            expected.insert(format!("app.bsky.feed.post/{rkey}"), record("changed"));
+            expected.insert(
+                format!("app.bsky.feed.post/{rkey}"),
+                record("app.bsky.feed.post", "changed"),
+            );
             let rkey = format!("r{}x0", round - 3);
             writes.push(write(Action::Delete, "app.bsky.feed.post", &rkey, None));
             expected.remove(&format!("app.bsky.feed.post/{rkey}"));
@@ -441,7 +464,10 @@ fn own_writes_export_prove_and_stream() {
         )],
         n,
     );
-    expected.insert("app.bsky.feed.like/zzz".to_owned(), record("like"));
+    expected.insert(
+        "app.bsky.feed.like/zzz".to_owned(),
+        record("app.bsky.feed.like", "like"),
+    );
     assert_eq!(
         stream
             .process(&written.frame, Some(&key), now)
@@ -488,6 +514,23 @@ fn bad_writes_are_refused_and_change_nothing() {
         },
     )
     .unwrap();
+    // A legacy blob reference {cid, mimeType}: readable, never written.
+    let legacy_blob = atproof::cbor::encode(&Value::Map(vec![
+        ("$type".into(), Value::String("app.bsky.feed.post".into())),
+        (
+            "image".into(),
+            Value::Map(vec![
+                (
+                    "cid".into(),
+                    Value::String(
+                        "bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm".into(),
+                    ),
+                ),
+                ("mimeType".into(), Value::String("image/png".into())),
+            ]),
+        ),
+    ]))
+    .unwrap();
     let with_record = |block: Vec<u8>| Write {
         action: Action::Create,
         collection: "app.bsky.feed.post".into(),
@@ -509,6 +552,11 @@ fn bad_writes_are_refused_and_change_nothing() {
             Code::InvalidRecordKey,
         ),
         (vec![with_record(no_type)], Code::InvalidRecordType),
+        (
+            vec![with_record(record("app.bsky.feed.like", "x"))],
+            Code::InvalidRecordType,
+        ),
+        (vec![with_record(legacy_blob)], Code::InvalidBlob),
         (vec![with_record(float)], Code::CborFloat),
         (vec![with_record(huge)], Code::LimitExceeded),
         (
@@ -681,7 +729,7 @@ proptest! {
                 };
                 match w.action {
                     Action::Delete => { records.remove(&path); }
-                    _ => { records.insert(path, record(&text)); }
+                    _ => { records.insert(path, record("app.bsky.feed.post", &text)); }
                 }
                 writes.push(w);
             }

@@ -21,6 +21,14 @@ async function recordCid(bytes) {
 /** The 1,000 one-record writes of repo-commit: a create, an update, a delete, in turn. */
 function commitPlan(records) {
   const alive = records.map((r) => `${r.collection}/${r.rkey}`);
+  // An update writes another record of the same collection (a record's $type is its collection).
+  const ofCollection = (collection, start) => {
+    for (let k = 0; k < records.length; k++) {
+      const record = records[(start + k) % records.length];
+      if (record.collection === collection) return record;
+    }
+    throw new Error(`no record of ${collection}`);
+  };
   const plan = [];
   for (let i = 0; i < 1000; i++) {
     const source = records[(i * 7) % records.length];
@@ -30,7 +38,7 @@ function commitPlan(records) {
       const path = alive[(i * 13) % alive.length];
       const [collection, rkey] = path.split('/');
       if (i % 3 === 1) {
-        plan.push({ action: 'update', collection, rkey, bytes: records[(i * 11) % records.length].bytes });
+        plan.push({ action: 'update', collection, rkey, bytes: ofCollection(collection, i * 11).bytes });
       } else {
         plan.push({ action: 'delete', collection, rkey });
         alive.splice(alive.indexOf(path), 1);

@@ -103,7 +103,8 @@ fuzz_target!(|data: &[u8]| {
     let car = repo.export_car().expect("exports");
     let mut replica = Repository::load(car.into(), key, None).expect("loads its own export");
     let before = replica.commit().clone();
-    if replica.apply_commit(data, &key).is_err() {
+    // Whatever the input's rev: the clock's limit is not what this target looks for.
+    if replica.apply_commit(data, &key, u64::MAX).is_err() {
         assert_eq!(replica.commit(), &before);
     }
 });

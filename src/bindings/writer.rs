@@ -118,12 +118,20 @@ fn did_arg(value: &JsValue, what: &str) -> Result<String, Error> {
     Ok(did)
 }
 
+/// A rev the caller chose: a TID not more than five minutes ahead of the clock.
 fn rev_arg(value: &JsValue) -> Result<Option<Tid>, Error> {
     if value.is_undefined() {
         return Ok(None);
     }
     let rev = string_arg(value, "rev", crate::syntax::tid::TID_LEN, Code::InvalidTid)?;
-    Ok(Some(Tid::parse(&rev)?))
+    let rev = Tid::parse(&rev)?;
+    writer::ensure_rev_not_ahead(rev, now_micros())?;
+    Ok(Some(rev))
+}
+
+/// The clock, in µs since the epoch.
+fn now_micros() -> u64 {
+    (js_sys::Date::now() * 1000.0) as u64
 }
 
 /// The clock's TID, or the one just above `last` if the clock is not past it.
@@ -582,7 +590,7 @@ impl RepoState {
         let key = one_key(&key)?;
         let repo = self.repo_mut()?;
         let ops = with_bytes(&frame, "frame", MAX_FRAME_SIZE, |frame| {
-            repo.apply_commit(frame, &key)
+            repo.apply_commit(frame, &key, now_micros())
         })?;
         let out = js_sys::Object::new();
         set(&out, "commit", &repo.commit().cid.to_string().into())?;

@@ -1,8 +1,8 @@
 //! Writable repositories: records written, commits signed, CAR exports, record proofs and
-//! `#commit` frames built where the signing key is — commits, MST nodes, records and frames byte
-//! for byte as the reference PDS builds them, exports with the same blocks in the sync spec's
-//! streaming order (the reference's order differs) — and verified replicas kept current from the
-//! firehose.
+//! `#commit` frames built where the signing key is — commits, MST nodes and records byte for byte
+//! as the reference PDS builds them; frames and exports with the same blocks in their own order
+//! (the commit first; an export in the sync spec's streaming order) — and verified replicas kept
+//! current from the firehose.
 //!
 //! The tricky bits:
 //! - **Two phases, so the key can live anywhere.** [`Repository::prepare`] does every check and
@@ -29,7 +29,7 @@
 mod record;
 mod store;
 
-pub use record::{blob_ref, check_record, encode_record};
+pub use record::{blob_ref, check_record, check_record_in, encode_record};
 
 use crate::support::sort::sort_by;
 
@@ -48,6 +48,24 @@ use crate::repo::{
 };
 use crate::syntax::{ensure_valid_datetime, ensure_valid_nsid, ensure_valid_record_key, Tid};
 use store::{BlockStore, CarIndex};
+
+/// How far ahead of the clock a rev may be: the firehose's consumers refuse commits further in the
+/// future (five minutes, as `FirehoseVerifier`'s default drift).
+pub const MAX_REV_DRIFT_MICROS: u64 = 300_000_000;
+
+/// `rev-in-future` when `rev` is more than [`MAX_REV_DRIFT_MICROS`] ahead of `now_micros`.
+pub fn ensure_rev_not_ahead(rev: Tid, now_micros: u64) -> Result<()> {
+    if rev.micros() > now_micros.saturating_add(MAX_REV_DRIFT_MICROS) {
+        return Err(Error::new(
+            Code::RevInFuture,
+            format!(
+                "rev {rev} is {} s ahead of the clock: the network would refuse its commits",
+                (rev.micros() - now_micros) / 1_000_000
+            ),
+        ));
+    }
+    Ok(())
+}
 
 /// Sequence numbers lie in `1..2^53`.
 const MAX_SEQ: i64 = (1 << 53) - 1;
@@ -446,7 +464,8 @@ impl Repository {
             let cid = match (&write.record, write.action) {
                 (_, Action::Delete) => None,
                 (Some(block), _) => {
-                    check_record(block).map_err(|e| e.context(format_args!("record {path}")))?;
+                    check_record_in(block, &write.collection)
+                        .map_err(|e| e.context(format_args!("record {path}")))?;
                     let cid = Cid::for_drisl(block);
                     records.push((cid, Some(block.clone().into_boxed_slice())));
                     Some(cid)
@@ -639,10 +658,17 @@ impl Repository {
 
     /// Applies a `#commit` frame from the network (signed by `key`) to this replica: verified as
     /// [`verify_commit`] does, it must be about this repository and follow its current commit
-    /// (`since` the current rev, `prevData` the current root; `commit-desync` otherwise), and its
-    /// ops applied to this tree must give the root it signs (`commit-mismatch`). On any error the
-    /// repository is unchanged. Returns the ops applied.
-    pub fn apply_commit(&mut self, frame: &[u8], key: &PublicKey) -> Result<Vec<CommitOp>> {
+    /// (`since` the current rev, `prevData` the current root; `commit-desync` otherwise), its rev
+    /// not more than [`MAX_REV_DRIFT_MICROS`] ahead of `now_micros` (µs since the epoch;
+    /// `rev-in-future`, as a firehose consumer refuses it), and its ops applied to this tree must
+    /// give the root it signs (`commit-mismatch`). On any error the repository is unchanged.
+    /// Returns the ops applied.
+    pub fn apply_commit(
+        &mut self,
+        frame: &[u8],
+        key: &PublicKey,
+        now_micros: u64,
+    ) -> Result<Vec<CommitOp>> {
         let decoded = decode_frame(frame)?;
         let Event::Commit(event) = &decoded.event else {
             return Err(Error::new(
@@ -678,6 +704,7 @@ impl Repository {
                 event.rev_text
             )));
         }
+        ensure_rev_not_ahead(event.rev, now_micros)?;
         let verified = verify_commit(event, key, Some(current_root))?;
         let mut tree = self.tree.clone();
         let mut ops = Vec::with_capacity(verified.ops.len());

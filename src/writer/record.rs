@@ -7,9 +7,30 @@ use crate::firehose::MAX_RECORD_BLOCK;
 use crate::syntax::quote;
 
 /// Checks a record block for writing: canonical DRISL of at most [`MAX_RECORD_BLOCK`] bytes (the
-/// most a `#commit` may carry), a map with a non-empty string `$type`, and the data model's rules
-/// (blobs, empty keys) in every nested map.
+/// most a `#commit` may carry), a map with a non-empty string `$type`, the data model's rules
+/// (blobs, empty keys) in every nested map, and no legacy blob reference (readable, never written).
 pub fn check_record(block: &[u8]) -> Result<()> {
+    check_record_value(&decode_record(block)?)
+}
+
+/// [`check_record`] for a record written to `collection`: its `$type` must be that NSID, as a PDS
+/// requires (`invalid-record-type`).
+pub fn check_record_in(block: &[u8], collection: &str) -> Result<()> {
+    let value = decode_record(block)?;
+    check_record_value(&value)?;
+    match value.get("$type") {
+        Some(Value::String(record_type)) if record_type == collection => Ok(()),
+        _ => Err(Error::new(
+            Code::InvalidRecordType,
+            format!(
+                "the record's $type is not its collection {}",
+                quote(collection)
+            ),
+        )),
+    }
+}
+
+fn decode_record(block: &[u8]) -> Result<Value<'_>> {
     if block.len() > MAX_RECORD_BLOCK {
         return Err(Error::new(
             Code::LimitExceeded,
@@ -19,8 +40,7 @@ pub fn check_record(block: &[u8]) -> Result<()> {
             ),
         ));
     }
-    let value = cbor::decode_with_limits(block, Limits::RECORD)?;
-    check_record_value(&value)
+    cbor::decode_with_limits(block, Limits::RECORD)
 }
 
 /// The rules of [`check_record`] beyond DRISL, on a value.
@@ -32,6 +52,7 @@ fn check_record_value(value: &Value<'_>) -> Result<()> {
         ));
     }
     check_data_model(value)?;
+    refuse_legacy_blobs(value)?;
     match value.get("$type") {
         Some(Value::String(t)) if !t.is_empty() => Ok(()),
         Some(_) => Err(Error::new(
@@ -42,6 +63,29 @@ fn check_record_value(value: &Value<'_>) -> Result<()> {
             Code::InvalidRecordType,
             "a record must have a $type (the NSID of its lexicon)",
         )),
+    }
+}
+
+/// Refuses the legacy blob reference (`{cid, mimeType}`, both strings), anywhere in `value`: the
+/// data model has readers accept it and writers never make it.
+fn refuse_legacy_blobs(value: &Value<'_>) -> Result<()> {
+    match value {
+        Value::Map(entries) => {
+            let is_legacy_blob = entries.len() == 2
+                && matches!(value.get("cid"), Some(Value::String(_)))
+                && matches!(value.get("mimeType"), Some(Value::String(_)));
+            if is_legacy_blob {
+                return Err(Error::new(
+                    Code::InvalidBlob,
+                    "a legacy blob reference {cid, mimeType} is read but never written: use {$type: \"blob\", ref, mimeType, size}",
+                ));
+            }
+            entries
+                .iter()
+                .try_for_each(|(_, item)| refuse_legacy_blobs(item))
+        }
+        Value::Array(items) => items.iter().try_for_each(refuse_legacy_blobs),
+        _ => Ok(()),
     }
 }
 

@@ -53,21 +53,21 @@ function nextWrites(next, alive, size, n) {
   const collections = ['app.bsky.feed.post', 'app.bsky.feed.like', 'app.bsky.graph.follow'];
   for (let i = 0; i < size; i++) {
     const roll = next();
-    // Every tenth record repeats an earlier one: two paths linking one block.
-    const record = { $type: 'app.bsky.feed.post', text: `text ${roll < 0.1 ? 'again' : `${n}.${i}`}`, n: roll < 0.1 ? 0 : n };
+    // Every tenth record repeats an earlier one of its collection: two paths linking one block.
+    const recordOf = (collection) => ({ $type: collection, text: `text ${roll < 0.1 ? 'again' : `${n}.${i}`}`, n: roll < 0.1 ? 0 : n });
     if (roll < 0.6 || alive.size < 10) {
       const collection = collections[Math.floor(next() * collections.length)];
       const rkey = `k${n}x${i}x${Math.floor(next() * 1e6)}`;
       const path = `${collection}/${rkey}`;
       if (touched.has(path) || alive.has(path)) continue;
       touched.add(path);
-      writes.push({ action: 'create', collection, rkey, record });
+      writes.push({ action: 'create', collection, rkey, record: recordOf(collection) });
     } else {
       const paths = [...alive].filter((p) => !touched.has(p));
       const path = paths[Math.floor(next() * paths.length)];
       touched.add(path);
       const [collection, rkey] = path.split('/');
-      writes.push(roll < 0.8 ? { action: 'update', collection, rkey, record } : { action: 'delete', collection, rkey });
+      writes.push(roll < 0.8 ? { action: 'update', collection, rkey, record: recordOf(collection) } : { action: 'delete', collection, rkey });
     }
   }
   for (const w of writes) {

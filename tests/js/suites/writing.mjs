@@ -120,6 +120,8 @@ export default async function writing(atproof, fixtures, check) {
     ['a float', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ n: 1.5 }) }], 'cbor-float'],
     ['no $type', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: { text: 'x' } }], 'invalid-record-type'],
     ['empty $type', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: { $type: '' } }], 'invalid-record-type'],
+    ['a $type that is not the collection', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: { $type: 'app.bsky.feed.like' } }], 'invalid-record-type'],
+    ['a legacy blob', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ image: { cid: 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', mimeType: 'image/png' } }) }], 'invalid-blob'],
     ['an undefined', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ u: undefined }) }], 'invalid-value'],
     ['a 2 MB record', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ blob: new Uint8Array(2_000_000) }) }], 'limit-exceeded'],
     ['an unsafe integer', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ n: 2 ** 60 }) }], 'unsafe-integer'],
@@ -137,6 +139,8 @@ export default async function writing(atproof, fixtures, check) {
     check(`unchanged after: ${what}`, repo.commit === commitBefore && repo.list().length === 1);
   }
   check('refused: a rev not above the last', await rejectsCode(atproof, repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { rev: repo.rev }), 'rev-not-increasing'));
+  check('refused: a rev far ahead of the clock', await rejectsCode(atproof, repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { rev: '7zzzzzzzzzzzz' }), 'rev-in-future'));
+  check('refused: a first rev far ahead of the clock', await rejectsCode(atproof, Repo.create({ did: DID, keypair, rev: '7zzzzzzzzzzzz' }), 'rev-in-future'));
   const written = await repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { seq: 42, time: '2026-12-05T01:02:03.456Z' });
   const frame = atproof.decodeFrame(written.frame);
   check('the next write works, with the seq and time given', written.seq === 42 && frame.body.seq === 42 && frame.body.time === '2026-12-05T01:02:03.456Z' && repo.list().length === 2);
