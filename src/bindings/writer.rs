@@ -125,7 +125,7 @@ fn rev_arg(value: &JsValue) -> Result<Option<Tid>, Error> {
     }
     let rev = string_arg(value, "rev", crate::syntax::tid::TID_LEN, Code::InvalidTid)?;
     let rev = Tid::parse(&rev)?;
-    writer::ensure_rev_not_ahead(rev, now_micros())?;
+    rev.ensure_not_ahead(now_micros(), writer::MAX_REV_DRIFT_MICROS)?;
     Ok(Some(rev))
 }
 

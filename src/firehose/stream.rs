@@ -343,7 +343,7 @@ impl StreamVerifier {
         if last.is_some_and(|last| rev <= last.rev()) {
             return Err((Status::Ignored, None));
         }
-        self.check_clock(rev, now_micros)
+        rev.ensure_not_ahead(now_micros, self.clock_drift_micros)
             .map_err(|error| (Status::Invalid, Some(error)))?;
         key.ok_or_else(|| {
             let error = Error::new(
@@ -352,19 +352,6 @@ impl StreamVerifier {
             );
             (Status::Invalid, Some(error))
         })
-    }
-
-    fn check_clock(&self, rev: Tid, now_micros: u64) -> Result<()> {
-        if rev.micros() > now_micros.saturating_add(self.clock_drift_micros) {
-            return Err(Error::new(
-                Code::RevInFuture,
-                format!(
-                    "rev {rev} is {} s in the future, beyond the allowed clock drift",
-                    (rev.micros() - now_micros) / 1_000_000
-                ),
-            ));
-        }
-        Ok(())
     }
 
     /// Records an account's new last commit. When the table is full, the least recently seen

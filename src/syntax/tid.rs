@@ -91,6 +91,22 @@ impl Tid {
         self.0 >> 10
     }
 
+    /// `rev-in-future` when this TID, a commit's rev, lies more than `drift_micros` ahead of
+    /// `now_micros` (µs since the epoch): the network's consumers refuse such commits.
+    pub fn ensure_not_ahead(self, now_micros: u64, drift_micros: u64) -> Result<()> {
+        if self.micros() > now_micros.saturating_add(drift_micros) {
+            return Err(Error::new(
+                Code::RevInFuture,
+                format!(
+                    "rev {self} is {} s ahead of the clock, beyond the allowed drift of {} s",
+                    (self.micros() - now_micros) / 1_000_000,
+                    drift_micros / 1_000_000
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The 10-bit clock identifier.
     pub fn clock_id(self) -> u16 {
         (self.0 & u64::from(MAX_CLOCK_ID)) as u16

@@ -53,20 +53,6 @@ use store::{BlockStore, CarIndex};
 /// future (five minutes, as `FirehoseVerifier`'s default drift).
 pub const MAX_REV_DRIFT_MICROS: u64 = 300_000_000;
 
-/// `rev-in-future` when `rev` is more than [`MAX_REV_DRIFT_MICROS`] ahead of `now_micros`.
-pub fn ensure_rev_not_ahead(rev: Tid, now_micros: u64) -> Result<()> {
-    if rev.micros() > now_micros.saturating_add(MAX_REV_DRIFT_MICROS) {
-        return Err(Error::new(
-            Code::RevInFuture,
-            format!(
-                "rev {rev} is {} s ahead of the clock: the network would refuse its commits",
-                (rev.micros() - now_micros) / 1_000_000
-            ),
-        ));
-    }
-    Ok(())
-}
-
 /// Sequence numbers lie in `1..2^53`.
 const MAX_SEQ: i64 = (1 << 53) - 1;
 
@@ -704,7 +690,9 @@ impl Repository {
                 event.rev_text
             )));
         }
-        ensure_rev_not_ahead(event.rev, now_micros)?;
+        event
+            .rev
+            .ensure_not_ahead(now_micros, MAX_REV_DRIFT_MICROS)?;
         let verified = verify_commit(event, key, Some(current_root))?;
         let mut tree = self.tree.clone();
         let mut ops = Vec::with_capacity(verified.ops.len());
