@@ -153,30 +153,45 @@ fn integer(text: &str) -> Result<i64> {
 }
 
 fn link(object: &Object) -> Result<Value<'static>> {
-    let invalid = |why: String| Error::new(Code::JsonInvalidLink, format!("$link object {why}"));
-    if object.len() != 1 {
-        return Err(invalid("must have no other key".into()));
-    }
-    match object.get("$link") {
-        Some(Json::String(s)) => Cid::parse(s)
-            .map(Value::Link)
-            .map_err(|e| invalid(format!("holds no atproto CID: {}", e.message()))),
-        _ => Err(invalid("must hold a CID string".into())),
-    }
+    let text = match object.get("$link") {
+        Some(Json::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    link_object(object.len(), text)
 }
 
 fn bytes(object: &Object) -> Result<Value<'static>> {
+    let text = match object.get("$bytes") {
+        Some(Json::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    bytes_object(object.len(), text)
+}
+
+/// The link a `{"$link"}` object of `keys` keys means, given its `$link` when that is a string:
+/// it must be the object's only key and hold an atproto CID ([`Code::JsonInvalidLink`]).
+pub(crate) fn link_object(keys: usize, text: Option<&str>) -> Result<Value<'static>> {
+    let invalid = |why: String| Error::new(Code::JsonInvalidLink, format!("$link object {why}"));
+    if keys != 1 {
+        return Err(invalid("must have no other key".into()));
+    }
+    let text = text.ok_or_else(|| invalid("must hold a CID string".into()))?;
+    Cid::parse(text)
+        .map(Value::Link)
+        .map_err(|e| invalid(format!("holds no atproto CID: {}", e.message())))
+}
+
+/// The bytes a `{"$bytes"}` object of `keys` keys means, given its `$bytes` when that is a string:
+/// it must be the object's only key and hold standard base64 ([`Code::JsonInvalidBytes`]).
+pub(crate) fn bytes_object(keys: usize, text: Option<&str>) -> Result<Value<'static>> {
     let invalid = |why: &str| Error::new(Code::JsonInvalidBytes, format!("$bytes object {why}"));
-    if object.len() != 1 {
+    if keys != 1 {
         return Err(invalid("must have no other key"));
     }
-    match object.get("$bytes") {
-        Some(Json::String(s)) => base64::decode(s.as_bytes(), Alphabet::Standard, true, false)
-            .ok()
-            .map(|b| Value::Bytes(Cow::Owned(b)))
-            .ok_or_else(|| invalid("must hold standard base64 (RFC 4648 §4)")),
-        _ => Err(invalid("must hold a base64 string")),
-    }
+    let text = text.ok_or_else(|| invalid("must hold a base64 string"))?;
+    base64::decode(text.as_bytes(), Alphabet::Standard, true, false)
+        .map(|b| Value::Bytes(Cow::Owned(b)))
+        .map_err(|_| invalid("must hold standard base64 (RFC 4648 §4)"))
 }
 
 /// Converts a value into atproto JSON text (compact). Fails with [`Code::JsonIntegerRange`] for

@@ -1,5 +1,5 @@
 //! JS values into data-model values, checked on the way (floats, unsafe integers, `undefined`,
-//! non-plain objects, `{ $link }` objects as links).
+//! non-plain objects, `{ $link }` objects as links and `{ $bytes }` objects as bytes).
 
 use crate::cbor::{Limits, Value};
 use crate::cid::Cid;
@@ -93,16 +93,7 @@ fn from_js_at(
         ));
     }
     if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
-        if bytes.length() as usize > limits.max_size {
-            return Err(Error::new(
-                Code::LimitExceeded,
-                format!(
-                    "a byte string of {} bytes exceeds the limit of {}",
-                    bytes.length(),
-                    limits.max_size
-                ),
-            ));
-        }
+        check_bytes_len(bytes.length() as usize, limits)?;
         return Ok(Value::Bytes(Cow::Owned(bytes.to_vec())));
     }
     if let Some(link) = value.dyn_ref::<JsCidLink>() {
@@ -139,8 +130,11 @@ fn from_js_at(
     }
     let keys = js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>());
     check_container_len(keys.length() as usize, limits)?;
-    if let Some(link) = dollar_link(value, &keys)? {
-        return Ok(link);
+    if let Some(wrapped) = json_wrapper(value, &keys)? {
+        if let Value::Bytes(bytes) = &wrapped {
+            check_bytes_len(bytes.len(), limits)?;
+        }
+        return Ok(wrapped);
     }
     let mut entries = Vec::with_capacity(keys.length() as usize);
     for key in keys.iter() {
@@ -163,32 +157,30 @@ fn from_js_at(
     Ok(Value::Map(entries))
 }
 
-/// A plain object with a `$link` key: atproto JSON's form of a link (and `@atcute`'s value form),
-/// taken as the link it means rather than encoded as a map no atproto data can hold (the data
-/// model reserves `$link`). It must be exactly `{ $link: "<CID>" }` (`json-invalid-link`).
-fn dollar_link(value: &JsValue, keys: &js_sys::Array) -> Result<Option<Value<'static>>, Error> {
-    if !keys
-        .iter()
-        .any(|key| key.as_string().as_deref() == Some("$link"))
-    {
-        return Ok(None);
-    }
-    let invalid = |why: &str| {
-        Error::new(
-            Code::JsonInvalidLink,
-            format!("a {{ $link }} object {why} (or pass a CidLink)"),
-        )
+/// A plain object with a `$link` or `$bytes` key: atproto JSON's form of a link or of bytes (and
+/// `@atcute`'s value form), taken as what it means rather than encoded as a map no atproto data can
+/// hold (the data model reserves both keys). It must be exactly `{ $link: "<CID>" }`
+/// (`json-invalid-link`) or `{ $bytes: "<base64>" }` (`json-invalid-bytes`), as in atproto JSON.
+fn json_wrapper(value: &JsValue, keys: &js_sys::Array) -> Result<Option<Value<'static>>, Error> {
+    let text_of = |key: &str| {
+        js_sys::Reflect::get(value, &key.into())
+            .ok()
+            .and_then(|text| text.as_string())
     };
-    if keys.length() != 1 {
-        return Err(invalid("must have no other key"));
+    let count = keys.length() as usize;
+    for key in keys.iter() {
+        match key.as_string().as_deref() {
+            Some("$link") => {
+                return crate::cbor::json::link_object(count, text_of("$link").as_deref()).map(Some)
+            }
+            Some("$bytes") => {
+                return crate::cbor::json::bytes_object(count, text_of("$bytes").as_deref())
+                    .map(Some)
+            }
+            _ => {}
+        }
     }
-    let text = js_sys::Reflect::get(value, &"$link".into())
-        .ok()
-        .and_then(|link| link.as_string())
-        .ok_or_else(|| invalid("must hold a CID string"))?;
-    Cid::parse(&text)
-        .map(|cid| Some(Value::Link(cid)))
-        .map_err(|e| invalid(&format!("holds no atproto CID: {}", e.message())))
+    Ok(None)
 }
 
 /// A JS number as JS writes it (`String(n)`): Rust's float formatting would add about 11 KB of
@@ -199,6 +191,19 @@ fn number_text(value: &JsValue) -> String {
         .to_string_with_radix(10)
         .map(String::from)
         .unwrap_or_default()
+}
+
+fn check_bytes_len(len: usize, limits: &Limits) -> Result<(), Error> {
+    if len > limits.max_size {
+        return Err(Error::new(
+            Code::LimitExceeded,
+            format!(
+                "a byte string of {len} bytes exceeds the limit of {}",
+                limits.max_size
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_container_len(len: usize, limits: &Limits) -> Result<(), Error> {

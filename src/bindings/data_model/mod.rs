@@ -242,6 +242,8 @@ pub fn cid_for_cbor(
 /// cannot hold: non-integer numbers (`cbor-float`), integers outside ±(2^53−1) given as numbers
 /// (`unsafe-integer`; use a bigint), `undefined` in arrays, functions, symbols and non-plain
 /// objects (`invalid-value`). Object properties whose value is `undefined` are left out, as in JSON.
+/// Plain `{ $link: "<CID>" }` and `{ $bytes: "<base64>" }` objects are the link and the bytes they
+/// mean (atproto JSON's forms).
 #[cfg(feature = "full")]
 #[wasm_bindgen(js_name = encodeCbor)]
 pub fn encode_cbor(

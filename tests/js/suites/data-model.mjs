@@ -97,6 +97,11 @@ export default async function dataModel(atproof, fixtures, check) {
   for (const [value, what] of [[{ $link: linkCid, other: 1 }, 'another key'], [{ $link: 'not-a-cid' }, 'no CID'], [{ $link: 42 }, 'no string']]) {
     check(`a { $link } object with ${what} is refused`, throwsCode(atproof, () => encodeCbor({ ref: value }), 'json-invalid-link') === true);
   }
+  // So is a plain { $bytes } object: the bytes its base64 holds (padding optional, as in atproto JSON).
+  check('a { $bytes } object encodes as the bytes', bytesEqual(encodeCbor({ sig: { $bytes: 'AAEC/w==' } }), encodeCbor({ sig: new Uint8Array([0, 1, 2, 255]) })) && cidForValue({ $bytes: 'AAEC/w' }) === cidForValue(new Uint8Array([0, 1, 2, 255])));
+  for (const [value, what] of [[{ $bytes: 'AAEC', other: 1 }, 'another key'], [{ $bytes: 'AA-_' }, 'URL-safe base64'], [{ $bytes: 'A' }, 'a cut quantum'], [{ $bytes: [0] }, 'no string']]) {
+    check(`a { $bytes } object with ${what} is refused`, throwsCode(atproof, () => encodeCbor({ sig: value }), 'json-invalid-bytes') === true);
+  }
   const cyclic = {};
   cyclic.self = cyclic;
   check('encodeCbor refuses a cycle', throwsCode(atproof, () => encodeCbor(cyclic), 'limit-exceeded') === true);

@@ -122,6 +122,8 @@ export default async function writing(atproof, fixtures, check) {
     ['empty $type', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: { $type: '' } }], 'invalid-record-type'],
     ['a $type that is not the collection', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: { $type: 'app.bsky.feed.like' } }], 'invalid-record-type'],
     ['a legacy blob', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ image: { cid: 'bafkreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm', mimeType: 'image/png' } }) }], 'invalid-blob'],
+    ['a { $bytes } that is not base64', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ sig: { $bytes: 'AA-_' } }) }], 'json-invalid-bytes'],
+    ['a { $link } that is no CID', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ ref: { $link: 'bafy' } }) }], 'json-invalid-link'],
     ['an undefined', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ u: undefined }) }], 'invalid-value'],
     ['a 2 MB record', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ blob: new Uint8Array(2_000_000) }) }], 'limit-exceeded'],
     ['an unsafe integer', [{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post({ n: 2 ** 60 }) }], 'unsafe-integer'],
@@ -144,6 +146,12 @@ export default async function writing(atproof, fixtures, check) {
   const written = await repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { seq: 42, time: '2026-12-05T01:02:03.456Z' });
   const frame = atproof.decodeFrame(written.frame);
   check('the next write works, with the seq and time given', written.seq === 42 && frame.body.seq === 42 && frame.body.time === '2026-12-05T01:02:03.456Z' && repo.list().length === 2);
+  // atproto JSON's { $bytes } and { $link } in a record are the bytes and the link they mean.
+  const cid = 'bafyreie5737gdxlw5i64vzichcalba3z2v5n6icifvx5xytvske7mr3hpm';
+  await repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'j', record: post({ sig: { $bytes: 'AAEC/w' }, ref: { $link: cid } }) }]);
+  const jsonRecord = repo.get('app.bsky.feed.post', 'j');
+  check('a record with { $bytes } and { $link } holds bytes and a link', jsonRecord.record.sig instanceof Uint8Array && jsonRecord.record.sig.join() === '0,1,2,255' && jsonRecord.record.ref instanceof atproof.CidLink && jsonRecord.record.ref.$link === cid);
+  await repo.applyWrites([{ action: 'delete', collection: 'app.bsky.feed.post', rkey: 'j' }]);
 
   // Signers that fail: each refused, nothing changed.
   const car = repo.exportCar();
