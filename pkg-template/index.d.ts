@@ -282,12 +282,19 @@ export interface RepoCreateOptions {
   rev?: string;
 }
 
-/** Options of Repo.load: the key that must have signed the CAR (and signs from now on). */
+/**
+ * Options of Repo.load: the key that must have signed the CAR and signs from now on (`keypair` or
+ * `signer`), or only the key it must have been signed with (`key`, a did:key: a read-only replica).
+ */
 export interface RepoLoadOptions {
   keypair?: import('./atproof.js').Keypair;
   signer?: import('./atproof.js').Signer;
+  /** A did:key, for a replica that applies commits from the network but writes none. */
+  key?: string;
   /** The DID the commit must name. */
   did?: string;
+  /** The seq of the last event already emitted for this account; the next default is one more. */
+  seq?: number;
 }
 
 /**
@@ -299,7 +306,7 @@ export declare class Repo {
   private constructor();
   /** A new, empty repository of `did`, its first commit signed by `keypair` or `signer`. */
   static create(options: RepoCreateOptions): Promise<Repo>;
-  /** A repository loaded from a CAR, verified as verifyRepo does with the signer's key. */
+  /** A repository loaded from a CAR, verified as verifyRepo does with the signer's key (or `key`). */
   static load(car: Uint8Array, options: RepoLoadOptions): Promise<Repo>;
   readonly did: string;
   /** The signing key, as a did:key. */
@@ -309,11 +316,15 @@ export declare class Repo {
   readonly rev: string;
   /** The current MST root. */
   readonly data: string;
-  /** Writes 1–200 records in one signed commit. */
+  /** The seq of the last event made here (0 until one is, unless Repo.load was given `seq`). */
+  readonly lastSeq: number;
+  /** Writes 1–200 records in one signed commit (refused for a repository loaded with `{ key }`). */
   applyWrites(
     writes: import('./atproof.js').RepoWrite[],
     options?: import('./atproof.js').ApplyWritesOptions,
   ): Promise<import('./atproof.js').WrittenCommit>;
+  /** The `#sync` frame of the current commit, at the next seq (or `seq`, above the last). */
+  syncFrame(options?: import('./atproof.js').SyncFrameOptions): Promise<import('./atproof.js').SyncFrameMade>;
   /** Applies a verified `#commit` frame from the network that follows this repository's commit. */
   applyCommit(frame: Uint8Array, options: { key: string }): Promise<import('./atproof.js').AppliedCommit>;
   /** The record at `collection/rkey`, or null. */

@@ -83,12 +83,17 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
 
     /**
      * A repository loaded from a CAR (a getRepo export), verified as verifyRepo does with the
-     * signer's key (and `did` when given): a CAR that key did not sign is refused.
+     * signer's key (and `did` when given): a CAR that key did not sign is refused. With `{ key }`
+     * (a did:key) instead of a signer it is a read-only replica: everything but applyWrites.
+     * `seq`: the last seq already used for this account's events.
      */
     static async load(car, options) {
-      const { keypair, signer, did } = optionsOf(options, 'options', AtproofError);
-      const chosen = chooseSigner({ keypair, signer }, 'Repo.load');
-      const state = RepoState.load(car, didOf(chosen), did);
+      const { keypair, signer, key, did, seq } = optionsOf(options, 'options', AtproofError);
+      if (key !== undefined && (keypair !== undefined || signer !== undefined)) {
+        throw new AtproofError('invalid-argument', 'Repo.load takes { key } (read-only) or { keypair } or { signer }, not two');
+      }
+      const chosen = key === undefined ? chooseSigner({ keypair, signer }, 'Repo.load') : null;
+      const state = RepoState.load(car, chosen === null ? key : didOf(chosen), did, seq);
       if (chosen instanceof Keypair) state.setKeypair(chosen);
       return new Repo(CONSTRUCTING, state, chosen);
     }
@@ -118,6 +123,11 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
       return this.#state.data;
     }
 
+    /** The seq of the last event made here (0 until one is, unless `Repo.load` was told). */
+    get lastSeq() {
+      return this.#state.lastSeq;
+    }
+
     /** Runs `task` after every queued write and export, and before the next ones. */
     #exclusive(task) {
       const run = this.#queue.then(task);
@@ -132,6 +142,9 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
      */
     applyWrites(writes, options) {
       return this.#exclusive(async () => {
+        if (this.#signer === null) {
+          throw new AtproofError('invalid-argument', 'this repository was loaded with { key } only: it cannot sign writes');
+        }
         const bytes = this.#state.prepare(writes, options);
         if (this.#state.hasKeypair) return this.#state.finish(undefined);
         let signature;
@@ -153,6 +166,20 @@ export function makeRepo({ RepoState, Keypair, AtproofError }) {
     applyCommit(frame, options) {
       const { key } = optionsOf(options, 'options', AtproofError);
       return this.#exclusive(async () => this.#state.applyCommit(frame, key));
+    }
+
+    /**
+     * The `#sync` frame of the current commit → `{ frame, seq, time, commit, rev }`: what a PDS
+     * emits when an account's repository starts (after its first `#commit`) or starts over, so
+     * that consumers take this commit as their state. `seq` (above the last; default one more)
+     * is used up, as a write's is.
+     */
+    syncFrame(options) {
+      const { seq, time = new Date().toISOString() } = optionsOf(options, 'options', AtproofError);
+      return this.#exclusive(async () => {
+        const frame = this.#state.syncFrame(seq, time);
+        return { frame, seq: this.#state.lastSeq, time, commit: this.#state.commit, rev: this.#state.rev };
+      });
     }
 
     /** The record at `collection/rkey` → `{ cid, record }`, or null. */

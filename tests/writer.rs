@@ -748,3 +748,103 @@ proptest! {
         let _ = decode(&[0xa0]);
     }
 }
+
+#[test]
+fn a_sync_frame_starts_consumers_on_the_current_commit_and_seqs_only_increase() {
+    let keypair = Keypair::import(Algorithm::Es256k, &[9; 32]).unwrap();
+    let key = keypair.public_key();
+    let now = 1_900_000_000_000_000u64;
+    let time = "2026-12-06T06:00:00.000Z";
+    let mut repo = new_repo(&keypair);
+    let first = commit(
+        &mut repo,
+        &keypair,
+        &[write(Action::Create, "app.bsky.feed.post", "a", Some("a"))],
+        1,
+    );
+    assert_eq!(first.seq, 1);
+
+    // The frame, against one built here from generic DRISL values.
+    let sync = repo.sync_frame(None, time).unwrap();
+    assert_eq!(repo.last_seq(), 2);
+    let mut car = atproof::car::CarWriter::new(&[repo.commit().cid]);
+    car.write_block(&repo.commit().cid, &repo.commit().block);
+    let expected = [
+        atproof::cbor::encode(&Value::Map(vec![
+            ("t".into(), Value::String("#sync".into())),
+            ("op".into(), Value::Integer(1)),
+        ]))
+        .unwrap(),
+        atproof::cbor::encode(&Value::Map(vec![
+            ("did".into(), Value::String(repo.did().to_owned().into())),
+            ("rev".into(), Value::String(repo.rev().to_string().into())),
+            ("seq".into(), Value::Integer(2)),
+            ("time".into(), Value::String(time.into())),
+            ("blocks".into(), Value::Bytes(car.into_bytes().into())),
+        ]))
+        .unwrap(),
+    ]
+    .concat();
+    assert_eq!(sync, expected);
+    let Event::Sync(event) = decode_frame(&sync).unwrap().event else {
+        panic!("not a #sync")
+    };
+    let verified = atproof::firehose::verify_sync(&event, &key).unwrap();
+    assert_eq!(
+        (verified.commit, verified.data),
+        (repo.commit().cid, repo.data())
+    );
+
+    // A consumer that starts at the #sync follows the commits after it with continuity.
+    let mut stream = StreamVerifier::new(16, 300_000_000);
+    let out = stream.process(&sync, Some(&key), now).unwrap();
+    assert_eq!(out.status.as_str(), "valid");
+    let second = commit(
+        &mut repo,
+        &keypair,
+        &[write(Action::Create, "app.bsky.feed.post", "b", Some("b"))],
+        2,
+    );
+    assert_eq!(second.seq, 3);
+    let out = stream.process(&second.frame, Some(&key), now).unwrap();
+    assert_eq!((out.status.as_str(), out.continuity), ("valid", true));
+
+    // A seq not above the last event's is refused, by commits and #sync frames alike, and uses
+    // nothing up.
+    let writes = [write(Action::Create, "app.bsky.feed.post", "c", Some("c"))];
+    for seq in [3, 2, 0, -1, 1 << 53] {
+        let refused = repo.prepare(
+            &writes,
+            &CommitOptions {
+                seq: Some(seq),
+                ..options(rev(3))
+            },
+        );
+        assert_eq!(refused.unwrap_err().code(), Code::InvalidArgument, "{seq}");
+        assert_eq!(
+            repo.sync_frame(Some(seq), time).unwrap_err().code(),
+            Code::InvalidArgument
+        );
+    }
+    assert_eq!(
+        repo.sync_frame(None, "yesterday").unwrap_err().code(),
+        Code::InvalidDatetime
+    );
+    assert_eq!(repo.last_seq(), 3);
+
+    // A repository loaded again starts from the seq it is told.
+    let mut loaded = Repository::load(repo.export_car().unwrap().into(), key, None).unwrap();
+    assert_eq!(loaded.last_seq(), 0);
+    assert_eq!(
+        loaded.set_last_seq(-1).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    assert_eq!(
+        loaded.set_last_seq(1 << 53).unwrap_err().code(),
+        Code::InvalidArgument
+    );
+    loaded.set_last_seq(3).unwrap();
+    let third = commit(&mut loaded, &keypair, &writes, 3);
+    assert_eq!(third.seq, 4);
+    assert_eq!(decode_frame(&third.frame).unwrap().event.seq(), Some(4));
+}

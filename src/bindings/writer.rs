@@ -68,6 +68,22 @@ export interface WrittenCommit {
   seq: number;
   time: string;
 }
+/** Options of `Repo.syncFrame`. */
+export interface SyncFrameOptions {
+  /** The event's seq, above the last; default one more than this repo's last. */
+  seq?: number;
+  /** The event's time; default now. */
+  time?: string;
+}
+/** A `#sync` frame made by `Repo.syncFrame`, for the repository's current commit. */
+export interface SyncFrameMade {
+  /** The `#sync` frame: the signed commit block as its CAR. */
+  frame: Uint8Array;
+  seq: number;
+  time: string;
+  commit: string;
+  rev: string;
+}
 /** A commit from the network applied by `Repo.applyCommit`. */
 export interface AppliedCommit {
   commit: string;
@@ -141,6 +157,37 @@ fn rev_after(last: Tid) -> Result<Tid, Error> {
         return Ok(now);
     }
     Tid::from_time(last.micros().saturating_add(1), last.clock_id())
+}
+
+/// A `seq` the caller chose: an integer (its range is the repository's to check).
+fn seq_arg(value: &JsValue) -> Result<Option<i64>, Error> {
+    match value.as_f64() {
+        _ if value.is_undefined() => Ok(None),
+        Some(n) if n.fract() == 0.0 && n.abs() < 9.1e15 => Ok(Some(n as i64)),
+        _ => Err(Error::new(
+            Code::InvalidArgument,
+            format!("seq must be an integer, not {}", type_name(value)),
+        )),
+    }
+}
+
+/// An event's `time` from `options`: the caller's (checked by the repository) or now.
+fn time_option(options: &JsValue) -> Result<String, Error> {
+    let time = get(options, "time")?;
+    if time.is_undefined() {
+        return Ok(String::from(js_sys::Date::new_0().to_iso_string()));
+    }
+    time_arg(&time)
+}
+
+/// An event's `time` the caller gave: a string (its syntax is the repository's to check).
+fn time_arg(time: &JsValue) -> Result<String, Error> {
+    string_arg(
+        time,
+        "time",
+        crate::syntax::datetime::MAX_DATETIME_LEN,
+        Code::InvalidDatetime,
+    )
 }
 
 fn action_arg(value: &JsValue) -> Result<Action, Error> {
@@ -297,13 +344,16 @@ impl RepoState {
         })
     }
 
-    /// A repository loaded from a CAR, verified as `verifyRepo` does with `key` (and `did`).
+    /// A repository loaded from a CAR, verified as `verifyRepo` does with `key` (and `did`);
+    /// `seq` is the last one already used for the account's events (default 0).
     pub fn load(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string")] did: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] seq: Option<JsValue>,
     ) -> Result<RepoState, JsValue> {
         let did = did.unwrap_or_default();
+        let seq = seq_arg(&seq.unwrap_or_default())?;
         let key = one_key(&key)?;
         let did = if did.is_undefined() {
             None
@@ -312,7 +362,10 @@ impl RepoState {
         };
         let mut bytes = Vec::new();
         bytes_arg(&car, "car", MAX_WHOLE_CAR_BYTES, &mut bytes)?;
-        let repo = Repository::load(bytes.into_boxed_slice(), key, did)?;
+        let mut repo = Repository::load(bytes.into_boxed_slice(), key, did)?;
+        if let Some(seq) = seq {
+            repo.set_last_seq(seq)?;
+        }
         Ok(RepoState {
             phase: Phase::Ready(Box::new(repo)),
             keypair: None,
@@ -407,29 +460,8 @@ impl RepoState {
             Some(rev) => rev,
             None => rev_after(repo.rev())?,
         };
-        let seq = get(&options, "seq")?;
-        let seq = match seq.as_f64() {
-            _ if seq.is_undefined() => None,
-            Some(n) if n.fract() == 0.0 && n.abs() < 9.1e15 => Some(n as i64),
-            _ => {
-                return Err(Error::new(
-                    Code::InvalidArgument,
-                    format!("seq must be an integer, not {}", type_name(&seq)),
-                )
-                .into())
-            }
-        };
-        let time = get(&options, "time")?;
-        let time = if time.is_undefined() {
-            String::from(js_sys::Date::new_0().to_iso_string())
-        } else {
-            string_arg(
-                &time,
-                "time",
-                crate::syntax::datetime::MAX_DATETIME_LEN,
-                Code::InvalidDatetime,
-            )?
-        };
+        let seq = seq_arg(&get(&options, "seq")?)?;
+        let time = time_option(&options)?;
         let writes = writes_arg(&writes)?;
         let prepared = repo.prepare(&writes, &CommitOptions { rev, seq, time })?;
         let bytes = prepared.bytes_to_sign().to_vec();
@@ -457,6 +489,25 @@ impl RepoState {
             _ => repo.finish(prepared, &signature_arg(&signature)?)?,
         };
         written_to_js(&written, &time)
+    }
+
+    /// The `#sync` frame of the current commit, at `seq` (above the last event's; `undefined`:
+    /// one more) and `time` (an atproto datetime). `Repo.syncFrame` adds what the result says.
+    #[wasm_bindgen(js_name = syncFrame)]
+    pub fn sync_frame(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "number | undefined")] seq: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] time: JsValue,
+    ) -> Result<Vec<u8>, JsValue> {
+        let seq = seq_arg(&seq)?;
+        let time = time_arg(&time)?;
+        Ok(self.repo_mut()?.sync_frame(seq, &time)?)
+    }
+
+    /// The `seq` of the last event made here (0 until one is, unless set).
+    #[wasm_bindgen(getter, js_name = lastSeq)]
+    pub fn last_seq(&self) -> Result<f64, JsValue> {
+        Ok(self.repo()?.last_seq() as f64)
     }
 
     /// Drops the prepared commit (the signer failed).

@@ -1,7 +1,7 @@
-//! Writing `#commit` frames as a PDS emits them.
+//! Writing `#commit` and `#sync` frames as a PDS emits them.
 
 use super::frame::RepoOp;
-use crate::cbor::Encoder;
+use crate::cbor::{encode, Encoder, Value};
 use crate::cid::Cid;
 
 /// The fields of a `#commit` event to write (see [`encode_commit_frame`]).
@@ -87,4 +87,40 @@ pub fn encode_commit_frame(frame: &CommitFrame<'_>) -> Vec<u8> {
         out.write_link(prev_data);
     }
     out.into_bytes()
+}
+
+/// The fields of a `#sync` event to write (see [`encode_sync_frame`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncFrame<'a> {
+    /// The stream sequence number.
+    pub seq: i64,
+    /// The account's DID.
+    pub did: &'a str,
+    /// The commit's revision.
+    pub rev: &'a str,
+    /// A CAR holding the signed commit block, its CID the first root.
+    pub blocks: &'a [u8],
+    /// When the event was made (an atproto datetime).
+    pub time: &'a str,
+}
+
+/// The bytes of one WebSocket message carrying `frame`: the header `{op: 1, t: "#sync"}`, then
+/// the body's five fields. Made by the generic encoder (a `#sync` is rare; its code is small),
+/// which fails only beyond the default limits: `limit-exceeded` for blocks over 5 MiB.
+pub fn encode_sync_frame<'a>(frame: &SyncFrame<'a>) -> crate::Result<Vec<u8>> {
+    let text = |s: &'a str| Value::String(s.into());
+    let header = Value::Map(vec![
+        ("t".into(), text("#sync")),
+        ("op".into(), Value::Integer(1)),
+    ]);
+    let body = Value::Map(vec![
+        ("did".into(), text(frame.did)),
+        ("rev".into(), text(frame.rev)),
+        ("seq".into(), Value::Integer(frame.seq)),
+        ("time".into(), text(frame.time)),
+        ("blocks".into(), Value::Bytes(frame.blocks.into())),
+    ]);
+    let mut out = encode(&header)?;
+    out.extend_from_slice(&encode(&body)?);
+    Ok(out)
 }

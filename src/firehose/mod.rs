@@ -31,7 +31,7 @@ mod frame;
 mod stream;
 mod verify;
 
-pub use emit::{encode_commit_frame, CommitFrame};
+pub use emit::{encode_commit_frame, encode_sync_frame, CommitFrame, SyncFrame};
 pub use frame::{
     decode_frame, read_envelope, AccountEvent, Action, CommitEvent, Envelope, Event, Frame,
     IdentityEvent, InfoEvent, RepoOp, SyncEvent, MAX_COMMIT_BLOCKS, MAX_FRAME_SIZE, MAX_OPS,

@@ -20,7 +20,9 @@
 //!   A write whose blocks would exceed the event's 2,000,000-byte limit is refused before signing:
 //!   a `tooBig` event cannot be verified.
 //! - **Revisions** must increase; the caller picks them (the binding uses the clock), and a rev
-//!   not above the last is refused.
+//!   not above the last is refused. So must the events' seqs: a repository counts them from 0 (or
+//!   from what [`Repository::set_last_seq`] says, after a load), and [`Repository::sync_frame`]
+//!   uses one up as a commit does.
 //! - **Replicas.** [`Repository::apply_commit`] verifies a `#commit` from the network as
 //!   [`verify_commit`] does, requires it to follow the current commit (`since` = our rev,
 //!   `prevData` = our root, else `commit-desync`), applies its ops to our own tree and requires the
@@ -38,8 +40,8 @@ use crate::cid::Cid;
 use crate::crypto::{normalize_low_s, verify_signature_strict, Keypair, PublicKey};
 use crate::error::{Code, Error, Result};
 use crate::firehose::{
-    decode_frame, encode_commit_frame, verify_commit, Action, CommitFrame, Event, RepoOp,
-    MAX_COMMIT_BLOCKS, MAX_OPS,
+    decode_frame, encode_commit_frame, encode_sync_frame, verify_commit, Action, CommitFrame,
+    Event, RepoOp, SyncFrame, MAX_COMMIT_BLOCKS, MAX_OPS,
 };
 use crate::mst::{diff, Tree};
 use crate::repo::{
@@ -97,7 +99,7 @@ pub struct Write {
 pub struct CommitOptions {
     /// The new revision: above the repository's.
     pub rev: Tid,
-    /// The event's `seq` (`None`: one more than the last event made here).
+    /// The event's `seq`: above the last event made here (`None`: one more than it).
     pub seq: Option<i64>,
     /// The event's `time`, an atproto datetime.
     pub time: String,
@@ -316,6 +318,70 @@ impl Repository {
         self.tree.root_cid()
     }
 
+    /// The `seq` of the last event made here: 0 for a repository just created or loaded, unless
+    /// set with [`Repository::set_last_seq`].
+    pub fn last_seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Sets the `seq` of the last event already emitted for this account (say, before the
+    /// repository was exported and loaded again): the next event's default is one more, and a
+    /// `seq` given for it must be above. `invalid-argument` outside `0..2^53`.
+    pub fn set_last_seq(&mut self, seq: i64) -> Result<()> {
+        if !(0..=MAX_SEQ).contains(&seq) {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!("seq {seq} is not in 0..2^53"),
+            ));
+        }
+        self.seq = seq;
+        Ok(())
+    }
+
+    /// The `seq` of the next event: `requested`, which must be in `1..2^53` and above the last
+    /// event's, or one more than the last.
+    fn next_seq(&self, requested: Option<i64>) -> Result<i64> {
+        let seq = requested.unwrap_or(self.seq.saturating_add(1));
+        if !(1..=MAX_SEQ).contains(&seq) {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!("seq {seq} is not in 1..2^53"),
+            ));
+        }
+        if seq <= self.seq {
+            return Err(Error::new(
+                Code::InvalidArgument,
+                format!(
+                    "seq {seq} is not above this repository's last event's, {}",
+                    self.seq
+                ),
+            ));
+        }
+        Ok(seq)
+    }
+
+    /// The `#sync` frame of the current commit (its signed block as the event's CAR), at `seq`
+    /// (as in [`Repository::prepare`]) and `time`: what a PDS emits when an account's repository
+    /// starts, or starts over, so that consumers take its current commit as their state. The seq
+    /// is used up. Errors: `invalid-argument` for the seq, `invalid-datetime` for `time`.
+    pub fn sync_frame(&mut self, seq: Option<i64>, time: &str) -> Result<Vec<u8>> {
+        let seq = self.next_seq(seq)?;
+        ensure_valid_datetime(time)?;
+        let blocks = crate::car::write_car(
+            &[self.commit.cid],
+            [(self.commit.cid, &self.commit.block[..])],
+        );
+        let frame = encode_sync_frame(&SyncFrame {
+            seq,
+            did: &self.did,
+            rev: &self.rev.to_string(),
+            blocks: &blocks,
+            time,
+        })?;
+        self.seq = seq;
+        Ok(frame)
+    }
+
     /// The record at `collection/rkey`: its CID and block, `None` if absent.
     pub fn get(&mut self, collection: &str, rkey: &str) -> Result<Option<(Cid, &[u8])>> {
         let path = checked_path(collection, rkey)?;
@@ -404,7 +470,8 @@ impl Repository {
     /// `invalid-nsid`, `invalid-record-key`; `duplicate-write` for a path written twice;
     /// `record-exists` (create), `record-not-found` (update, delete); the record's DRISL and
     /// data-model codes; `rev-not-increasing`; `commit-too-big` when the event's blocks would exceed
-    /// 2,000,000 bytes; `invalid-argument` for a bad `seq`, `invalid-datetime` for `time`.
+    /// 2,000,000 bytes; `invalid-argument` for a `seq` outside `1..2^53` or not above the last
+    /// event's ([`Repository::last_seq`]), `invalid-datetime` for `time`.
     pub fn prepare(&self, writes: &[Write], options: &CommitOptions) -> Result<PreparedCommit> {
         if writes.is_empty() || writes.len() > MAX_OPS {
             return Err(Error::new(
@@ -421,13 +488,7 @@ impl Repository {
                 ),
             ));
         }
-        let seq = options.seq.unwrap_or(self.seq.saturating_add(1));
-        if !(1..=MAX_SEQ).contains(&seq) {
-            return Err(Error::new(
-                Code::InvalidArgument,
-                format!("seq {seq} is not in 1..2^53"),
-            ));
-        }
+        let seq = self.next_seq(options.seq)?;
         ensure_valid_datetime(&options.time)?;
 
         let mut paths = Vec::with_capacity(writes.len());

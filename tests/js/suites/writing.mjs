@@ -31,6 +31,13 @@ export default async function writing(atproof, fixtures, check) {
   /** Writes `rounds` commits of mixed creates, updates and deletes; checks every frame. */
   async function exercise(name, repo, key, rounds) {
     const verifier = new FirehoseVerifier({ resolveKey: () => key });
+    // The repository announced with a #sync frame: consumers follow its commits from there.
+    const started = await repo.syncFrame();
+    const syncEvent = await verifier.process(started.frame);
+    const synced = atproof.verifySync(started.frame, { key });
+    check(`${name}: the #sync frame starts a verifier on the current commit`, syncEvent.status === 'valid' && syncEvent.type === '#sync'
+      && started.commit === repo.commit && started.rev === repo.rev && started.seq === 1 && repo.lastSeq === 1
+      && synced.commit === repo.commit && synced.data === repo.data);
     const expected = new Map();
     let framesValid = 0, inverted = 0;
     for (let round = 0; round < rounds; round++) {
@@ -52,11 +59,11 @@ export default async function writing(atproof, fixtures, check) {
       const written = await repo.applyWrites(writes);
       check(`${name}: round ${round} follows`, written.prevData === prevData && written.data === repo.data && written.commit === repo.commit);
       const processed = await verifier.process(written.frame);
-      if (processed.status === 'valid') framesValid++;
+      if (processed.status === 'valid' && processed.continuity && processed.seq === repo.lastSeq) framesValid++;
       const verified = verifyCommit(written.frame, { key });
       if (verified.inverted && verified.prevData === prevData && verified.data === written.data) inverted++;
     }
-    check(`${name}: every frame valid in FirehoseVerifier`, framesValid === rounds, `${framesValid}/${rounds}`);
+    check(`${name}: every frame valid in FirehoseVerifier, followed from the #sync`, framesValid === rounds, `${framesValid}/${rounds}`);
     check(`${name}: every frame inverts`, inverted === rounds);
     verifier.free();
 
@@ -140,6 +147,10 @@ export default async function writing(atproof, fixtures, check) {
     check(`refused: ${what}`, await rejectsCode(atproof, repo.applyWrites(writes), code));
     check(`unchanged after: ${what}`, repo.commit === commitBefore && repo.list().length === 1);
   }
+  check('refused: a seq not above the last event\'s', await rejectsCode(atproof, repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { seq: repo.lastSeq }), 'invalid-argument'));
+  check('refused: a #sync seq not above the last event\'s', await rejectsCode(atproof, repo.syncFrame({ seq: 1 }), 'invalid-argument'));
+  check('refused: a #sync time that is no datetime', await rejectsCode(atproof, repo.syncFrame({ time: 'noon' }), 'invalid-datetime'));
+  check('unchanged after: the seqs refused', repo.commit === commitBefore && repo.lastSeq === 1);
   check('refused: a rev not above the last', await rejectsCode(atproof, repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { rev: repo.rev }), 'rev-not-increasing'));
   check('refused: a rev far ahead of the clock', await rejectsCode(atproof, repo.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', rkey: 'b', record: post() }], { rev: '7zzzzzzzzzzzz' }), 'rev-in-future'));
   check('refused: a first rev far ahead of the clock', await rejectsCode(atproof, Repo.create({ did: DID, keypair, rev: '7zzzzzzzzzzzz' }), 'rev-in-future'));
@@ -181,8 +192,13 @@ export default async function writing(atproof, fixtures, check) {
 
   // A replica of the reference-made repository follows the reference stream.
   const meta = await fixtures.json('generated/repo-1000-s1-k256.json');
-  const readOnly = { did: () => meta.signingKey, sign: async () => { throw new Error('a replica does not write'); } };
-  const replica = await Repo.load(await fixtures.bytes('generated/repo-1000-s1-k256.car'), { signer: readOnly });
+  const referenceCar = await fixtures.bytes('generated/repo-1000-s1-k256.car');
+  const replica = await Repo.load(referenceCar, { key: meta.signingKey, seq: 1000 });
+  check('replica: loaded with { key } and a seq', replica.signingKey === meta.signingKey && replica.lastSeq === 1000);
+  check('replica: a read-only replica does not write', await rejectsCode(atproof, replica.applyWrites([{ action: 'delete', collection: 'app.bsky.feed.post', rkey: 'x' }]), 'invalid-argument'));
+  check('replica: { key } with another key is refused', await rejectsCode(atproof, Repo.load(referenceCar, { key: Keypair.generate('k256').did() }), 'bad-signature'));
+  check('replica: { key } and a keypair together are refused', await rejectsCode(atproof, Repo.load(referenceCar, { key: meta.signingKey, keypair: Keypair.generate('k256') }), 'invalid-argument'));
+  check('replica: a bad seq is refused', await rejectsCode(atproof, Repo.load(referenceCar, { key: meta.signingKey, seq: -1 }), 'invalid-argument'));
   const frames = framesOf(await fixtures.bytes('generated/repo-1000-s1-k256.frames.bin'));
   check('replica: a skipped frame is a desync', await rejectsCode(atproof, replica.applyCommit(frames[1], { key: meta.signingKey }), 'commit-desync'));
   check('replica: unchanged after the desync', replica.commit === meta.commitCid);
