@@ -17,16 +17,43 @@ export function makeFirehose({ FirehoseState, AtproofError }) {
      * @param {{ resolveKey: (did: string) => string | { signingKey: string | null } | Promise<…>, maxAccounts?: number, clockDriftMs?: number, requirePrevData?: boolean }} options
      */
     constructor(options) {
-      const { resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000, requirePrevData = false } = optionsOf(options, 'options', AtproofError);
+      const { resolveKey, maxAccounts = 1_000_000, clockDriftMs = 300_000, requirePrevData = false, state } = optionsOf(options, 'options', AtproofError);
       if (typeof resolveKey !== 'function') throw new AtproofError('invalid-argument', 'resolveKey must be a function');
       this.#state = new FirehoseState(maxAccounts, clockDriftMs);
       this.#state.requirePrevData = requirePrevData === true;
       this.#resolveKey = resolveKey;
+      if (state !== undefined) {
+        try {
+          this.#state.restoreState(state);
+        } catch (error) {
+          this.#state.free();
+          throw error;
+        }
+      }
     }
 
     /** The number of accounts whose continuity is tracked. */
     get accounts() {
       return this.#state.accounts;
+    }
+
+    /** The seq of the last event that was not invalid: the cursor to resume from (or undefined). */
+    get lastSeq() {
+      return this.#state.lastSeq;
+    }
+
+    /**
+     * The accounts' continuity and the last seq as bytes (44 a tracked account; no DID in them),
+     * to go on from after a restart: `new FirehoseVerifier({ …, state })` or `restoreState`. The
+     * keys are resolved again; the settings are the new verifier's.
+     */
+    saveState() {
+      return this.#state.saveState();
+    }
+
+    /** Goes on from a state saveState made; anything else is refused (invalid-saved-state) and changes nothing. */
+    restoreState(state) {
+      this.#state.restoreState(state);
     }
 
     /**

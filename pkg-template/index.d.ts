@@ -47,6 +47,7 @@ export type AtproofErrorCode =
   | 'commit-desync'
   | 'rev-in-future'
   | 'stream-error'
+  | 'invalid-saved-state'
   | 'invalid-plc-log'
   | 'invalid-plc-operation'
   | 'plc-late-recovery'
@@ -192,9 +193,17 @@ export declare class FirehoseVerifier {
     clockDriftMs?: number;
     /** A #commit without prevData (before sync 1.1) is invalid (inversion-incomplete), not valid with inverted: false; default false. */
     requirePrevData?: boolean;
+    /** A state `saveState()` made, to go on from (after a restart): see restoreState. */
+    state?: Uint8Array;
   });
   /** The number of accounts whose continuity is tracked. */
   readonly accounts: number;
+  /** The seq of the last event that was not invalid (the cursor to resume from), or undefined. */
+  readonly lastSeq: number | undefined;
+  /** The accounts' continuity and the last seq as bytes (44 a tracked account), for restoreState after a restart. */
+  saveState(): Uint8Array;
+  /** Goes on from a state saveState made (invalid-saved-state for anything else; nothing changes then). */
+  restoreState(state: Uint8Array): void;
   /** Verifies one frame (the bytes of one WebSocket message) against the stream so far. */
   process(frame: Uint8Array): Promise<import('./atproof.js').FirehoseEvent>;
   /**

@@ -96,6 +96,9 @@ codes! {
     RevInFuture => "rev-in-future",
     /// An error frame from the server (`FutureCursor`, `ConsumerTooSlow`, …).
     StreamError => "stream-error",
+    /// Bytes given to restore a stream verifier's state that are not a state it saved: another
+    /// format or version, cut, changed (their checksum fails) or inconsistent.
+    InvalidSavedState => "invalid-saved-state",
     // --- did:plc ---
     /// A did:plc audit log or entry that is malformed, or whose chain is broken: `prev` naming no
     /// earlier operation, a nullified one or a tombstone; `createdAt` not increasing.

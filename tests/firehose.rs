@@ -995,3 +995,136 @@ fn a_stream_follows_an_account_from_a_verified_repository_and_forgets_it() {
     let fresh = v.process(&frames[0], Some(&key), now).unwrap();
     assert_eq!((fresh.status, fresh.continuity), (Status::Valid, false));
 }
+
+/// `saved` with its checksum (the last 8 bytes: SHA-256 of the rest) made right again.
+fn resealed(mut saved: Vec<u8>) -> Vec<u8> {
+    let body_len = saved.len() - 8;
+    let check = atproof::cid::sha256(&saved[..body_len]);
+    saved[body_len..].copy_from_slice(&check[..8]);
+    saved
+}
+
+#[test]
+fn a_saved_stream_state_restores_continuity_in_another_verifier() {
+    use atproof::firehose::StreamVerifier;
+    let (frames, meta) = stream("k256");
+    let key = key(&meta);
+    let now = 1_736_600_000_000_000;
+    let f: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+
+    let mut first = StreamVerifier::new(1000, 300_000_000);
+    assert!(statuses(&mut first, &f[..100], &key)
+        .iter()
+        .all(|s| *s == ("valid", false)));
+    let saved = first.save().unwrap();
+    assert_eq!(saved.len(), 8 + 4 + 8 + 4 + 44 + 8);
+    let last_seq = decode_frame(f[99]).unwrap().event.seq();
+    assert_eq!(first.last_seq(), last_seq);
+
+    // Restored elsewhere: the next commit is checked against the saved one (continuity), an
+    // old one is stale, a skipped one is a desync, a replayed seq a regression.
+    let mut second = StreamVerifier::new(1000, 300_000_000);
+    second.restore(&saved).unwrap();
+    assert_eq!((second.accounts(), second.last_seq()), (1, last_seq));
+    let out = second.process(f[100], Some(&key), now).unwrap();
+    assert_eq!((out.status.as_str(), out.continuity), ("valid", true));
+    let out = second.process(f[50], Some(&key), now).unwrap();
+    assert_eq!((out.status.as_str(), out.seq_regression), ("ignored", true));
+    let out = second.process(f[102], Some(&key), now).unwrap();
+    assert_eq!(out.status.as_str(), "desync");
+    // Without the state, the same commit would not be checked at all.
+    let mut fresh = StreamVerifier::new(1000, 300_000_000);
+    let out = fresh.process(f[100], Some(&key), now).unwrap();
+    assert_eq!((out.status.as_str(), out.continuity), ("valid", false));
+
+    // An empty verifier's state round-trips too, and restoring it forgets everything.
+    let empty = StreamVerifier::new(10, 0).save().unwrap();
+    second.restore(&empty).unwrap();
+    assert_eq!((second.accounts(), second.last_seq()), (0, None));
+}
+
+#[test]
+fn bytes_that_are_not_a_saved_state_are_refused_and_change_nothing() {
+    use atproof::firehose::StreamVerifier;
+    let (frames, meta) = stream("k256");
+    let key = key(&meta);
+    let f: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    let mut source = StreamVerifier::new(1000, 300_000_000);
+    statuses(&mut source, &f[..10], &key);
+    let saved = source.save().unwrap();
+
+    let mut verifier = StreamVerifier::new(1000, 300_000_000);
+    statuses(&mut verifier, &f[..3], &key);
+    let refused =
+        |verifier: &mut StreamVerifier, bytes: &[u8]| verifier.restore(bytes).unwrap_err().code();
+    // Cut anywhere, or any bit flipped: refused.
+    for len in 0..saved.len() {
+        assert_eq!(
+            refused(&mut verifier, &saved[..len]),
+            Code::InvalidSavedState,
+            "cut at {len}"
+        );
+    }
+    for at in 0..saved.len() {
+        let mut flipped = saved.clone();
+        flipped[at] ^= 0x10;
+        assert_eq!(
+            refused(&mut verifier, &flipped),
+            Code::InvalidSavedState,
+            "flipped at {at}"
+        );
+    }
+    // Consistent checksums around inconsistent contents: refused for what they say.
+    let header = 8 + 4 + 8 + 4;
+    let with = |change: &dyn Fn(&mut Vec<u8>)| {
+        let mut bytes = saved.clone();
+        change(&mut bytes);
+        resealed(bytes)
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("another version", with(&|b| b[7] = 2)),
+        ("a count too high", with(&|b| b[20] = 2)),
+        ("a count too low", with(&|b| b[20] = 0)),
+        (
+            "a rev that is no TID",
+            with(&|b| b[header + 16 + 7] |= 0x80),
+        ),
+        (
+            "seen after the save",
+            with(&|b| b[header + 40..header + 44].copy_from_slice(&u32::MAX.to_le_bytes())),
+        ),
+        (
+            "a negative seq",
+            with(&|b| b[12..20].copy_from_slice(&(-1i64).to_le_bytes())),
+        ),
+        (
+            "a seq of 2^53",
+            with(&|b| b[12..20].copy_from_slice(&(1i64 << 53).to_le_bytes())),
+        ),
+        (
+            "an account twice",
+            with(&|b| {
+                let entry = b[header..header + 44].to_vec();
+                b.splice(header..header, entry);
+                b[20] = 2;
+            }),
+        ),
+    ];
+    for (what, bytes) in &cases {
+        assert_eq!(
+            refused(&mut verifier, bytes),
+            Code::InvalidSavedState,
+            "{what}"
+        );
+    }
+    // The verifier is as it was: its own continuity goes on.
+    assert_eq!(verifier.last_seq(), decode_frame(f[2]).unwrap().event.seq());
+    assert_eq!(
+        statuses(&mut verifier, &f[3..5], &key),
+        [("valid", false), ("valid", false)]
+    );
+    let out = verifier
+        .process(f[5], Some(&key), 1_736_600_000_000_000)
+        .unwrap();
+    assert!(out.continuity);
+}

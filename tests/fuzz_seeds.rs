@@ -4,7 +4,8 @@
 //! Seeds: the small MST-only CARs of mst-test-suite and their node blocks, small signed
 //! repositories built with the tree builder (and their commits), record proofs cut from the
 //! reference repository and 200 of its blocks (DRISL), CIDs in both forms, the first frames of
-//! the reference event stream, and go-didplc's audit logs.
+//! the reference event stream and stream verifier states saved after them, and go-didplc's audit
+//! logs.
 #![allow(
     clippy::panic,
     clippy::unwrap_used,
@@ -100,13 +101,24 @@ fn write_fuzz_seeds() {
     let frames =
         std::fs::read(root.join("tests/fixtures/generated/repo-1000-s1-k256.frames.bin")).unwrap();
     let mut at = 0;
+    // States saved after the first frames (the checksum left off: the fuzz target adds it).
+    let mut stream = atproof::firehose::StreamVerifier::new(1000, 300_000_000);
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(root.join("tests/fixtures/generated/repo-1000-s1-k256.json")).unwrap(),
+    )
+    .unwrap();
+    let key: atproof::crypto::PublicKey = meta["signingKey"].as_str().unwrap().parse().unwrap();
     while at < frames.len() {
         let len = u32::from_be_bytes(frames[at..at + 4].try_into().unwrap()) as usize;
+        let frame = &frames[at + 4..at + 4 + len];
         if at < 40_000 {
+            write("firehose", &format!("frame-{at}"), frame);
+            stream.process(frame, Some(&key), u64::MAX / 2).unwrap();
+            let saved = stream.save().unwrap();
             write(
-                "firehose",
-                &format!("frame-{at}"),
-                &frames[at + 4..at + 4 + len],
+                "stream_state",
+                &format!("after-{at}"),
+                &saved[..saved.len() - 8],
             );
         }
         at += 4 + len;

@@ -848,3 +848,59 @@ fn a_sync_frame_starts_consumers_on_the_current_commit_and_seqs_only_increase() 
     assert_eq!(third.seq, 4);
     assert_eq!(decode_frame(&third.frame).unwrap().event.seq(), Some(4));
 }
+
+#[test]
+fn a_saved_stream_state_keeps_the_most_recent_accounts_when_restored_into_a_smaller_table() {
+    let keypair = Keypair::import(Algorithm::Es256k, &[5; 32]).unwrap();
+    let key = keypair.public_key();
+    let now = 1_900_000_000_000_000u64;
+    let mut repos: Vec<(Repository, u64)> = (0..20u8)
+        .map(|i| {
+            let did = format!("did:plc:savedstateaccount{}", char::from(b'a' + i));
+            let repo = Repository::create(&did, key, rev(0)).unwrap();
+            (repo.finish_with_keypair(&keypair).unwrap(), 0)
+        })
+        .collect();
+    let mut next_frame = |i: usize| {
+        let (repo, n) = &mut repos[i];
+        *n += 1;
+        let writes = [write(
+            Action::Create,
+            "app.bsky.feed.post",
+            &format!("r{n}"),
+            Some("x"),
+        )];
+        commit(repo, &keypair, &writes, *n).frame
+    };
+    let mut big = StreamVerifier::new(1000, u64::MAX / 2);
+    for i in 0..20 {
+        big.process(&next_frame(i), Some(&key), now).unwrap();
+    }
+    let saved = big.save().unwrap();
+
+    // Into a table of 16: the 4 (or more, on ties) seen first are forgotten, the rest followed.
+    let mut small = StreamVerifier::new(16, u64::MAX / 2);
+    small.restore(&saved).unwrap();
+    assert_eq!(small.accounts(), 16);
+    let continuity = |v: &mut StreamVerifier, frame: &[u8]| {
+        let out = v.process(frame, Some(&key), now).unwrap();
+        assert_eq!(out.status.as_str(), "valid");
+        out.continuity
+    };
+    // (The kept ones first: a forgotten account coming back, the table full, makes room.)
+    for i in (0..20).rev() {
+        assert_eq!(
+            continuity(&mut small, &next_frame(i)),
+            i >= 4,
+            "account {i}"
+        );
+    }
+    // A state saved after those commits, restored into the big table, follows those it holds.
+    let mut again = StreamVerifier::new(1000, u64::MAX / 2);
+    again.restore(&small.save().unwrap()).unwrap();
+    assert_eq!(again.accounts(), small.accounts());
+    let followed = (0..20)
+        .filter(|&i| continuity(&mut again, &next_frame(i)))
+        .count();
+    assert_eq!(followed, small.accounts());
+}

@@ -96,6 +96,10 @@ impl<V> AccountTable<V> {
         }
     }
 
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&AccountKey, &V)> {
+        self.shards.iter().flat_map(KeyedHashMap::iter)
+    }
+
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
         self.shards.iter().flat_map(KeyedHashMap::values)
     }

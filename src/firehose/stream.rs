@@ -3,9 +3,10 @@
 use super::accounts::{account_key, AccountKey, AccountTable};
 use super::frame::{decode_frame, read_envelope, Event, Frame};
 use super::verify::{verify_commit, verify_sync, VerifiedCommit};
-use crate::cid::Cid;
+use crate::cid::{sha256, Cid};
 use crate::crypto::PublicKey;
 use crate::error::{Code, Error, Result};
+use crate::support::memory::out_of_memory;
 use crate::syntax::Tid;
 
 /// What a consumer should do with an event.
@@ -96,6 +97,16 @@ pub struct StreamVerifier {
 
 type DigestHalf = [u8; 16];
 
+/// What a saved state ([`StreamVerifier::save`]) starts with: its format and version.
+const SAVED_MAGIC: &[u8; 8] = b"atpfsv\x00\x01";
+/// The saved state's header: the magic, the event count (32 bits), the last seq (64, 0 for none),
+/// the number of accounts (32).
+const SAVED_HEADER_LEN: usize = 8 + 4 + 8 + 4;
+/// One saved account: its table key, rev, data root half, when last seen.
+const SAVED_ACCOUNT_LEN: usize = 16 + 8 + 16 + 4;
+/// The saved state's end: the first 8 bytes of SHA-256 of what comes before.
+const SAVED_CHECK_LEN: usize = 8;
+
 fn digest_half(cid: &Cid) -> DigestHalf {
     let mut half = [0u8; 16];
     half.copy_from_slice(cid.digest().get(..16).unwrap_or(&[0; 16]));
@@ -141,6 +152,133 @@ impl StreamVerifier {
     /// Forgets an account: its next commit is verified without continuity.
     pub fn forget(&mut self, did: &str) {
         self.accounts.remove(&account_key(did));
+    }
+
+    /// The `seq` of the last event that was not invalid, if any: where a consumer resumes.
+    pub fn last_seq(&self) -> Option<i64> {
+        self.last_seq
+    }
+
+    /// The continuity state as bytes, for a consumer that restarts
+    /// ([`StreamVerifier::restore`]): each tracked account's last rev, MST root (half of its
+    /// digest, as kept) and how recently it was seen, and the stream's last `seq`. 44 bytes an
+    /// account; no DID is in it (accounts are kept by a hash of theirs). The settings
+    /// (`max_accounts`, clock drift, [`StreamVerifier::set_require_prev_data`]) are not part of it.
+    /// Fails (`limit-exceeded`) only when the memory for it cannot be had.
+    pub fn save(&self) -> Result<Vec<u8>> {
+        let count = self.accounts.len();
+        let len = SAVED_HEADER_LEN
+            .saturating_add(count.saturating_mul(SAVED_ACCOUNT_LEN))
+            .saturating_add(SAVED_CHECK_LEN);
+        let mut out = Vec::new();
+        out.try_reserve_exact(len).map_err(|_| out_of_memory(len))?;
+        out.extend_from_slice(SAVED_MAGIC);
+        out.extend_from_slice(&self.seen_count().to_le_bytes());
+        out.extend_from_slice(&self.last_seq.unwrap_or(0).to_le_bytes());
+        out.extend_from_slice(&(count as u32).to_le_bytes());
+        for (key, account) in self.accounts.entries() {
+            out.extend_from_slice(key);
+            out.extend_from_slice(&account.rev);
+            out.extend_from_slice(&account.data);
+            out.extend_from_slice(&account.seen.to_le_bytes());
+        }
+        let check = sha256(&out);
+        out.extend_from_slice(check.get(..SAVED_CHECK_LEN).unwrap_or_default());
+        Ok(out)
+    }
+
+    /// Replaces the continuity state with one [`StreamVerifier::save`] wrote (by this verifier or
+    /// another, in this process or an earlier one): commits then follow the accounts' saved last
+    /// commits, and `seq` regressions the saved last `seq`. Beyond `max_accounts`, the least
+    /// recently seen are forgotten. Bytes that are not such a state — another format, cut,
+    /// changed (a checksum covers them), a rev that is no TID, an account twice — are refused
+    /// (`invalid-saved-state`), and so is a state too large for memory (`limit-exceeded`); either
+    /// way the verifier is unchanged.
+    pub fn restore(&mut self, saved: &[u8]) -> Result<()> {
+        let (Some(body), Some(check)) = (
+            saved
+                .len()
+                .checked_sub(SAVED_CHECK_LEN)
+                .and_then(|n| saved.get(..n)),
+            saved
+                .len()
+                .checked_sub(SAVED_CHECK_LEN)
+                .and_then(|n| saved.get(n..)),
+        ) else {
+            return Err(bad_state("the saved state is too short"));
+        };
+        let Some((header, entries)) = body.split_first_chunk::<SAVED_HEADER_LEN>() else {
+            return Err(bad_state("the saved state is too short"));
+        };
+        let (magic, rest) = header.split_at(SAVED_MAGIC.len());
+        if magic != SAVED_MAGIC {
+            return Err(bad_state(
+                "the bytes are not a state atproof's stream verifier saved (or of another version)",
+            ));
+        }
+        if sha256(body).get(..SAVED_CHECK_LEN) != Some(check) {
+            return Err(bad_state(
+                "the saved state was changed or cut (its checksum does not match)",
+            ));
+        }
+        let word = |at: usize, len: usize| -> [u8; 8] {
+            let mut bytes = [0u8; 8];
+            if let (Some(to), Some(from)) = (bytes.get_mut(..len), rest.get(at..at + len)) {
+                to.copy_from_slice(from);
+            }
+            bytes
+        };
+        let seen_count = u64::from_le_bytes(word(0, 4));
+        let last_seq = i64::from_le_bytes(word(4, 8));
+        let count = u64::from_le_bytes(word(12, 4));
+        if !(0..1 << 53).contains(&last_seq) {
+            return Err(bad_state("the saved state has a seq out of range"));
+        }
+        if entries.len() as u64 != count.saturating_mul(SAVED_ACCOUNT_LEN as u64) {
+            return Err(bad_state(
+                "the saved state does not hold the number of accounts it says",
+            ));
+        }
+        let mut accounts = AccountTable::new();
+        for entry in entries.chunks_exact(SAVED_ACCOUNT_LEN) {
+            let (key, rest) = entry.split_first_chunk::<16>().unwrap_or((&[0; 16], &[]));
+            let (rev, rest) = rest.split_first_chunk::<8>().unwrap_or((&[0; 8], &[]));
+            let (data, rest) = rest.split_first_chunk::<16>().unwrap_or((&[0; 16], &[]));
+            let seen = rest
+                .first_chunk::<4>()
+                .map_or(0, |b| u32::from_le_bytes(*b));
+            if u64::from_le_bytes(*rev) >> 63 != 0 {
+                return Err(bad_state("the saved state has a rev that is no TID"));
+            }
+            if u64::from(seen) > seen_count {
+                return Err(bad_state(
+                    "the saved state has an account seen after it was saved",
+                ));
+            }
+            if accounts.contains_key(key) {
+                return Err(bad_state("the saved state has an account twice"));
+            }
+            accounts.insert(
+                *key,
+                Account {
+                    rev: *rev,
+                    data: *data,
+                    seen,
+                },
+            )?;
+        }
+        if let Some(excess) = accounts
+            .len()
+            .checked_sub(self.max_accounts)
+            .filter(|&n| n > 0)
+        {
+            forget_least_recent(&mut accounts, excess);
+        }
+        self.accounts = accounts;
+        self.events = seen_count;
+        self.seen_base = 0;
+        self.last_seq = (last_seq > 0).then_some(last_seq);
+        Ok(())
     }
 
     /// The account whose key `frame` needs to be verified (a `#commit` or `#sync`), if any;
@@ -360,8 +498,7 @@ impl StreamVerifier {
     fn remember(&mut self, id: AccountKey, rev: Tid, data: Cid) -> Result<()> {
         if !self.accounts.contains_key(&id) && self.accounts.len() >= self.max_accounts {
             let forget = (self.max_accounts / 8).clamp(1, self.accounts.len());
-            let threshold = nth_smallest(|| self.accounts.values().map(|a| a.seen), forget);
-            self.accounts.retain(|account| account.seen > threshold);
+            forget_least_recent(&mut self.accounts, forget);
         }
         let seen = self.seen_now();
         self.accounts.insert(
@@ -388,6 +525,12 @@ impl StreamVerifier {
         (self.events - self.seen_base) as u32
     }
 
+    /// The events counted since `seen_base`, as an [`Account::seen`] of now would be (at most
+    /// `u32::MAX`; [`StreamVerifier::seen_now`] keeps it below that for every account's `seen`).
+    fn seen_count(&self) -> u32 {
+        u32::try_from(self.events - self.seen_base).unwrap_or(u32::MAX)
+    }
+
     /// Marks an account as seen now (an event about it arrived).
     fn touch(&mut self, account: &AccountKey) {
         let seen = self.seen_now();
@@ -395,6 +538,18 @@ impl StreamVerifier {
             account.seen = seen;
         }
     }
+}
+
+/// Forgets the `count` least recently seen accounts (1 ≤ `count` ≤ their number), and any seen
+/// as long ago as the last of them.
+fn forget_least_recent(accounts: &mut AccountTable<Account>, count: usize) {
+    let threshold = nth_smallest(|| accounts.values().map(|a| a.seen), count);
+    accounts.retain(|account| account.seen > threshold);
+}
+
+#[cold]
+fn bad_state(why: &'static str) -> Error {
+    Error::new(Code::InvalidSavedState, why)
 }
 
 fn invalid(out: Processed<'_>, error: Error) -> Processed<'_> {

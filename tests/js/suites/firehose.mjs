@@ -110,6 +110,29 @@ export default async function firehose(atproof, fixtures, check) {
   };
   check('FirehoseVerifier: a dropped frame gives desync, then valid again', (await run([frames[0], frames[1], frames[3], frames[4]])) === 'valid valid desync valid');
   check('FirehoseVerifier: duplicated and replayed frames are ignored', (await run([frames[0], frames[1], frames[1], frames[0], frames[2]])) === 'valid valid ignored ignored valid');
+  // A saved state: another verifier (a restart) goes on with the accounts' continuity.
+  const before = new atproof.FirehoseVerifier({ resolveKey: () => key });
+  for (const f of frames.slice(0, 100)) await before.process(f);
+  const saved = before.saveState();
+  const restarted = new atproof.FirehoseVerifier({ resolveKey: () => key, state: saved });
+  const restoredSeq = restarted.lastSeq;
+  const resumed = await restarted.process(frames[100]);
+  check('FirehoseVerifier: a saved state restores continuity and the last seq', saved instanceof Uint8Array && saved.length === 24 + 44 + 8
+    && before.lastSeq === meta.frames[99].seq && restoredSeq === meta.frames[99].seq && restarted.accounts === 1
+    && resumed.status === 'valid' && resumed.continuity === true);
+  check('FirehoseVerifier: after a restore, a skipped frame is a desync', (await restarted.process(frames[102])).status === 'desync');
+  const cut = saved.slice(0, -1);
+  const flipped = Uint8Array.from(saved);
+  flipped[30] ^= 1;
+  check('FirehoseVerifier: a state that is not one saved is refused, in the constructor and restoreState', throwsCode(atproof, () => new atproof.FirehoseVerifier({ resolveKey: () => key, state: cut }), 'invalid-saved-state') === true
+    && throwsCode(atproof, () => restarted.restoreState(flipped), 'invalid-saved-state') === true && throwsCode(atproof, () => restarted.restoreState('state'), 'invalid-argument') === true);
+  check('FirehoseVerifier: unchanged after a refused state', restarted.lastSeq === meta.frames[102].seq && (await restarted.process(frames[103])).continuity === true);
+  const empty = new atproof.FirehoseVerifier({ resolveKey: () => key });
+  restarted.restoreState(empty.saveState());
+  empty.free();
+  check('FirehoseVerifier: restoring an empty state forgets every account', restarted.accounts === 0 && restarted.lastSeq === undefined);
+  before.free();
+  restarted.free();
   check('FirehoseVerifier: reordered frames', (await run([frames[0], frames[2], frames[1], frames[3]])) === 'valid desync ignored valid');
   // A key rotation: the resolver first gives the old key (here another account's), then the new one.
   let calls = 0;
