@@ -91,7 +91,11 @@ something failed, 2 for a usage error.`;
 function networkSettings(values, env) {
   const url = (flag, variable, fallback) => {
     const value = values[flag] ?? env[variable] ?? fallback;
-    if (!URL.canParse(value.replace('{host}', 'host.example'))) throw new UsageError(`${values[flag] !== undefined ? `--${flag}` : variable}: ${JSON.stringify(value)} is not a URL`);
+    const candidate = value.replace('{host}', 'host.example');
+    // fetch takes http(s) only: a value such as "localhost:2582" parses as a URL of scheme "localhost:".
+    if (!URL.canParse(candidate) || !/^https?:$/.test(new URL(candidate).protocol)) {
+      throw new UsageError(`${values[flag] !== undefined ? `--${flag}` : variable}: ${JSON.stringify(value)} is not an http(s):// URL`);
+    }
     return value.replace(/\/$/, '');
   };
   const hostUrl = url('host-url', 'ATPROOF_HOST_URL', DEFAULTS.hostUrl);

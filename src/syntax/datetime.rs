@@ -4,6 +4,7 @@
 //! required, 1 to 20 fraction digits, a timezone required and `-00:00` refused. Then the calendar:
 //! month 1–12, a day that exists in that month (leap years counted), hour ≤ 23, minute ≤ 59,
 //! second ≤ 59, offset ≤ 23:59, and the instant, once the offset is applied, not before year 0.
+//! [`format_datetime`] writes one (UTC, milliseconds) from microseconds since the epoch.
 
 use super::invalid;
 use crate::{Code, Result};
@@ -136,6 +137,47 @@ pub fn is_valid_datetime(s: &str) -> bool {
     ensure_valid_datetime(s).is_ok()
 }
 
+/// The atproto datetime of an instant, `micros` microseconds after the UNIX epoch, in UTC with
+/// milliseconds, as JavaScript's `Date.prototype.toISOString` writes it
+/// (`2025-01-10T09:06:40.123Z`): what a commit's event `time` holds. The microseconds below the
+/// millisecond are dropped.
+pub fn format_datetime(micros: u64) -> String {
+    let millis = micros / 1000;
+    let seconds = millis / 1000;
+    let days = seconds / 86_400;
+    let of_day = seconds % 86_400;
+    let (year, month, day) = civil_date(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        millis % 1000
+    )
+}
+
+/// The proleptic Gregorian date `days` days after 1970-01-01: counted in 400-year eras from
+/// 0000-03-01, so that the leap day ends each year of the count.
+fn civil_date(days: u64) -> (u64, u64, u64) {
+    // 1970-01-01 is day 719,468 after 0000-03-01; an era is 146,097 days.
+    let since_march_0000 = days + 719_468;
+    let era = since_march_0000 / 146_097;
+    let day_of_era = since_march_0000 % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    // Months counted from March, each 153 days to five months.
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    };
+    let year = era * 400 + year_of_era + u64::from(month <= 2);
+    (year, month, day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +193,38 @@ mod tests {
         assert!(!is_valid_datetime("0000-01-01T00:29:00+00:30"));
         assert!(is_valid_datetime("0000-01-01T00:00:00-01:00"));
         assert!(!is_valid_datetime("1985-04-12T23:20:50.123+24:00"));
+    }
+
+    #[test]
+    fn instants_are_written_as_javascript_writes_them() {
+        for (micros, text) in [
+            (0, "1970-01-01T00:00:00.000Z"),
+            (1_736_500_000_123_456, "2025-01-10T09:06:40.123Z"),
+            (951_782_400_000_000, "2000-02-29T00:00:00.000Z"),
+            (951_868_799_999_999, "2000-02-29T23:59:59.999Z"),
+            (4_102_444_799_000_000, "2099-12-31T23:59:59.000Z"),
+            (9_007_199_254_740_991, "2255-06-05T23:47:34.740Z"),
+        ] {
+            assert_eq!(format_datetime(micros), text);
+        }
+    }
+
+    #[test]
+    fn every_day_of_four_centuries_is_written_as_the_calendar_counts_it() {
+        // Day by day from 1970 through 2370 (a 400-year cycle and more), against a count of the
+        // calendar's own months; every string a valid datetime.
+        let (mut year, mut month, mut day) = (1970u32, 1u32, 1u32);
+        for days in 0..146_097u64 + 365 {
+            let text = format_datetime(days * 86_400_000_000 + 43_200_000_000);
+            assert_eq!(text, format!("{year:04}-{month:02}-{day:02}T12:00:00.000Z"));
+            assert!(is_valid_datetime(&text), "{text}");
+            day += 1;
+            if day > days_in_month(year, month) {
+                (day, month) = (1, month + 1);
+                if month > 12 {
+                    (month, year) = (1, year + 1);
+                }
+            }
+        }
     }
 }

@@ -22,7 +22,7 @@ pub mod tid;
 pub mod uri;
 
 pub use at_uri::{ensure_valid_at_uri, is_valid_at_uri, AtUri};
-pub use datetime::{ensure_valid_datetime, is_valid_datetime};
+pub use datetime::{ensure_valid_datetime, format_datetime, is_valid_datetime};
 pub use identifiers::{
     ensure_valid_at_identifier, ensure_valid_cid_syntax, ensure_valid_did, ensure_valid_handle,
     ensure_valid_nsid, ensure_valid_record_key, is_valid_at_identifier, is_valid_cid_syntax,

@@ -100,7 +100,9 @@ test('help for every command; usage errors exit with 2 and say what was wrong', 
     [['verify-repo', 'alice.test', '--key', 'did:key:z123'], /--did, --key and --resolve apply to a CAR file/],
     [['verify-repo', 'x.car', '--key', 'did:key:zNope'], /--key: /],
     [['verify-repo', 'alice.test', '--frob'], /Unknown option '--frob'/],
-    [['verify-repo', 'alice.test', '--plc', 'not a url'], /--plc: "not a url" is not a URL/],
+    [['verify-repo', 'alice.test', '--plc', 'not a url'], /--plc: "not a url" is not an http\(s\):\/\/ URL/],
+    [['verify-repo', 'alice.test', '--plc', 'localhost:2582'], /--plc: "localhost:2582" is not an http\(s\):\/\/ URL/],
+    [['verify-repo', 'alice.test', '--doh', 'file:///etc/hosts'], /--doh: "file:\/\/\/etc\/hosts" is not an http\(s\):\/\/ URL/],
     [['verify-repo', 'alice.test', '--host-url', 'http://127.0.0.1:1'], /has no \{host\} to replace/],
     [['verify-repo', 'alice.test', '--timeout', 'soon'], /--timeout: "soon" is not a positive number/],
     [['verify-record', 'at://alice.test/app.bsky.feed.post'], /names no record/],
@@ -127,7 +129,7 @@ test('help for every command; usage errors exit with 2 and say what was wrong', 
     assert.deepEqual([json.ok, problem({ json }).code], [false, 'usage'], args.join(' '));
   }
   const unset = exits(await cli(['verify-repo', 'alice.test'], { env: { ...standinEnv(), ATPROOF_DOH_URL: 'nowhere' } }), 2);
-  assert.match(unset.stderr, /ATPROOF_DOH_URL: "nowhere" is not a URL/);
+  assert.match(unset.stderr, /ATPROOF_DOH_URL: "nowhere" is not an http\(s\):\/\/ URL/);
 });
 
 test('verify-repo from the network: each account resolved, its getRepo streamed and verified', async () => {

@@ -39,6 +39,7 @@
 //   'commit-key'    getRepo and getRecord serve the same repository signed by keys.other: bad-signature
 //   'document-key'  the DID document (directory or did.json) names keys.other as the signing key
 //   'stall-repo'    getRepo sends its headers and the CAR's first kilobyte, then stalls
+//   'slow-proof'    getRecord answers after SLOW_PROOF_MS (for answers that arrive too late to show)
 //   'plc-signature' the log's last operation signed by keys.signing, not a rotation key: bad-signature
 //                   from verifyPlcLog (the directory's document is unchanged)
 //
@@ -56,6 +57,8 @@ import { base32 } from './suites/util.mjs';
 
 const T0 = Date.parse('2025-01-06T12:00:00.000Z');
 const HOUR = 3600_000;
+/** How long the 'slow-proof' tampering delays a getRecord answer. */
+export const SLOW_PROOF_MS = 1500;
 const at = (ms) => new Date(T0 + ms).toISOString();
 const sha256 = (bytes) => new Uint8Array(createHash('sha256').update(bytes).digest());
 /** A fixed key per name, so that every run signs the same bytes (RFC 6979). */
@@ -209,6 +212,7 @@ async function makeAccount(name, { curve, method, handle, pds, follows }) {
     'commit-key': { ...good, car: forged.exportCar(), proof: (c, r) => forged.proof(c, r) },
     'document-key': { ...good, document: withSigningKey(document, keys.other.did()) },
     'stall-repo': { ...good, stallRepo: true },
+    'slow-proof': { ...good, slowProof: true },
   };
   if (log !== null) {
     const { sig: _sig, ...last } = log.at(-1).operation;
@@ -292,8 +296,13 @@ export async function startStandins({ relay: relayOptions = {} } = {}) {
           return (res, cors) => res.writeHead(200, { ...cors, 'content-type': CAR, 'content-length': served.car.length }).write(served.car.subarray(0, 1024));
         }
         return [200, served.car, CAR];
-      case 'com.atproto.sync.getRecord':
-        return [200, served.proof(q('collection'), q('rkey')), CAR];
+      case 'com.atproto.sync.getRecord': {
+        const proof = served.proof(q('collection'), q('rkey'));
+        if (served.slowProof) {
+          return (res, cors) => setTimeout(() => res.writeHead(200, { ...cors, 'content-type': CAR }).end(proof), SLOW_PROOF_MS);
+        }
+        return [200, proof, CAR];
+      }
       case 'com.atproto.sync.getLatestCommit':
         return [200, { cid: account.commit, rev: account.rev }];
       case 'com.atproto.repo.describeRepo':

@@ -20,7 +20,7 @@ import { createServer } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { verifyRepo, verifyRepoStream, readCar, decodeCbor, toJson, verifyPlcLog } from 'atproof';
 import { serve } from '../../www/serve.mjs';
-import { startStandins } from './standins.mjs';
+import { SLOW_PROOF_MS, startStandins } from './standins.mjs';
 import { frames } from './relay.mjs';
 
 const root = new URL('../../', import.meta.url);
@@ -248,6 +248,22 @@ try {
       checkEqual('with its code', await data('#record-error', 'code'), 'cid-mismatch');
     } finally {
       restore();
+    }
+
+    // A proof that answers after another record is shown: dropped, not shown on that record.
+    const slow = net.tamper('alice', 'slow-proof');
+    try {
+      await openRecord(alice.records[0].path);
+      await page.click('#record-proof');
+      checkEqual('a slow proof runs', await data('#record-proof-status', 'state'), 'running');
+      await openRecord(record.path);
+      await page.waitForTimeout(SLOW_PROOF_MS + 500);
+      check('its late answer is not shown on the next record', (await data('#record-proof-status', 'state')) === null
+        && (await text('#record-proof-status')) === '' && await page.locator('#record-error').isHidden());
+      await page.click('#record-proof');
+      checkEqual('that record\'s own proof still verifies', await settled('#record-proof-status'), 'same');
+    } finally {
+      slow();
     }
   });
 
