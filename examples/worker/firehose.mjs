@@ -1,16 +1,21 @@
 // A Cloudflare Worker that verifies the firehose in batches: each batch (a cron trigger, or
 // POST /consume) opens com.atproto.sync.subscribeRepos at the relay from the last seq it saw,
-// verifies every event with a FirehoseVerifier whose keys come from resolveIdentity, counts the
-// results by status, and stops after BATCH_EVENTS events or BATCH_SECONDS seconds. GET /stats
-// answers the counts. They live in this isolate's memory: no Durable Object, no storage.
-import { resolveIdentity, subscribeRepos } from 'atproof';
+// verifies every event with one FirehoseVerifier kept across batches (so that each account's
+// first commit of a batch is checked against its last one before) whose keys come from
+// resolveIdentity, counts the results by status, and stops after BATCH_EVENTS events or
+// BATCH_SECONDS seconds. GET /stats answers the counts. They live in this isolate's memory: no
+// Durable Object, no storage (to carry them across isolates, store verifier.saveState() and the
+// cursor, and give them back as `state` and `cursor`).
+import { FirehoseVerifier, resolveIdentity, subscribeRepos } from 'atproof';
 import { identityOptions, setting } from './settings.mjs';
 
 const DEFAULTS = { RELAY_URL: 'wss://bsky.network', BATCH_EVENTS: '1000', BATCH_SECONDS: '20' };
 
 /** What this isolate has verified so far; lastError is what ended the last batch early, if anything. */
-const stats = { batches: 0, events: 0, cursor: null, byStatus: {}, byError: {}, lastError: null };
+const stats = { batches: 0, events: 0, cursor: null, followed: 0, byStatus: {}, byError: {}, lastError: null };
 let running = false;
+/** The accounts' continuity, made at the first batch (its keys resolved with that batch's settings). */
+let verifier = null;
 
 const configured = (env, name) => setting(env, name) ?? DEFAULTS[name];
 const increment = (counts, key) => { counts[key] = (counts[key] ?? 0) + 1; };
@@ -32,11 +37,12 @@ async function consumeBatch(env) {
     const options = identityOptions(env);
     const maxEvents = positive(env, 'BATCH_EVENTS');
     const seconds = positive(env, 'BATCH_SECONDS');
+    // A key that cannot be resolved does not end the batch: the account's events are invalid
+    // (identity-resolution, counted in byError) and its key is asked for again next time.
+    verifier ??= new FirehoseVerifier({ resolveKey: (did) => resolveIdentity(did, options) });
     const stream = subscribeRepos(configured(env, 'RELAY_URL'), {
       cursor: stats.cursor ?? undefined,
-      // A key that cannot be resolved does not end the batch: the account's events are invalid
-      // (identity-resolution, counted in byError) and its key is asked for again next time.
-      resolveKey: (did) => resolveIdentity(did, options),
+      verifier,
       signal: AbortSignal.timeout(seconds * 1000),
     });
     let taken = 0;
@@ -45,6 +51,7 @@ async function consumeBatch(env) {
       increment(stats.byStatus, event.status);
       if (event.error !== undefined) increment(stats.byError, event.error.code);
       if (event.seq !== undefined) stats.cursor = event.seq;
+      if (event.continuity) stats.followed++;
       if (++taken >= maxEvents) break;
     }
   } catch (e) {
@@ -57,7 +64,7 @@ async function consumeBatch(env) {
   }
 }
 
-const snapshot = () => ({ ...stats, running });
+const snapshot = () => ({ ...stats, accounts: verifier?.accounts ?? 0, running });
 
 export default {
   async fetch(request, env) {

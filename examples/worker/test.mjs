@@ -158,7 +158,7 @@ try {
   const before = await call(`${worker.firehose}/stats`);
   check('firehose: no events before a batch', before.body.events === 0 && before.body.batches === 0, before.body);
   const batch = await call(`${worker.firehose}/consume`, { method: 'POST' });
-  const expected = { batches: 1, events: seqs.length, cursor: seqs.at(-1), byStatus: { valid: seqs.length }, byError: {}, lastError: null, running: false };
+  const expected = { batches: 1, events: seqs.length, cursor: seqs.at(-1), followed: seqs.length - 1, byStatus: { valid: seqs.length }, byError: {}, lastError: null, accounts: 1, running: false };
   check(`firehose: POST /consume counts the ${seqs.length} events of the reference stream as valid`, batch.status === 200 && isDeepStrictEqual(batch.body, expected), batch.body);
   const stats = await call(`${worker.firehose}/stats`);
   check('firehose: GET /stats says the same', isDeepStrictEqual(stats.body, expected), stats.body);
@@ -181,6 +181,12 @@ try {
     first.events === 50 && first.cursor === seqs[49] && first.lastError?.code === 'stream-error', first);
   await call(`${interrupted.firehose}/consume`, { method: 'POST' });
   check('firehose: the next batch resumes from the cursor', isDeepStrictEqual(failing.cursors, [undefined, seqs[49]]), failing.cursors);
+  // Two batches of half the stream: the second's first commit is checked against the first's last.
+  const halves = await start({ BATCH_EVENTS: String(seqs.length / 2) });
+  await call(`${halves.firehose}/consume`, { method: 'POST' });
+  const second = (await call(`${halves.firehose}/consume`, { method: 'POST' })).body;
+  check('firehose: the account\'s continuity carries across batches',
+    second.batches === 2 && second.events === seqs.length && second.followed === seqs.length - 1 && isDeepStrictEqual(second.byStatus, { valid: seqs.length }), second);
 
   // Keys that cannot be resolved: the batch goes on, each event invalid for that reason.
   const keyless = await start({ PLC_DIRECTORY: net.urls.web });
