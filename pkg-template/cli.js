@@ -17,14 +17,14 @@
 //   record proof, an audit log, a document); a repository's body streams as long as it takes,
 //   with a progress bar on stderr when stderr is a terminal.
 import { parseArgs } from 'node:util';
-import { createReadStream, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
-  AtUri, Keypair, decodeCbor, isValidDid, isValidHandle, parseDidDocument, parseDidKey, readCar, readCarStream, resolveIdentity, toJson,
+  AtUri, FirehoseVerifier, Keypair, decodeCbor, isValidDid, isValidHandle, parseDidDocument, parseDidKey, readCar, readCarStream, resolveIdentity, toJson,
   verifyPlcLog, verifyRecord, verifyRepo, verifyRepoStream, subscribeRepos,
 } from './node.js';
 
@@ -442,7 +442,7 @@ checks that the directory's current document is the one the log gives. Prints th
   },
 
   firehose: {
-    usage: 'firehose [relay-url] [--cursor N] [--duration S] [--limit N] [--retries N]',
+    usage: 'firehose [relay-url] [--cursor N] [--duration S] [--limit N] [--retries N] [--state FILE]',
     about: 'verify a live event stream (subscribeRepos): counts by status, frames/s, every invalid or desynced account',
     help: `Opens com.atproto.sync.subscribeRepos at the relay (default ATPROOF_RELAY_URL, else
 ${DEFAULTS.relay}) and verifies every event: commit signatures (keys resolved with the network
@@ -450,8 +450,12 @@ options), blocks, ops against the tree, MST inversion to the previous root, each
 continuity. Runs until --duration seconds have passed, --limit events were processed, or Ctrl-C;
 then prints the counts and every account with an invalid or desynced event and why. A dropped
 connection is opened again from the last seq; after --retries (default ${DEFAULTS.retries}) retries in a row
-that cannot connect, it ends (--retries 0: the first failed connection ends it).`,
-    options: { cursor: { type: 'string' }, duration: { type: 'string' }, limit: { type: 'string' }, retries: { type: 'string' } },
+that cannot connect, it ends (--retries 0: the first failed connection ends it).
+--state FILE carries the run over to the next one: when FILE exists, every account's continuity
+is restored from it and the stream resumes after its last seq (unless --cursor is given); at the
+end the state is written back to FILE (44 bytes a tracked account). A FILE that is not such a
+state is an error, never silently ignored.`,
+    options: { cursor: { type: 'string' }, duration: { type: 'string' }, limit: { type: 'string' }, retries: { type: 'string' }, state: { type: 'string' } },
     positionals: [0, 1],
     async run([relayUrl], values, settings) {
       const url = relayUrl ?? process.env.ATPROOF_RELAY_URL ?? DEFAULTS.relay;
@@ -462,7 +466,7 @@ that cannot connect, it ends (--retries 0: the first failed connection ends it).
       const retries = wholeNumber('--retries', values.retries) ?? DEFAULTS.retries;
       const duration = values.duration === undefined ? undefined : Number(values.duration);
       if (duration !== undefined && !(duration > 0)) throw new UsageError(`--duration: ${JSON.stringify(values.duration)} is not a positive number of seconds`);
-      return { report: await watchFirehose(url, { cursor, limit, duration, retries }, settings, values.json), print: printFirehoseReport };
+      return { report: await watchFirehose(url, { cursor, limit, duration, retries, stateFile: values.state }, settings, values.json), print: printFirehoseReport };
     },
   },
 
@@ -648,7 +652,7 @@ function printInspectReport(report) {
  * exits at once; a second SIGTERM does not (`timeout` signals the whole process group, and the
  * parent process passes it on as well).
  */
-async function watchFirehose(url, { cursor, limit, duration, retries }, settings, json) {
+async function watchFirehose(url, { cursor, limit, duration, retries, stateFile }, settings, json) {
   const controller = new AbortController();
   const stop = (signal) => {
     if (controller.signal.aborted && signal === 'SIGINT') process.exit(130);
@@ -673,8 +677,25 @@ async function watchFirehose(url, { cursor, limit, duration, retries }, settings
   const accounts = new Map();
   const started = Date.now();
   const line = process.stderr.isTTY ? progressLine() : undefined;
+  let verifier;
   try {
-    for await (const event of subscribeRepos(url, { cursor, resolveKey, signal: controller.signal, maxRetries: retries })) {
+    verifier = await step(stateFile === undefined ? 'starting the verifier' : `restoring the state in ${stateFile}`, () => new FirehoseVerifier({
+      resolveKey,
+      state: stateFile !== undefined && existsSync(stateFile) ? new Uint8Array(readFileSync(stateFile)) : undefined,
+    }));
+  } catch (e) {
+    report.problems.push(problemOf(e));
+    clearTimeout(timer);
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    return report;
+  }
+  if (stateFile !== undefined) {
+    report.state = { file: stateFile, restoredAccounts: verifier.accounts, savedAccounts: null };
+    if (cursor === undefined && verifier.lastSeq !== undefined) report.cursor = cursor = verifier.lastSeq;
+  }
+  try {
+    for await (const event of subscribeRepos(url, { cursor, verifier, signal: controller.signal, maxRetries: retries })) {
       report.frames++;
       report.byStatus[event.status]++;
       report.byType[event.type] = (report.byType[event.type] ?? 0) + 1;
@@ -700,6 +721,19 @@ async function watchFirehose(url, { cursor, limit, duration, retries }, settings
     process.removeListener('SIGTERM', stop);
     line?.clear();
   }
+  if (stateFile !== undefined) {
+    try {
+      // Written beside it and renamed over it: a run stopped mid-write leaves the last state whole.
+      await step(`writing the state to ${stateFile}`, () => {
+        writeFileSync(`${stateFile}.tmp`, verifier.saveState());
+        renameSync(`${stateFile}.tmp`, stateFile);
+      });
+      report.state.savedAccounts = verifier.accounts;
+    } catch (e) {
+      report.problems.push(problemOf(e));
+    }
+  }
+  verifier.free();
   report.seconds = (Date.now() - started) / 1000;
   report.framesPerSecond = report.seconds > 0 ? Math.round(report.frames / report.seconds) : 0;
   report.accounts = [...accounts.values()];
@@ -732,6 +766,10 @@ function printFirehoseReport(report) {
   console.log(`  ${valid} valid, ${invalid} invalid, ${desync} desync, ${ignored} ignored`);
   console.log(`  by type: ${Object.entries(report.byType).map(([type, n]) => `${type} ${n}`).join(', ') || 'none'}`);
   for (const a of report.accounts) console.log(`  ${a.status} ${a.did}: ${plural(a.events, 'event')}, first at seq ${a.seq}: [${a.code}] ${a.message}`);
+  if (report.state !== undefined) {
+    const saved = report.state.savedAccounts === null ? 'not saved' : `${plural(report.state.savedAccounts, 'account')} saved`;
+    console.log(`  state ${report.state.file}: ${plural(report.state.restoredAccounts, 'account')} restored${report.cursor === null ? '' : `, resumed after seq ${report.cursor}`}; ${saved}`);
+  }
   printProblems(report.problems);
 }
 

@@ -348,6 +348,27 @@ test('firehose: the relay\'s stream verified with keys resolved over the network
     await gap.close();
   }
 
+  // --state: a run carries every account's continuity and the cursor over to the next. Here the
+  // next run's first commit is missing from the relay: only a restored state can call the one
+  // after it a desync.
+  const stateFile = join(dir, 'firehose.state');
+  const first = exits(await cli(['firehose', '--limit', '100', '--state', stateFile, '--json']), 0).json;
+  assert.deepEqual([first.state, first.cursor], [{ file: stateFile, restoredAccounts: 0, savedAccounts: 1 }, null]);
+  const gapped = await relay({ skip: [seqs[100]] });
+  try {
+    const next = exits(await cli(['firehose', gapped.url, '--limit', '99', '--state', stateFile]), 1).stdout;
+    assert.deepEqual(gapped.cursors, [seqs[99]]);
+    assert.match(next, new RegExp(`^desync ${reference.did} at seq ${seqs[101]}: \\[commit-desync\\]`, 'm'));
+    assert.match(next, /98 valid, 0 invalid, 1 desync, 0 ignored/);
+    assert.match(next, new RegExp(`state ${stateFile.replace(/[.\\/]/g, '\\$&')}: 1 account restored, resumed after seq ${seqs[99]}; 1 account saved`));
+  } finally {
+    await gapped.close();
+  }
+  writeFileSync(stateFile, 'not a state');
+  const corrupt = exits(await cli(['firehose', '--limit', '1', '--state', stateFile, '--json']), 1).json;
+  assert.deepEqual([corrupt.frames, problem({ json: corrupt }).code], [0, 'invalid-saved-state']);
+  assert.equal(readFileSync(stateFile, 'utf8'), 'not a state');
+
   // Stopped by SIGTERM (as `kill` and `timeout` stop it): the summary is still printed.
   const running = await tampered('reference', 'document-key', async () => {
     const { child, result } = start(['firehose']);
