@@ -14,7 +14,8 @@
 // synchronous did:plc verification for the one that checks P-256 with WebCrypto; a model of the
 // keys a FirehoseState was given (setKey and forgetKey interleaved with frames, mutated byte-wise
 // or field-wise: a frame decodeFrame refuses but the state answers for must be `invalid` with
-// decodeFrame's code and the seq and account @atcute reads from it).
+// decodeFrame's code and the seq and account @atcute reads from it); the FirehoseState's saved
+// state read here (header, length, SHA-256 checksum), a mutated copy refused without a change.
 // Failures are printed with the seed and the input (hex), and written to target/js-fuzz/.
 import * as atproofFull from 'atproof';
 import * as atproofVerify from 'atproof/verify';
@@ -417,6 +418,28 @@ const ops = {
       const forgot = await call('forgetKey', did, () => firehoseState.forgetKey(did));
       if (forgot.ok) keyModel.delete(did);
       return;
+    }
+    if (roll === 3) {
+      // The saved state, read here: its header says the accounts and seq the state holds, its
+      // checksum is SHA-256's; restoring a mutated copy is refused and changes nothing, restoring
+      // the copy itself gives the same accounts (in whatever order the table keeps them).
+      const saved = await call('saveState', [], () => firehoseState.saveState());
+      if (!saved.ok) return;
+      const bytes = saved.value;
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const body = bytes.subarray(0, bytes.length - 8);
+      const seq = Number(view.getBigInt64(12, true));
+      check('saveState', bytes, new TextDecoder().decode(bytes.subarray(0, 6)) === 'atpfsv' && view.getUint32(20, true) === firehoseState.accounts
+        && bytes.length === 24 + 44 * firehoseState.accounts + 8 && (seq === 0 ? firehoseState.lastSeq === undefined : seq === firehoseState.lastSeq)
+        && bytesEqual(bytes.subarray(-8), sha256(body).subarray(0, 8)), 'header, length or checksum wrong');
+      const changed = mutate(bytes, [bytes]);
+      const restored = await call('restoreState', changed, () => firehoseState.restoreState(changed));
+      if (!restored.ok) {
+        return check('restoreState', changed, bytesEqual(firehoseState.saveState(), bytes), 'a refused state changed the verifier');
+      }
+      const again = await call('restoreState', bytes, () => firehoseState.restoreState(bytes));
+      const entries = (b) => Array.from({ length: (b.length - 32) / 44 }, (_, i) => toHex(b.subarray(24 + 44 * i, 68 + 44 * i))).sort().join();
+      return check('restoreState', bytes, again.ok && bytesEqual(firehoseState.saveState().subarray(0, 24), bytes.subarray(0, 24)) && entries(firehoseState.saveState()) === entries(bytes), 'restoring a saved state gave other accounts');
     }
     const unchanged = chance(0.4);
     const input = unchanged ? pick(frames) : chance(0.5) ? mutate(pick(frames), frames) : mutateField(pick(frames));
