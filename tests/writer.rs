@@ -134,18 +134,24 @@ fn frame_facts(frame: &[u8]) -> (Json, BTreeMap<Cid, Vec<u8>>) {
     (facts, car_block_set(event.blocks))
 }
 
+/// `count` new repositories signed by `keypair`, DIDs `prefix` + a letter, each with the number of
+/// commits made since (0).
+fn accounts(keypair: &Keypair, prefix: &str, count: u8) -> Vec<(Repository, u64)> {
+    (0..count)
+        .map(|i| {
+            let did = format!("{prefix}{}", char::from(b'a' + i));
+            let repo = Repository::create(&did, keypair.public_key(), rev(0)).unwrap();
+            (repo.finish_with_keypair(keypair).unwrap(), 0)
+        })
+        .collect()
+}
+
 #[test]
 fn a_full_stream_verifier_forgets_the_least_recently_seen_eighth() {
     let keypair = Keypair::import(Algorithm::Es256k, &[5; 32]).unwrap();
     let key = keypair.public_key();
     let now = 1_900_000_000_000_000u64;
-    let mut repos: Vec<(Repository, u64)> = (0..20u8)
-        .map(|i| {
-            let did = format!("did:plc:evictionaccount{}", char::from(b'a' + i));
-            let repo = Repository::create(&did, keypair.public_key(), rev(0)).unwrap();
-            (repo.finish_with_keypair(&keypair).unwrap(), 0)
-        })
-        .collect();
+    let mut repos = accounts(&keypair, "did:plc:evictionaccount", 20);
     let mut seq = 0;
     let mut stream = StreamVerifier::new(16, u64::MAX / 2);
     // A commit by account `i`: its status and whether continuity was checked.
@@ -854,13 +860,7 @@ fn a_saved_stream_state_keeps_the_most_recent_accounts_when_restored_into_a_smal
     let keypair = Keypair::import(Algorithm::Es256k, &[5; 32]).unwrap();
     let key = keypair.public_key();
     let now = 1_900_000_000_000_000u64;
-    let mut repos: Vec<(Repository, u64)> = (0..20u8)
-        .map(|i| {
-            let did = format!("did:plc:savedstateaccount{}", char::from(b'a' + i));
-            let repo = Repository::create(&did, key, rev(0)).unwrap();
-            (repo.finish_with_keypair(&keypair).unwrap(), 0)
-        })
-        .collect();
+    let mut repos = accounts(&keypair, "did:plc:savedstateaccount", 20);
     let mut next_frame = |i: usize| {
         let (repo, n) = &mut repos[i];
         *n += 1;
