@@ -247,7 +247,7 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
                 ));
             }
             let record = record_from_js(&record)?;
-            Some(writer::encode_record(&record)?.1)
+            Some(writer::encode_record_in(&record, &collection)?.1)
         }
     };
     Ok(Write {
@@ -463,7 +463,7 @@ impl RepoState {
         let seq = seq_arg(&get(&options, "seq")?)?;
         let time = time_option(&options)?;
         let writes = writes_arg(&writes)?;
-        let prepared = repo.prepare(&writes, &CommitOptions { rev, seq, time })?;
+        let prepared = repo.prepare_encoded(&writes, &CommitOptions { rev, seq, time })?;
         let bytes = prepared.bytes_to_sign().to_vec();
         self.pending = Some(prepared);
         Ok(bytes)

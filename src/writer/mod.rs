@@ -31,6 +31,12 @@
 mod record;
 mod store;
 
+// The JS binding's only.
+#[cfg_attr(
+    not(all(target_arch = "wasm32", feature = "full")),
+    allow(unused_imports)
+)]
+pub(crate) use record::encode_record_in;
 pub use record::{blob_ref, check_record, check_record_in, encode_record};
 
 use crate::support::sort::sort_by;
@@ -473,6 +479,30 @@ impl Repository {
     /// 2,000,000 bytes; `invalid-argument` for a `seq` outside `1..2^53` or not above the last
     /// event's ([`Repository::last_seq`]), `invalid-datetime` for `time`.
     pub fn prepare(&self, writes: &[Write], options: &CommitOptions) -> Result<PreparedCommit> {
+        self.prepare_checking(writes, options, check_record_in)
+    }
+
+    /// [`Repository::prepare`] for writes whose records were made by [`encode_record_in`], which
+    /// checked them as values: the JS binding's. Checking their blocks again would decode what was
+    /// just encoded, and the value decoder, with its own copy of the DRISL walker (about 14 KB of
+    /// wasm), was in the package for that alone.
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "full")), allow(dead_code))] // the JS binding's
+    pub(crate) fn prepare_encoded(
+        &self,
+        writes: &[Write],
+        options: &CommitOptions,
+    ) -> Result<PreparedCommit> {
+        self.prepare_checking(writes, options, |_, _| Ok(()))
+    }
+
+    /// [`Repository::prepare`] with `check` (of a record block and its collection) as the check
+    /// of each record written.
+    fn prepare_checking(
+        &self,
+        writes: &[Write],
+        options: &CommitOptions,
+        check: impl Fn(&[u8], &str) -> Result<()>,
+    ) -> Result<PreparedCommit> {
         if writes.is_empty() || writes.len() > MAX_OPS {
             return Err(Error::new(
                 Code::LimitExceeded,
@@ -511,7 +541,7 @@ impl Repository {
             let cid = match (&write.record, write.action) {
                 (_, Action::Delete) => None,
                 (Some(block), _) => {
-                    check_record_in(block, &write.collection)
+                    check(block, &write.collection)
                         .map_err(|e| e.context(format_args!("record {path}")))?;
                     let cid = Cid::for_drisl(block);
                     records.push((cid, Some(block.clone().into_boxed_slice())));

@@ -18,6 +18,21 @@ pub fn check_record(block: &[u8]) -> Result<()> {
 pub fn check_record_in(block: &[u8], collection: &str) -> Result<()> {
     let value = decode_record(block)?;
     check_record_value(&value)?;
+    check_type_is_collection(&value, collection)
+}
+
+/// [`encode_record`] for a record written to `collection`: checked as [`check_record_in`] checks
+/// its block, so the block needs no second check (see [`Repository::prepare_encoded`]).
+///
+/// [`Repository::prepare_encoded`]: super::Repository::prepare_encoded
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "full")), allow(dead_code))] // the JS binding's
+pub(crate) fn encode_record_in(value: &Value<'_>, collection: &str) -> Result<(Cid, Vec<u8>)> {
+    let encoded = encode_record(value)?;
+    check_type_is_collection(value, collection)?;
+    Ok(encoded)
+}
+
+fn check_type_is_collection(value: &Value<'_>, collection: &str) -> Result<()> {
     match value.get("$type") {
         Some(Value::String(record_type)) if record_type == collection => Ok(()),
         _ => Err(Error::new(
