@@ -16,6 +16,8 @@ use std::fmt;
 use secp256k1::ecdsa::Signature;
 use secp256k1::{Message, PublicKey, SecretKey};
 
+use crate::cid::digest_order;
+
 /// The order `n` of secp256k1's group, big-endian.
 const ORDER: [u8; 32] = [
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,
@@ -99,14 +101,26 @@ impl K256Secret {
 
 /// Whether `r` and `s` of a compact signature are both in `1..n`.
 pub(super) fn scalars_in_range(compact: &[u8; 64]) -> bool {
-    let (r, s) = compact.split_at(32);
-    let in_range = |x: &[u8]| x.iter().any(|&b| b != 0) && x < &ORDER[..];
+    let (r, s) = scalars(compact);
+    let in_range = |x: &[u8; 32]| *x != [0; 32] && digest_order(x, &ORDER).is_lt();
     in_range(r) && in_range(s)
 }
 
 /// Whether `s` of a compact signature (its scalars in range) is above `n/2`.
 pub(super) fn is_high_s(compact: &[u8; 64]) -> bool {
-    compact.get(32..).is_some_and(|s| s > &HALF_ORDER[..])
+    digest_order(scalars(compact).1, &HALF_ORDER).is_gt()
+}
+
+/// `r` and `s` of a compact signature, big-endian. They are compared with the byte order of
+/// `cid::digest_order` (a word at a time): a slice comparison became a memcmp that LLVM expands into
+/// byte-swapped words, about 20 wasm instructions per word wherever a check was inlined.
+fn scalars(compact: &[u8; 64]) -> (&[u8; 32], &[u8; 32]) {
+    let (r, s) = compact.split_at(32);
+    (scalar(r), scalar(s))
+}
+
+fn scalar(half: &[u8]) -> &[u8; 32] {
+    half.try_into().unwrap_or(&[0; 32])
 }
 
 /// The low-S twin of a compact signature (its scalars in range): `s` replaced by `n − s` when high.
