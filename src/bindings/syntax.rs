@@ -13,17 +13,29 @@ macro_rules! syntax_checks {
         #[allow(non_snake_case)]
         #[wasm_bindgen(js_name = $is)]
         pub fn $is(#[wasm_bindgen(unchecked_param_type = "string")] value: JsValue) -> bool {
-            string_arg(&value, "value", $max, Code::$code).and_then(|s| $check(&s)).is_ok()
+            check_syntax(&value, $max, Code::$code, $check).is_ok()
         }
 
         #[doc = concat!("Checks that `value` is a valid ", $what, "; throws an `AtproofError` saying why not.")]
         #[allow(non_snake_case)]
         #[wasm_bindgen(js_name = $ensure)]
         pub fn $ensure(#[wasm_bindgen(unchecked_param_type = "string")] value: JsValue) -> Result<(), JsValue> {
-            let s = string_arg(&value, "value", $max, Code::$code)?;
-            Ok($check(&s)?)
+            Ok(check_syntax(&value, $max, Code::$code, $check)?)
         }
     )*};
+}
+
+/// The body of every `isValidX` and `ensureValidX`: `value` read as a string of at most `max`
+/// bytes, then checked. Out of line, with the check as a function pointer: inlined into the 22
+/// exports, each had its own copy of the string's reading (and some of the check's).
+#[inline(never)]
+fn check_syntax(
+    value: &JsValue,
+    max: usize,
+    code: Code,
+    check: fn(&str) -> crate::Result<()>,
+) -> Result<(), Error> {
+    check(&string_arg(value, "value", max, code)?)
 }
 
 syntax_checks! {
