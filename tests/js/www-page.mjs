@@ -21,7 +21,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { verifyRepo, verifyRepoStream, readCar, decodeCbor, toJson, verifyPlcLog } from 'atproof';
 import { serve } from '../../www/serve.mjs';
 import { SLOW_PROOF_MS, startStandins } from './standins.mjs';
-import { frames } from './relay.mjs';
+import { frames, relay as startRelay, seqs } from './relay.mjs';
 
 const root = new URL('../../', import.meta.url);
 const fixture = (name) => new URL(`tests/fixtures/generated/${name}`, root).pathname;
@@ -380,8 +380,9 @@ try {
   }
 
   await step('the firehose', async () => {
+    const half = frames.length / 2;
     const counts = await watchFirehose(`document.getElementById('firehose-stats').dataset.events === '${frames.length}'`);
-    checkEqual('every event verified', counts, { events: frames.length, valid: frames.length, invalid: 0, desync: 0, ignored: 0 });
+    checkEqual('every event verified', counts, { events: frames.length, followed: frames.length - 1, valid: frames.length, invalid: 0, desync: 0, ignored: 0 });
     check('it stopped', (await text('#firehose-status')).startsWith(`Stopped after ${frames.length} events`), await text('#firehose-status'));
     check('no account failed', await page.locator('#firehose-failures').isHidden());
     await screenshot('firehose');
@@ -390,13 +391,31 @@ try {
     const restore = net.tamper('reference', 'document-key');
     try {
       const bad = await watchFirehose(`document.getElementById('firehose-stats').dataset.invalid === '${frames.length}'`);
-      checkEqual('every event refused', bad, { events: frames.length, valid: 0, invalid: frames.length, desync: 0, ignored: 0 });
+      checkEqual('every event refused', bad, { events: frames.length, followed: 0, valid: 0, invalid: frames.length, desync: 0, ignored: 0 });
       const rows = await page.locator('#firehose-failures tbody tr').evaluateAll((trs) => trs.map((tr) => ({ did: tr.dataset.did, code: tr.dataset.code, events: tr.cells[3].textContent })));
       checkEqual('the account that failed, and why', rows, [{ did: reference.did, code: 'bad-signature', events: String(frames.length) }]);
       await screenshot('firehose-failures');
     } finally {
       restore();
     }
+
+    // Resumed: a run that saw the first half of the stream, then one after its last seq (from a
+    // relay with the whole stream) whose every commit is checked against the one before it.
+    const firstHalf = await startRelay({ skip: seqs.slice(half) });
+    try {
+      await page.fill('#setting-relay', firstHalf.url);
+      const before = await watchFirehose(`document.getElementById('firehose-stats').dataset.events === '${half}'`);
+      checkEqual('the first half verified', [before.events, before.valid], [half, half]);
+      check('resuming is offered after its last seq', await page.locator('#firehose-resume').isEnabled() && (await text('#firehose-resume-seq')).includes(String(seqs[half - 1])));
+    } finally {
+      await firstHalf.close();
+    }
+    await page.fill('#setting-relay', net.urls.relay);
+    await page.check('#firehose-resume');
+    const resumed = await watchFirehose(`document.getElementById('firehose-stats').dataset.events === '${frames.length - half}'`);
+    checkEqual('the second half resumed, each commit following the one before, the first half\'s last included', resumed, { events: frames.length - half, followed: frames.length - half, valid: frames.length - half, invalid: 0, desync: 0, ignored: 0 });
+    check('the relay was asked for what follows the first half', net.relay.cursors.includes(seqs[half - 1]), JSON.stringify(net.relay.cursors));
+    await page.uncheck('#firehose-resume');
 
     // A relay that cannot be reached: said so while it retries, until Stop.
     await page.fill('#setting-relay', unreachable.replace('http:', 'ws:'));
