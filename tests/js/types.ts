@@ -86,7 +86,11 @@ async function typed(bytes: Uint8Array, key: string) {
   const rotation: string[] | undefined = plc.state?.rotationKeys;
   const resolved: ResolvedIdentity = await resolveIdentity('alice.test', { timeoutMs: 100, verifyPlcLog: true, hostUrl: (host: string) => `http://${host}` });
   const viaResolver = new FirehoseVerifier({ resolveKey: (did: string) => resolveIdentity(did) });
-  console.log(resolved.handleVerified, viaResolver.accounts);
+  const savedState: Uint8Array = viaResolver.saveState();
+  const restarted = new FirehoseVerifier({ resolveKey: async () => key, state: savedState });
+  restarted.restoreState(savedState);
+  const cursor: number | undefined = restarted.lastSeq;
+  console.log(resolved.handleVerified, viaResolver.accounts, cursor);
   const comparison: AuditLogComparison = compareAuditLogs('[]', []);
   const forkAt: number | undefined = comparison.relation === 'fork' ? comparison.at : undefined;
   console.log(plc.document?.id, plc.operations[0]?.nullified, rotation, forkAt);
@@ -97,6 +101,10 @@ async function typed(bytes: Uint8Array, key: string) {
   const written: WrittenCommit = await repository.applyWrites([{ action: 'create', collection: 'app.bsky.feed.post', record: { $type: 'app.bsky.feed.post', text: 'hi' } }], { seq: 1 });
   const writtenOp: CommitOperation | undefined = written.ops[0];
   const replica: Repo = await Repo.load(repository.exportCar(), { signer: webSigner });
+  const readOnly: Repo = await Repo.load(repository.exportCar(), { key: repository.signingKey, seq: 7 });
+  const sync: { frame: Uint8Array; seq: number; time: string; commit: string; rev: string } = await repository.syncFrame({ seq: 8, time: '2026-12-06T00:00:00.000Z' });
+  const lastSeq: number = readOnly.lastSeq;
+  console.log(sync.frame, lastSeq);
   const applied: AppliedCommit = await replica.applyCommit(written.frame, { key: repository.signingKey });
   const listed: { collection: string; rkey: string; cid: string }[] = repository.list('app.bsky.feed.post');
   const stream: ReadableStream<Uint8Array> = repository.exportCarStream({ chunkSize: 1024 });
