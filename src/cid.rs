@@ -234,7 +234,7 @@ impl Cid {
     }
 
     /// The string form, written into `text`.
-    fn encode_string<'t>(&self, text: &'t mut [u8; CID_STRING_LEN]) -> &'t str {
+    pub(crate) fn encode_string<'t>(&self, text: &'t mut [u8; CID_STRING_LEN]) -> &'t str {
         self.encode_ascii(text);
         // Base32 output is ASCII; the fallback is never taken.
         std::str::from_utf8(text).unwrap_or_default()

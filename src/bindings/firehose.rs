@@ -2,7 +2,7 @@
 
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
-use super::{set, string_arg, with_bytes};
+use super::{cid_js, set, string_arg, with_bytes};
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -246,8 +246,8 @@ pub fn verify_sync(
         let out = js_sys::Object::new();
         set(&out, "did", &verified.did.into())?;
         set(&out, "rev", &verified.rev.into())?;
-        set(&out, "commit", &verified.commit.to_string().into())?;
-        set(&out, "data", &verified.data.to_string().into())?;
+        set(&out, "commit", &cid_js(&verified.commit))?;
+        set(&out, "data", &cid_js(&verified.data))?;
         Ok(out.into())
     })
 }

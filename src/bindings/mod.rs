@@ -34,6 +34,8 @@ pub mod syntax;
 #[cfg(feature = "full")]
 pub mod writer;
 
+use crate::cid::{Cid, CID_STRING_LEN};
+use crate::syntax::tid::{Tid, TID_LEN};
 use crate::{Code, Error};
 use std::cell::Cell;
 use wasm_bindgen::prelude::*;
@@ -116,6 +118,20 @@ fn json_text_arg(
 /// Sets `key` on an object the binding builds for a result.
 fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
     js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
+}
+
+/// A CID's string form as a JS string, written on the stack: `cid.to_string().into()` put a
+/// `String` and the formatting machinery inline at each of the bindings' call sites (out of line
+/// for size: docs/performance.md, "wasm size").
+#[inline(never)]
+fn cid_js(cid: &Cid) -> JsValue {
+    JsValue::from_str(cid.encode_string(&mut [0; CID_STRING_LEN]))
+}
+
+/// A TID's string form as a JS string (as [`cid_js`]).
+#[inline(never)]
+fn tid_js(tid: Tid) -> JsValue {
+    JsValue::from_str(tid.encode_string(&mut [0; TID_LEN]))
 }
 
 /// `typeof`-like name of a JS value for error messages.

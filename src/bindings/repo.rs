@@ -6,7 +6,7 @@
 //! caller's own bytes; `verifyRepo` hands over one string of every path and CID, and `RepoRecords`
 //! makes each `{ path, cid }` only when asked.
 
-use super::{bytes_arg, crypto::key_arg, set, string_arg, type_name, with_bytes};
+use super::{bytes_arg, cid_js, crypto::key_arg, set, string_arg, type_name, with_bytes};
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::crypto::PublicKey;
@@ -141,8 +141,8 @@ fn verified_repo_to_js(repo: VerifiedRepo) -> Result<JsValue, JsValue> {
     set(&out, "did", &repo.did.as_str().into())?;
     set(&out, "rev", &repo.rev.as_str().into())?;
     set(&out, "version", &(repo.version as f64).into())?;
-    set(&out, "commit", &repo.commit.to_string().into())?;
-    set(&out, "data", &repo.data.to_string().into())?;
+    set(&out, "commit", &cid_js(&repo.commit))?;
+    set(&out, "data", &cid_js(&repo.data))?;
     set(&out, "signatureVerified", &repo.signature_verified.into())?;
     set(
         &out,
@@ -216,7 +216,7 @@ pub fn read_car(
         Ok::<_, Error>((roots, cids, offsets))
     })?;
     let out = js_sys::Object::new();
-    let root_strings: js_sys::Array = roots.iter().map(|c| JsValue::from(c.to_string())).collect();
+    let root_strings: js_sys::Array = roots.iter().map(cid_js).collect();
     set(&out, "roots", &root_strings)?;
     set(&out, "blocks", &block_map(&cids, offsets, &bytes))?;
     Ok(out.into())
@@ -272,12 +272,12 @@ pub fn verify_record(
     bytes_arg(&proof_car, "proofCar", MAX_WHOLE_CAR_BYTES, &mut proof)?;
     let out = js_sys::Object::new();
     let proven = repo::verify_record(&proof, &did, &key, &collection, &rkey)?;
-    set(&out, "commit", &proven.commit.to_string().into())?;
+    set(&out, "commit", &cid_js(&proven.commit))?;
     set(&out, "rev", &proven.rev.into())?;
-    set(&out, "data", &proven.data.to_string().into())?;
+    set(&out, "data", &cid_js(&proven.data))?;
     match proven.record {
         Some(found) => {
-            set(&out, "cid", &found.cid.to_string().into())?;
+            set(&out, "cid", &cid_js(&found.cid))?;
             let record =
                 super::data_model::decode_to_js(found.record, crate::cbor::Limits::RECORD)?;
             set(&out, "record", &record)?;
@@ -375,11 +375,7 @@ impl CarReader {
     #[wasm_bindgen(getter, unchecked_return_type = "string[] | undefined")]
     pub fn roots(&self) -> JsValue {
         match self.0.roots() {
-            Some(roots) => roots
-                .iter()
-                .map(|c| JsValue::from(c.to_string()))
-                .collect::<js_sys::Array>()
-                .into(),
+            Some(roots) => roots.iter().map(cid_js).collect::<js_sys::Array>().into(),
             None => JsValue::UNDEFINED,
         }
     }
@@ -396,7 +392,7 @@ impl CarReader {
             reader.feed(input, |item| {
                 if let CarItem::Block { cid, data } = item {
                     let block = js_sys::Object::new();
-                    set(&block, "cid", &cid.to_string().into())
+                    set(&block, "cid", &cid_js(&cid))
                         .and_then(|_| set(&block, "bytes", &js_sys::Uint8Array::from(data).into()))
                         .map_err(|_| {
                             Error::new(Code::InvalidArgument, "a block object could not be built")

@@ -1,6 +1,6 @@
 //! Syntax checks, `Tid` and `AtUri` for JavaScript.
 
-use super::{set, string_arg};
+use super::{set, string_arg, tid_js};
 use crate::syntax::{self, at_uri, datetime, identifiers, language, tid, uri, TidGenerator};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -110,19 +110,20 @@ pub(super) fn tid_now() -> Result<syntax::Tid, Error> {
 #[wasm_bindgen(js_class = Tid)]
 impl Tid {
     /// A new TID, strictly greater than every TID this process made before.
-    pub fn now() -> Result<String, JsValue> {
-        Ok(tid_now()?.to_string())
+    #[wasm_bindgen(unchecked_return_type = "string")]
+    pub fn now() -> Result<JsValue, JsValue> {
+        Ok(tid_js(tid_now()?))
     }
 
     /// The TID of `micros` µs since the epoch with clock id `clockId` (0–1023).
-    #[wasm_bindgen(js_name = fromTime)]
+    #[wasm_bindgen(js_name = fromTime, unchecked_return_type = "string")]
     pub fn from_time(
         #[wasm_bindgen(unchecked_param_type = "number | bigint")] micros: JsValue,
         #[wasm_bindgen(js_name = clockId, unchecked_param_type = "number")] clock_id: JsValue,
-    ) -> Result<String, JsValue> {
+    ) -> Result<JsValue, JsValue> {
         let micros = whole_number(&micros, "micros", tid::MAX_MICROS)?;
         let clock_id = whole_number(&clock_id, "clockId", u64::from(tid::MAX_CLOCK_ID))?;
-        Ok(syntax::Tid::from_time(micros, clock_id as u16)?.to_string())
+        Ok(tid_js(syntax::Tid::from_time(micros, clock_id as u16)?))
     }
 
     /// The timestamp and clock id of a TID string.

@@ -9,7 +9,7 @@ use super::data_model::{decode_to_js, record_from_js};
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
-use super::{bytes_arg, set, string_arg, type_name, with_bytes};
+use super::{bytes_arg, cid_js, set, string_arg, tid_js, type_name, with_bytes};
 use crate::cbor::{self, Limits, Value};
 use crate::cid::Cid;
 use crate::crypto;
@@ -304,11 +304,11 @@ fn ops_to_js(ops: &[CommitOp]) -> Result<JsValue, JsValue> {
 
 fn written_to_js(written: &WrittenCommit, time: &str) -> Result<JsValue, JsValue> {
     let out = js_sys::Object::new();
-    set(&out, "commit", &written.commit.to_string().into())?;
-    set(&out, "rev", &written.rev.to_string().into())?;
-    set(&out, "since", &written.since.to_string().into())?;
-    set(&out, "data", &written.data.to_string().into())?;
-    set(&out, "prevData", &written.prev_data.to_string().into())?;
+    set(&out, "commit", &cid_js(&written.commit))?;
+    set(&out, "rev", &tid_js(written.rev))?;
+    set(&out, "since", &tid_js(written.since))?;
+    set(&out, "data", &cid_js(&written.data))?;
+    set(&out, "prevData", &cid_js(&written.prev_data))?;
     set(&out, "ops", &ops_to_js(&written.ops)?)?;
     set(
         &out,
@@ -528,21 +528,21 @@ impl RepoState {
     }
 
     /// The current commit's CID.
-    #[wasm_bindgen(getter)]
-    pub fn commit(&self) -> Result<String, JsValue> {
-        Ok(self.repo()?.commit().cid.to_string())
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn commit(&self) -> Result<JsValue, JsValue> {
+        Ok(cid_js(&self.repo()?.commit().cid))
     }
 
     /// The current revision.
-    #[wasm_bindgen(getter)]
-    pub fn rev(&self) -> Result<String, JsValue> {
-        Ok(self.repo()?.rev().to_string())
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn rev(&self) -> Result<JsValue, JsValue> {
+        Ok(tid_js(self.repo()?.rev()))
     }
 
     /// The current MST root.
-    #[wasm_bindgen(getter)]
-    pub fn data(&self) -> Result<String, JsValue> {
-        Ok(self.repo()?.data().to_string())
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn data(&self) -> Result<JsValue, JsValue> {
+        Ok(cid_js(&self.repo()?.data()))
     }
 
     /// The record at `collection/rkey` → `{ cid, record }`, or null.
@@ -557,7 +557,7 @@ impl RepoState {
             return Ok(JsValue::NULL);
         };
         let out = js_sys::Object::new();
-        set(&out, "cid", &cid.to_string().into())?;
+        set(&out, "cid", &cid_js(&cid))?;
         set(&out, "record", &decode_to_js(block, Limits::RECORD)?)?;
         Ok(out.into())
     }
@@ -592,7 +592,7 @@ impl RepoState {
             let item = js_sys::Object::new();
             set(&item, "collection", &collection.into())?;
             set(&item, "rkey", &rkey.into())?;
-            set(&item, "cid", &cid.to_string().into())?;
+            set(&item, "cid", &cid_js(&cid))?;
             set(&item, "record", &decode_to_js(block, Limits::RECORD)?)?;
             out.push(&item);
         }
@@ -644,9 +644,9 @@ impl RepoState {
             repo.apply_commit(frame, &key, now_micros())
         })?;
         let out = js_sys::Object::new();
-        set(&out, "commit", &repo.commit().cid.to_string().into())?;
-        set(&out, "rev", &repo.rev().to_string().into())?;
-        set(&out, "data", &repo.data().to_string().into())?;
+        set(&out, "commit", &cid_js(&repo.commit().cid))?;
+        set(&out, "rev", &tid_js(repo.rev()))?;
+        set(&out, "data", &cid_js(&repo.data()))?;
         set(&out, "ops", &ops_to_js(&ops)?)?;
         Ok(out.into())
     }
@@ -682,7 +682,7 @@ pub fn create_record(
 ) -> Result<JsValue, JsValue> {
     let (cid, bytes) = writer::encode_record(&record_from_js(&record)?)?;
     let out = js_sys::Object::new();
-    set(&out, "cid", &cid.to_string().into())?;
+    set(&out, "cid", &cid_js(&cid))?;
     set(&out, "bytes", &js_sys::Uint8Array::from(&bytes[..]))?;
     Ok(out.into())
 }
@@ -709,5 +709,5 @@ pub fn blob_ref(
 
 /// A CID as its string, or `null`.
 fn js_cid(cid: Option<Cid>) -> JsValue {
-    cid.map_or(JsValue::NULL, |cid| cid.to_string().into())
+    cid.as_ref().map_or(JsValue::NULL, cid_js)
 }

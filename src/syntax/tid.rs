@@ -133,9 +133,9 @@ impl std::str::FromStr for Tid {
     }
 }
 
-impl fmt::Display for Tid {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = [0u8; TID_LEN];
+impl Tid {
+    /// The string form, written into `out`.
+    pub(crate) fn encode_string<'t>(&self, out: &'t mut [u8; TID_LEN]) -> &'t str {
         for (i, slot) in out.iter_mut().enumerate() {
             let shift = 5 * (TID_LEN - 1 - i);
             *slot = ALPHABET
@@ -143,7 +143,14 @@ impl fmt::Display for Tid {
                 .copied()
                 .unwrap_or(b'2');
         }
-        f.write_str(std::str::from_utf8(&out).map_err(|_| fmt::Error)?)
+        // The alphabet is ASCII; the fallback is never taken.
+        std::str::from_utf8(out).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for Tid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.encode_string(&mut [0; TID_LEN]))
     }
 }
 

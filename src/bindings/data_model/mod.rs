@@ -28,7 +28,7 @@
 //! The rooms: `tape.rs` (the tape and its building), `interner.rs` (the intern table),
 //! `from_js.rs` (JS values into data-model values).
 
-use super::{with_bytes, INPUT, SCRATCH_KEEP};
+use super::{cid_js, with_bytes, INPUT, SCRATCH_KEEP};
 use crate::cbor::{self, Limits};
 use crate::cid::Cid;
 use crate::support::memory;
@@ -223,17 +223,17 @@ pub fn validate_cbor(
 }
 
 /// The CID (DRISL codec, base32 string) of valid DRISL bytes; throws if the bytes are not DRISL.
-#[wasm_bindgen(js_name = cidForCbor)]
+#[wasm_bindgen(js_name = cidForCbor, unchecked_return_type = "string")]
 pub fn cid_for_cbor(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: JsValue,
-) -> Result<String, JsValue> {
+) -> Result<JsValue, JsValue> {
     Ok(with_bytes(
         &bytes,
         "bytes",
         cbor::MAX_CBOR_FRAME_SIZE,
         |input| {
             cbor::validate(input)?;
-            Ok::<_, Error>(Cid::for_drisl(input).to_string())
+            Ok::<_, Error>(cid_js(&Cid::for_drisl(input)))
         },
     )?)
 }
@@ -254,12 +254,12 @@ pub fn encode_cbor(
 
 /// The CID of a JS value's canonical encoding.
 #[cfg(feature = "full")]
-#[wasm_bindgen(js_name = cidForValue)]
+#[wasm_bindgen(js_name = cidForValue, unchecked_return_type = "string")]
 pub fn cid_for_value(
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
-) -> Result<String, JsValue> {
+) -> Result<JsValue, JsValue> {
     let bytes = cbor::encode(&value_from_js(&value)?)?;
-    Ok(Cid::for_drisl(&bytes).to_string())
+    Ok(cid_js(&Cid::for_drisl(&bytes)))
 }
 
 /// Turns atproto JSON (an object as `JSON.parse` gives it, or JSON text) into a value:
