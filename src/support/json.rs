@@ -219,6 +219,7 @@ impl Object {
 }
 
 impl From<&str> for Json {
+    #[inline(never)]
     fn from(s: &str) -> Json {
         Json::String(s.to_owned())
     }
@@ -231,6 +232,7 @@ impl From<String> for Json {
 }
 
 impl From<&String> for Json {
+    #[inline(never)]
     fn from(s: &String) -> Json {
         Json::String(s.clone())
     }
@@ -243,12 +245,14 @@ impl From<bool> for Json {
 }
 
 impl From<i64> for Json {
+    #[inline(never)]
     fn from(n: i64) -> Json {
         Json::Number(n.to_string())
     }
 }
 
 impl From<usize> for Json {
+    #[inline(never)]
     fn from(n: usize) -> Json {
         Json::Number(n.to_string())
     }
@@ -272,11 +276,19 @@ impl<T: Into<Json>> From<Option<T>> for Json {
     }
 }
 
+/// A key of [`json_object!`], owned. Out of line, as are the string and number conversions of
+/// `Json::from`: inlined, each key and value was an allocation and a copy at every entry of every
+/// object the bindings build (size: docs/performance.md, "wasm size").
+#[inline(never)]
+pub(crate) fn key(name: &str) -> String {
+    name.to_owned()
+}
+
 /// An object of `"key": value` entries, in that order; each value goes through `Json::from`.
 macro_rules! json_object {
     ($($key:literal : $value:expr),* $(,)?) => {
         $crate::support::json::Json::Object($crate::support::json::Object::from_entries(vec![
-            $(($key.to_owned(), $crate::support::json::Json::from($value))),*
+            $(($crate::support::json::key($key), $crate::support::json::Json::from($value))),*
         ]))
     };
 }
