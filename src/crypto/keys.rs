@@ -192,6 +192,10 @@ impl PublicKey {
     /// multicodec; the curve comes from the method's type. The DID specification describes the 65-byte
     /// uncompressed point; the 33-byte compressed point is accepted too, as the interop fixtures and
     /// the reference implementation do.
+    // Out of line: `candidates_from_key_string` tries both curves in an unrolled loop, and each
+    // inlined copy carried the base58 decoding and both length checks (size: docs/performance.md,
+    // "wasm size").
+    #[inline(never)]
     pub fn from_legacy_multibase(algorithm: Algorithm, multibase: &str) -> Result<PublicKey> {
         let bytes = decode_base58btc_multibase(multibase)?;
         if bytes.len() == COMPRESSED_LEN {
