@@ -100,12 +100,12 @@ pub(crate) fn decode_header(body: &[u8], offset: u64) -> Result<Vec<Cid>> {
 pub(crate) fn write_header(roots: &[Cid], out: &mut Vec<u8>) {
     let mut encoder = Encoder::new();
     encoder.write_map_header(2);
-    encoder.write_str("roots");
+    encoder.write_key("roots");
     encoder.write_array_header(roots.len());
     for root in roots {
         encoder.write_link(root);
     }
-    encoder.write_str("version");
+    encoder.write_key("version");
     encoder.write_int(1);
     let header = encoder.into_bytes();
     write_varint(header.len() as u64, out);

@@ -96,6 +96,14 @@ impl Encoder {
         self.out.extend_from_slice(value.as_bytes());
     }
 
+    /// Writes a map key the caller knows (a constant): a text string, out of line. The fixed-shape
+    /// maps the writer emits (commits, frames, CAR headers) name their keys this way; inlined,
+    /// each key was a length check and a copy of its own (size: docs/performance.md, "wasm size").
+    #[inline(never)]
+    pub fn write_key(&mut self, key: &str) {
+        self.write_str(key);
+    }
+
     /// Writes a byte string.
     #[inline]
     pub fn write_bytes(&mut self, value: &[u8]) {

@@ -35,55 +35,55 @@ pub struct CommitFrame<'a> {
 pub fn encode_commit_frame(frame: &CommitFrame<'_>) -> Vec<u8> {
     let mut out = Encoder::new();
     out.write_map_header(2);
-    out.write_str("t");
+    out.write_key("t");
     out.write_str("#commit");
-    out.write_str("op");
+    out.write_key("op");
     out.write_int(1);
 
     out.write_map_header(if frame.prev_data.is_some() { 12 } else { 11 });
-    out.write_str("ops");
+    out.write_key("ops");
     out.write_array_header(frame.ops.len());
     for op in frame.ops {
         out.write_map_header(if op.prev.is_some() { 4 } else { 3 });
-        out.write_str("cid");
+        out.write_key("cid");
         match &op.cid {
             Some(cid) => out.write_link(cid),
             None => out.write_null(),
         }
-        out.write_str("path");
+        out.write_key("path");
         out.write_str(op.path);
         if let Some(prev) = &op.prev {
-            out.write_str("prev");
+            out.write_key("prev");
             out.write_link(prev);
         }
-        out.write_str("action");
+        out.write_key("action");
         out.write_str(op.action.as_str());
     }
-    out.write_str("rev");
+    out.write_key("rev");
     out.write_str(frame.rev);
-    out.write_str("seq");
+    out.write_key("seq");
     out.write_int(frame.seq);
-    out.write_str("repo");
+    out.write_key("repo");
     out.write_str(frame.repo);
-    out.write_str("time");
+    out.write_key("time");
     out.write_str(frame.time);
-    out.write_str("blobs");
+    out.write_key("blobs");
     out.write_array_header(0);
-    out.write_str("since");
+    out.write_key("since");
     match frame.since {
         Some(since) => out.write_str(since),
         None => out.write_null(),
     }
-    out.write_str("blocks");
+    out.write_key("blocks");
     out.write_bytes(frame.blocks);
-    out.write_str("commit");
+    out.write_key("commit");
     out.write_link(&frame.commit);
-    out.write_str("rebase");
+    out.write_key("rebase");
     out.write_bool(false);
-    out.write_str("tooBig");
+    out.write_key("tooBig");
     out.write_bool(false);
     if let Some(prev_data) = &frame.prev_data {
-        out.write_str("prevData");
+        out.write_key("prevData");
         out.write_link(prev_data);
     }
     out.into_bytes()

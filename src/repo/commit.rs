@@ -296,22 +296,22 @@ impl UnsignedCommit {
     fn encode_with(&self, signature: Option<&[u8; SIGNATURE_LEN]>) -> Vec<u8> {
         let mut encoder = Encoder::new();
         encoder.write_map_header(if signature.is_some() { 6 } else { 5 });
-        encoder.write_str("did");
+        encoder.write_key("did");
         encoder.write_str(&self.did);
-        encoder.write_str("rev");
+        encoder.write_key("rev");
         encoder.write_str(&self.rev.to_string());
         if let Some(signature) = signature {
-            encoder.write_str("sig");
+            encoder.write_key("sig");
             encoder.write_bytes(signature);
         }
-        encoder.write_str("data");
+        encoder.write_key("data");
         encoder.write_link(&self.data);
-        encoder.write_str("prev");
+        encoder.write_key("prev");
         match &self.prev {
             Some(prev) => encoder.write_link(prev),
             None => encoder.write_null(),
         }
-        encoder.write_str("version");
+        encoder.write_key("version");
         encoder.write_int(COMMIT_VERSION);
         encoder.into_bytes()
     }
