@@ -201,6 +201,10 @@ impl<'a> Event<'a> {
     }
 }
 
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 fn invalid_frame(why: impl std::fmt::Display) -> Error {
     Error::new(Code::InvalidFrame, format!("frame: {why}"))
 }

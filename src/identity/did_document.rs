@@ -69,6 +69,10 @@ pub fn parse_did_document(text: &str) -> Result<DidDocumentInfo> {
     })
 }
 
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 fn malformed(why: impl std::fmt::Display) -> Error {
     Error::new(Code::InvalidDidDocument, format!("DID document: {why}"))
 }

@@ -208,6 +208,10 @@ pub(crate) fn quote_key(key: &[u8]) -> String {
 }
 
 /// The `missing-block` error for an MST node that is not available.
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 pub fn missing_node(cid: &crate::cid::Cid) -> Error {
     Error::new(
         Code::MissingBlock,

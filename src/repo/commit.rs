@@ -44,6 +44,10 @@ struct Fields<'a> {
     unknown: Option<&'a str>,
 }
 
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 fn invalid(why: impl std::fmt::Display) -> Error {
     Error::new(Code::CommitInvalid, format!("commit: {why}"))
 }

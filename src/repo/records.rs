@@ -184,6 +184,10 @@ pub(crate) fn check_record_block(block: &[u8]) -> Result<()> {
     Ok(())
 }
 
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 pub(crate) fn missing_record(cid: &Cid) -> Error {
     Error::new(
         Code::MissingBlock,

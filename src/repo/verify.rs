@@ -101,6 +101,10 @@ pub(crate) fn root_commit_cid(roots: &[Cid]) -> Result<Cid> {
     Ok(*root)
 }
 
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 pub(crate) fn missing_commit(cid: &Cid) -> Error {
     Error::new(
         Code::MissingBlock,

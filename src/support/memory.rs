@@ -43,6 +43,10 @@ pub(crate) fn vec_with_capacity<T>(capacity: usize) -> Result<Vec<T>> {
 }
 
 /// The error of an allocation the allocator refused.
+// Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
+// callers (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
 pub(crate) fn out_of_memory(bytes: usize) -> Error {
     Error::new(
         Code::LimitExceeded,

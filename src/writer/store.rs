@@ -113,6 +113,9 @@ impl BlockStore {
 }
 
 impl BlockSource for BlockStore {
+    // Out of line: inlined into the export's piece writer, its table lookup was a second copy
+    // (size: docs/performance.md, "wasm size").
+    #[inline(never)]
     fn block(&self, cid: &Cid) -> Option<&[u8]> {
         match self.written.get(cid) {
             Some(written) => Some(&written.block),
