@@ -34,6 +34,9 @@ pub enum Value<'a> {
 
 impl<'a> Value<'a> {
     /// The value of `key` if this is a map that has it.
+    // Out of line: a search loop, inlined at each lookup of a fixed name (size:
+    // docs/performance.md, "wasm size").
+    #[inline(never)]
     pub fn get(&self, key: &str) -> Option<&Value<'a>> {
         match self {
             Value::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),

@@ -387,7 +387,15 @@ fn read_fields<'a>(
 }
 
 fn required<T>(value: Option<T>, t: &str, field: &str) -> Result<T> {
-    value.ok_or_else(|| invalid_event(t, format_args!("the field `{field}` is missing")))
+    value.ok_or_else(|| missing_field(t, field))
+}
+
+// Cold and out of line: `required` is inlined at each field of each event type, and so was this
+// error's formatting (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
+fn missing_field(t: &str, field: &str) -> Error {
+    invalid_event(t, format_args!("the field `{field}` is missing"))
 }
 
 fn read_seq(decoder: &mut Decoder<'_>) -> Result<i64> {

@@ -188,6 +188,9 @@ impl Object {
     }
 
     /// The value of `key`.
+    // Out of line: inlined at each of a dozen lookups of fixed names (DID documents, did:plc), it
+    // was a search loop each time (size: docs/performance.md, "wasm size").
+    #[inline(never)]
     pub(crate) fn get(&self, key: &str) -> Option<&Json> {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
