@@ -6,7 +6,7 @@
 //! signature's format and low-S; secp256k1, which WebCrypto lacks, runs in wasm. Imported WebCrypto
 //! keys are cached per key string in `webcrypto.js`.
 
-use super::{bytes_arg, json_text_arg, set, string_arg, type_name};
+use super::{bytes_arg, json_text_arg, string_arg, type_name, ObjectBuilder};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::identity;
 use crate::{Code, Error};
@@ -89,14 +89,13 @@ pub fn parse_did_key(
 ) -> Result<JsValue, JsValue> {
     let text = string_arg(&did_key, "did:key", MAX_KEY_LEN, Code::InvalidDidKey)?;
     let key = crypto::with_default_key_cache(|cache| cache.parse_did_key(&text))?;
-    let out = js_sys::Object::new();
-    set(&out, "algorithm", &key.algorithm().jwt_name().into())?;
-    set(
-        &out,
+    let mut out = ObjectBuilder::new();
+    out.set("algorithm", key.algorithm().jwt_name().into());
+    out.set(
         "publicKey",
-        &js_sys::Uint8Array::from(&key.compressed()[..]).into(),
-    )?;
-    Ok(out.into())
+        js_sys::Uint8Array::from(&key.compressed()[..]).into(),
+    );
+    out.finish()
 }
 
 /// Verifies a signature: SHA-256 of `data`, ECDSA with `key` (a did:key or multibase key). Strict:
@@ -177,15 +176,14 @@ pub fn parse_did_document(
         Code::InvalidDidDocument,
     )?;
     let info = identity::parse_did_document(&text)?;
-    let out = js_sys::Object::new();
+    let mut out = ObjectBuilder::new();
     let optional = |s: Option<String>| s.map_or(JsValue::NULL, JsValue::from);
-    set(&out, "did", &info.did.clone().into())?;
-    set(&out, "handle", &optional(info.handle.clone()))?;
-    set(
-        &out,
+    out.set("did", info.did.clone().into());
+    out.set("handle", optional(info.handle.clone()));
+    out.set(
         "signingKey",
-        &optional(info.signing_key.map(|k| k.did_key())),
-    )?;
-    set(&out, "pds", &optional(info.pds.clone()))?;
-    Ok(out.into())
+        optional(info.signing_key.map(|k| k.did_key())),
+    );
+    out.set("pds", optional(info.pds.clone()));
+    out.finish()
 }

@@ -2,7 +2,7 @@
 
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
-use super::{cid_js, set, string_arg, with_bytes};
+use super::{cid_js, string_arg, with_bytes, ObjectBuilder};
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -93,20 +93,16 @@ pub fn decode_frame(
 ) -> Result<JsValue, JsValue> {
     with_bytes(&bytes, "frame", MAX_FRAME_SIZE, |input| {
         let frame = firehose::decode_frame(input)?;
-        let header = js_sys::Object::new();
-        set(&header, "op", &(frame.op as f64).into())?;
+        let mut header = ObjectBuilder::new();
+        header.set("op", (frame.op as f64).into());
         if let Some(t) = frame.t {
-            set(&header, "t", &t.into())?;
+            header.set("t", t.into());
         }
-        let out = js_sys::Object::new();
-        set(&out, "header", &header)?;
-        set(&out, "body", &decode_to_js(frame.body, Limits::DEFAULT)?)?;
-        set(
-            &out,
-            "unknown",
-            &matches!(frame.event, Event::Unknown).into(),
-        )?;
-        Ok(out.into())
+        let mut out = ObjectBuilder::new();
+        out.set("header", header.finish()?);
+        out.set("body", decode_to_js(frame.body, Limits::DEFAULT)?);
+        out.set("unknown", matches!(frame.event, Event::Unknown).into());
+        out.finish()
     })
 }
 
@@ -243,12 +239,12 @@ pub fn verify_sync(
             return Err(wrong_type("#sync"));
         };
         let verified = firehose::verify_sync(event, &key)?;
-        let out = js_sys::Object::new();
-        set(&out, "did", &verified.did.into())?;
-        set(&out, "rev", &verified.rev.into())?;
-        set(&out, "commit", &cid_js(&verified.commit))?;
-        set(&out, "data", &cid_js(&verified.data))?;
-        Ok(out.into())
+        let mut out = ObjectBuilder::new();
+        out.set("did", verified.did.into());
+        out.set("rev", verified.rev.into());
+        out.set("commit", cid_js(&verified.commit));
+        out.set("data", cid_js(&verified.data));
+        out.finish()
     })
 }
 
@@ -415,9 +411,9 @@ impl FirehoseState {
                 Some(did) => match keys.get(&account_key(did)) {
                     Some(key) => *key,
                     None => {
-                        let out = js_sys::Object::new();
-                        set(&out, "needsKey", &did.into())?;
-                        return Ok(out.into());
+                        let mut out = ObjectBuilder::new();
+                        out.set("needsKey", did.into());
+                        return out.finish();
                     }
                 },
             };

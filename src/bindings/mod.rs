@@ -115,9 +115,40 @@ fn json_text_arg(
     string_arg(&text.into(), what, max_len, Code::LimitExceeded)
 }
 
-/// Sets `key` on an object the binding builds for a result.
-fn set(target: &js_sys::Object, key: &str, value: &JsValue) -> Result<(), JsValue> {
-    js_sys::Reflect::set(target, &key.into(), value).map(|_| ())
+/// An object the binding builds for a result, field by field. A setter on `Object.prototype` may
+/// throw while a field is set: the first exception is kept, the later fields are not set, and
+/// [`ObjectBuilder::finish`] returns it. Shaped for size (docs/performance.md, "wasm size"): a call
+/// site hands the value over and checks once per object, not once per field.
+struct ObjectBuilder {
+    object: js_sys::Object,
+    error: Option<JsValue>,
+}
+
+impl ObjectBuilder {
+    #[inline(never)]
+    fn new() -> ObjectBuilder {
+        ObjectBuilder {
+            object: js_sys::Object::new(),
+            error: None,
+        }
+    }
+
+    /// Sets `key` to `value`, unless an earlier field threw.
+    #[inline(never)]
+    fn set(&mut self, key: &str, value: JsValue) {
+        if self.error.is_none() {
+            self.error = js_sys::Reflect::set(&self.object, &key.into(), &value).err();
+        }
+    }
+
+    /// The object, or the exception a setter threw.
+    #[inline(never)]
+    fn finish(self) -> Result<JsValue, JsValue> {
+        match self.error {
+            Some(error) => Err(error),
+            None => Ok(self.object.into()),
+        }
+    }
 }
 
 /// A CID's string form as a JS string, written on the stack: `cid.to_string().into()` put a

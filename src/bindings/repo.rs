@@ -6,7 +6,7 @@
 //! caller's own bytes; `verifyRepo` hands over one string of every path and CID, and `RepoRecords`
 //! makes each `{ path, cid }` only when asked.
 
-use super::{bytes_arg, cid_js, crypto::key_arg, set, string_arg, type_name, with_bytes};
+use super::{bytes_arg, cid_js, crypto::key_arg, string_arg, type_name, with_bytes, ObjectBuilder};
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::crypto::PublicKey;
@@ -137,19 +137,15 @@ fn verified_repo_to_js(repo: VerifiedRepo) -> Result<JsValue, JsValue> {
         cid.write_string_bytes(&mut text);
     }
     let path_ends: Vec<u32> = ends.into_iter().map(|end| end as u32).collect();
-    let out = js_sys::Object::new();
-    set(&out, "did", &repo.did.as_str().into())?;
-    set(&out, "rev", &repo.rev.as_str().into())?;
-    set(&out, "version", &(repo.version as f64).into())?;
-    set(&out, "commit", &cid_js(&repo.commit))?;
-    set(&out, "data", &cid_js(&repo.data))?;
-    set(&out, "signatureVerified", &repo.signature_verified.into())?;
-    set(
-        &out,
-        "records",
-        &JsRepoRecords::new(&text, path_ends).into(),
-    )?;
-    Ok(out.into())
+    let mut out = ObjectBuilder::new();
+    out.set("did", repo.did.as_str().into());
+    out.set("rev", repo.rev.as_str().into());
+    out.set("version", (repo.version as f64).into());
+    out.set("commit", cid_js(&repo.commit));
+    out.set("data", cid_js(&repo.data));
+    out.set("signatureVerified", repo.signature_verified.into());
+    out.set("records", JsRepoRecords::new(&text, path_ends).into());
+    out.finish()
 }
 
 /// The largest CAR that `readCar`, `recordProof` and `verifyRecord` take. They copy it into wasm
@@ -215,11 +211,11 @@ pub fn read_car(
         reader.finish()?;
         Ok::<_, Error>((roots, cids, offsets))
     })?;
-    let out = js_sys::Object::new();
+    let mut out = ObjectBuilder::new();
     let root_strings: js_sys::Array = roots.iter().map(cid_js).collect();
-    set(&out, "roots", &root_strings)?;
-    set(&out, "blocks", &block_map(&cids, offsets, &bytes))?;
-    Ok(out.into())
+    out.set("roots", root_strings.into());
+    out.set("blocks", block_map(&cids, offsets, &bytes).into());
+    out.finish()
 }
 
 /// Verifies a repository CAR (`com.atproto.sync.getRepo`) in full: every block hash, the commit
@@ -270,24 +266,24 @@ pub fn verify_record(
     )?;
     let mut proof = Vec::new();
     bytes_arg(&proof_car, "proofCar", MAX_WHOLE_CAR_BYTES, &mut proof)?;
-    let out = js_sys::Object::new();
+    let mut out = ObjectBuilder::new();
     let proven = repo::verify_record(&proof, &did, &key, &collection, &rkey)?;
-    set(&out, "commit", &cid_js(&proven.commit))?;
-    set(&out, "rev", &proven.rev.into())?;
-    set(&out, "data", &cid_js(&proven.data))?;
+    out.set("commit", cid_js(&proven.commit));
+    out.set("rev", proven.rev.into());
+    out.set("data", cid_js(&proven.data));
     match proven.record {
         Some(found) => {
-            set(&out, "cid", &cid_js(&found.cid))?;
+            out.set("cid", cid_js(&found.cid));
             let record =
                 super::data_model::decode_to_js(found.record, crate::cbor::Limits::RECORD)?;
-            set(&out, "record", &record)?;
+            out.set("record", record);
         }
         None => {
-            set(&out, "cid", &JsValue::NULL)?;
-            set(&out, "record", &JsValue::NULL)?;
+            out.set("cid", JsValue::NULL);
+            out.set("record", JsValue::NULL);
         }
     }
-    Ok(out.into())
+    out.finish()
 }
 
 /// Makes the proof CAR of one record out of a whole repository CAR — what
@@ -307,11 +303,11 @@ pub fn record_proof(
 }
 
 fn progress_to_js(progress: &StreamProgress) -> Result<JsValue, JsValue> {
-    let out = js_sys::Object::new();
-    set(&out, "blocks", &(progress.blocks as f64).into())?;
-    set(&out, "bytes", &(progress.bytes as f64).into())?;
-    set(&out, "records", &(progress.records as f64).into())?;
-    Ok(out.into())
+    let mut out = ObjectBuilder::new();
+    out.set("blocks", (progress.blocks as f64).into());
+    out.set("bytes", (progress.bytes as f64).into());
+    out.set("records", (progress.records as f64).into());
+    out.finish()
 }
 
 /// Verifies a repository CAR as its chunks arrive (`push`), with progress, holding the MST but not
@@ -391,12 +387,12 @@ impl CarReader {
         feed_in_slices(&chunk, "chunk", |input| {
             reader.feed(input, |item| {
                 if let CarItem::Block { cid, data } = item {
-                    let block = js_sys::Object::new();
-                    set(&block, "cid", &cid_js(&cid))
-                        .and_then(|_| set(&block, "bytes", &js_sys::Uint8Array::from(data).into()))
-                        .map_err(|_| {
-                            Error::new(Code::InvalidArgument, "a block object could not be built")
-                        })?;
+                    let mut block = ObjectBuilder::new();
+                    block.set("cid", cid_js(&cid));
+                    block.set("bytes", js_sys::Uint8Array::from(data).into());
+                    let block = block.finish().map_err(|_| {
+                        Error::new(Code::InvalidArgument, "a block object could not be built")
+                    })?;
                     blocks.push(&block);
                 }
                 Ok(())

@@ -1,6 +1,6 @@
 //! Syntax checks, `Tid` and `AtUri` for JavaScript.
 
-use super::{set, string_arg, tid_js};
+use super::{string_arg, tid_js, ObjectBuilder};
 use crate::syntax::{self, at_uri, datetime, identifiers, language, tid, uri, TidGenerator};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -134,15 +134,14 @@ impl Tid {
         let s = string_arg(&value, "TID", tid::TID_LEN, Code::InvalidTid)?;
         let parsed = syntax::Tid::parse(&s)?;
         let micros = parsed.micros() as f64;
-        let parts = js_sys::Object::new();
-        set(&parts, "micros", &micros.into())?;
-        set(&parts, "clockId", &f64::from(parsed.clock_id()).into())?;
-        set(
-            &parts,
+        let mut parts = ObjectBuilder::new();
+        parts.set("micros", micros.into());
+        parts.set("clockId", f64::from(parsed.clock_id()).into());
+        parts.set(
             "date",
-            &js_sys::Date::new(&(micros / 1000.0).floor().into()).into(),
-        )?;
-        Ok(parts.into())
+            js_sys::Date::new(&(micros / 1000.0).floor().into()).into(),
+        );
+        parts.finish()
     }
 }
 

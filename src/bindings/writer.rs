@@ -9,7 +9,7 @@ use super::data_model::{decode_to_js, record_from_js};
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
-use super::{bytes_arg, cid_js, set, string_arg, tid_js, type_name, with_bytes};
+use super::{bytes_arg, cid_js, string_arg, tid_js, type_name, with_bytes, ObjectBuilder};
 use crate::cbor::{self, Limits, Value};
 use crate::cid::Cid;
 use crate::crypto;
@@ -286,12 +286,12 @@ fn signature_arg(value: &JsValue) -> Result<Vec<u8>, Error> {
 }
 
 fn op_to_js(op: &CommitOp) -> Result<JsValue, JsValue> {
-    let out = js_sys::Object::new();
-    set(&out, "action", &op.action.as_str().into())?;
-    set(&out, "path", &op.path.as_str().into())?;
-    set(&out, "cid", &js_cid(op.cid))?;
-    set(&out, "prev", &js_cid(op.prev))?;
-    Ok(out.into())
+    let mut out = ObjectBuilder::new();
+    out.set("action", op.action.as_str().into());
+    out.set("path", op.path.as_str().into());
+    out.set("cid", js_cid(op.cid));
+    out.set("prev", js_cid(op.prev));
+    out.finish()
 }
 
 fn ops_to_js(ops: &[CommitOp]) -> Result<JsValue, JsValue> {
@@ -303,22 +303,21 @@ fn ops_to_js(ops: &[CommitOp]) -> Result<JsValue, JsValue> {
 }
 
 fn written_to_js(written: &WrittenCommit, time: &str) -> Result<JsValue, JsValue> {
-    let out = js_sys::Object::new();
-    set(&out, "commit", &cid_js(&written.commit))?;
-    set(&out, "rev", &tid_js(written.rev))?;
-    set(&out, "since", &tid_js(written.since))?;
-    set(&out, "data", &cid_js(&written.data))?;
-    set(&out, "prevData", &cid_js(&written.prev_data))?;
-    set(&out, "ops", &ops_to_js(&written.ops)?)?;
-    set(
-        &out,
+    let mut out = ObjectBuilder::new();
+    out.set("commit", cid_js(&written.commit));
+    out.set("rev", tid_js(written.rev));
+    out.set("since", tid_js(written.since));
+    out.set("data", cid_js(&written.data));
+    out.set("prevData", cid_js(&written.prev_data));
+    out.set("ops", ops_to_js(&written.ops)?);
+    out.set(
         "blocks",
-        &js_sys::Uint8Array::from(&written.blocks[..]),
-    )?;
-    set(&out, "frame", &js_sys::Uint8Array::from(&written.frame[..]))?;
-    set(&out, "seq", &(written.seq as f64).into())?;
-    set(&out, "time", &time.into())?;
-    Ok(out.into())
+        js_sys::Uint8Array::from(&written.blocks[..]).into(),
+    );
+    out.set("frame", js_sys::Uint8Array::from(&written.frame[..]).into());
+    out.set("seq", (written.seq as f64).into());
+    out.set("time", time.into());
+    out.finish()
 }
 
 #[wasm_bindgen]
@@ -556,10 +555,10 @@ impl RepoState {
         let Some((cid, block)) = self.repo_mut()?.get(&collection, &rkey)? else {
             return Ok(JsValue::NULL);
         };
-        let out = js_sys::Object::new();
-        set(&out, "cid", &cid_js(&cid))?;
-        set(&out, "record", &decode_to_js(block, Limits::RECORD)?)?;
-        Ok(out.into())
+        let mut out = ObjectBuilder::new();
+        out.set("cid", cid_js(&cid));
+        out.set("record", decode_to_js(block, Limits::RECORD)?);
+        out.finish()
     }
 
     /// The records of one collection or of all, in key order: `{ collection, rkey, cid, record }`.
@@ -589,12 +588,12 @@ impl RepoState {
             let Some((_, block)) = repo.get(collection, rkey)? else {
                 continue;
             };
-            let item = js_sys::Object::new();
-            set(&item, "collection", &collection.into())?;
-            set(&item, "rkey", &rkey.into())?;
-            set(&item, "cid", &cid_js(&cid))?;
-            set(&item, "record", &decode_to_js(block, Limits::RECORD)?)?;
-            out.push(&item);
+            let mut item = ObjectBuilder::new();
+            item.set("collection", collection.into());
+            item.set("rkey", rkey.into());
+            item.set("cid", cid_js(&cid));
+            item.set("record", decode_to_js(block, Limits::RECORD)?);
+            out.push(&item.finish()?);
         }
         Ok(out.into())
     }
@@ -643,12 +642,12 @@ impl RepoState {
         let ops = with_bytes(&frame, "frame", MAX_FRAME_SIZE, |frame| {
             repo.apply_commit(frame, &key, now_micros())
         })?;
-        let out = js_sys::Object::new();
-        set(&out, "commit", &cid_js(&repo.commit().cid))?;
-        set(&out, "rev", &tid_js(repo.rev()))?;
-        set(&out, "data", &cid_js(&repo.data()))?;
-        set(&out, "ops", &ops_to_js(&ops)?)?;
-        Ok(out.into())
+        let mut out = ObjectBuilder::new();
+        out.set("commit", cid_js(&repo.commit().cid));
+        out.set("rev", tid_js(repo.rev()));
+        out.set("data", cid_js(&repo.data()));
+        out.set("ops", ops_to_js(&ops)?);
+        out.finish()
     }
 }
 
@@ -681,10 +680,10 @@ pub fn create_record(
     #[wasm_bindgen(unchecked_param_type = "unknown")] record: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (cid, bytes) = writer::encode_record(&record_from_js(&record)?)?;
-    let out = js_sys::Object::new();
-    set(&out, "cid", &cid_js(&cid))?;
-    set(&out, "bytes", &js_sys::Uint8Array::from(&bytes[..]))?;
-    Ok(out.into())
+    let mut out = ObjectBuilder::new();
+    out.set("cid", cid_js(&cid));
+    out.set("bytes", js_sys::Uint8Array::from(&bytes[..]).into());
+    out.finish()
 }
 
 /// The blob reference of `bytes` with `mimeType` → `{ $type: 'blob', ref: CidLink, mimeType,
