@@ -220,13 +220,27 @@ fn with_bytes<T, E: From<Error>>(
     max_len: usize,
     f: impl FnOnce(&[u8]) -> Result<T, E>,
 ) -> Result<T, E> {
-    let mut input = INPUT.take();
+    let mut input = take_input();
     bytes_arg(value, what, max_len, &mut input)?;
     let result = f(&input);
+    put_back_input(input);
+    result
+}
+
+/// The input buffer, taken out of its cell (see [`with_bytes`]). Out of line with
+/// [`put_back_input`]: the thread-local's code was inlined into each of `with_bytes`'s instances
+/// (docs/performance.md, "wasm size").
+#[inline(never)]
+fn take_input() -> Vec<u8> {
+    INPUT.take()
+}
+
+/// Puts the input buffer back in its cell, unless it grew over [`SCRATCH_KEEP`].
+#[inline(never)]
+fn put_back_input(input: Vec<u8>) {
     if input.capacity() <= SCRATCH_KEEP {
         INPUT.set(input);
     }
-    result
 }
 
 /// Copies a `Uint8Array` argument named `what` into `into` (replacing its contents), refusing

@@ -28,7 +28,7 @@
 //! The rooms: `tape.rs` (the tape and its building), `interner.rs` (the intern table),
 //! `from_js.rs` (JS values into data-model values).
 
-use super::{cid_js, with_bytes, INPUT, SCRATCH_KEEP};
+use super::{cid_js, put_back_input, take_input, with_bytes};
 use crate::cbor::{self, Limits};
 use crate::cid::Cid;
 use crate::support::memory;
@@ -131,11 +131,9 @@ pub fn decode_cbor_many(
         )
         .into());
     }
-    let mut input = INPUT.take();
+    let mut input = take_input();
     let result = decode_many(&mut input, blocks, count);
-    if input.capacity() <= SCRATCH_KEEP {
-        INPUT.set(input);
-    }
+    put_back_input(input);
     result
 }
 
