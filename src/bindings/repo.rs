@@ -164,6 +164,17 @@ fn feed_in_slices(
     what: &str,
     mut feed: impl FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
+    feed_slices(bytes, what, &mut feed)
+}
+
+/// [`feed_in_slices`]'s body, one copy for every feeder (a call per slice through `dyn`; shaped for
+/// size: docs/performance.md, "wasm size").
+#[inline(never)]
+fn feed_slices(
+    bytes: &JsValue,
+    what: &str,
+    feed: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+) -> Result<(), Error> {
     let Some(array) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
         return Err(Error::new(
             Code::InvalidArgument,
@@ -175,7 +186,7 @@ fn feed_in_slices(
     while start < len {
         let end = len.min(start.saturating_add(FEED_SLICE));
         let slice: JsValue = array.subarray(start, end).into();
-        with_bytes(&slice, what, FEED_SLICE as usize, &mut feed)?;
+        with_bytes(&slice, what, FEED_SLICE as usize, &mut *feed)?;
         start = end;
     }
     Ok(())
