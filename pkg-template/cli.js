@@ -653,14 +653,6 @@ function printInspectReport(report) {
  * parent process passes it on as well).
  */
 async function watchFirehose(url, { cursor, limit, duration, retries, stateFile }, settings, json) {
-  const controller = new AbortController();
-  const stop = (signal) => {
-    if (controller.signal.aborted && signal === 'SIGINT') process.exit(130);
-    controller.abort();
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  const timer = duration === undefined ? undefined : setTimeout(() => controller.abort(), duration * 1000);
   // Why a key could not be had, by DID: such an account's events are invalid for that reason.
   const unresolved = new Map();
   const resolveKey = async (did) => {
@@ -674,9 +666,6 @@ async function watchFirehose(url, { cursor, limit, duration, retries, stateFile 
     }
   };
   const report = { ok: false, url, cursor: cursor ?? null, frames: 0, seconds: 0, framesPerSecond: 0, byStatus: { valid: 0, invalid: 0, desync: 0, ignored: 0 }, byType: {}, lastSeq: null, accounts: [], problems: [] };
-  const accounts = new Map();
-  const started = Date.now();
-  const line = process.stderr.isTTY ? progressLine() : undefined;
   let verifier;
   try {
     verifier = await step(stateFile === undefined ? 'starting the verifier' : `restoring the state in ${stateFile}`, () => new FirehoseVerifier({
@@ -685,15 +674,23 @@ async function watchFirehose(url, { cursor, limit, duration, retries, stateFile 
     }));
   } catch (e) {
     report.problems.push(problemOf(e));
-    clearTimeout(timer);
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
     return report;
   }
   if (stateFile !== undefined) {
     report.state = { file: stateFile, restoredAccounts: verifier.accounts, savedAccounts: null };
     if (cursor === undefined && verifier.lastSeq !== undefined) report.cursor = cursor = verifier.lastSeq;
   }
+  const controller = new AbortController();
+  const stop = (signal) => {
+    if (controller.signal.aborted && signal === 'SIGINT') process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const timer = duration === undefined ? undefined : setTimeout(() => controller.abort(), duration * 1000);
+  const accounts = new Map();
+  const started = Date.now();
+  const line = process.stderr.isTTY ? progressLine() : undefined;
   try {
     for await (const event of subscribeRepos(url, { cursor, verifier, signal: controller.signal, maxRetries: retries })) {
       report.frames++;
