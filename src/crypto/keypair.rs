@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use p256::ecdsa::signature::hazmat::PrehashSigner;
 use p256::elliptic_curve::Generate;
+use sha2::digest::block_api::BlockSizeUser;
+use sha2::digest::{FixedOutput, HashMarker, Output, OutputSizeUser, Update};
 use sha2::{Digest, Sha256};
 
 use super::es256::P256Key;
@@ -111,24 +112,56 @@ impl Keypair {
 
     /// Signs the SHA-256 hash of `data`: a 64-byte compact `r‖s`, deterministic (RFC 6979) and low-S.
     ///
-    /// Errors with `signing-failed` only if the nonce gives `r = 0` or `s = 0`, which has probability
-    /// about 2⁻²⁵⁶.
+    /// Does not fail: RFC 6979 draws the next nonce in the (probability about 2⁻²⁵⁶) case that one
+    /// gives `r = 0` or `s = 0`. The `Result` and its `signing-failed` code are kept for callers.
     pub fn sign(&self, data: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
-        let prehash = Sha256::digest(data);
-        let signature: Result<[u8; SIGNATURE_LEN], String> = match &self.0 {
-            SigningKey::K256(key) => Ok(key.sign_prehash(&prehash.into())),
-            SigningKey::P256(key, _) => {
-                PrehashSigner::<p256::ecdsa::Signature>::sign_prehash(key, &prehash)
-                    .map(|sig| sig.normalize_s().to_bytes().into())
-                    .map_err(|err| err.to_string())
-            }
-        };
-        signature.map_err(|err| {
-            Error::new(
-                Code::SigningFailed,
-                format!("{} signing failed: {err}", self.algorithm()),
-            )
+        let prehash = Sha256::digest(data).into();
+        Ok(match &self.0 {
+            SigningKey::K256(key) => key.sign_prehash(&prehash),
+            SigningKey::P256(key, _) => sign_p256(key, &prehash),
         })
+    }
+}
+
+/// An ES256 signature over a SHA-256 prehash: ecdsa's RFC 6979 signing, the one `PrehashSigner`
+/// runs, with the nonce's HMAC-DRBG hashing through [`OutOfLineSha256`], then low-S.
+fn sign_p256(key: &p256::ecdsa::SigningKey, prehash: &[u8; 32]) -> [u8; SIGNATURE_LEN] {
+    let (signature, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, OutOfLineSha256>(
+        key.as_nonzero_scalar(),
+        prehash,
+        &[],
+    );
+    signature.normalize_s().to_bytes().into()
+}
+
+/// SHA-256 with its buffering and padding in one out-of-line copy each. RFC 6979's HMAC-DRBG
+/// hashes at 15 places in one signature, and with `sha2::Sha256` itself LLVM inlined its `update`
+/// and `finalize` into every one of them (9 KB of signing code for one hash function). Every
+/// method forwards to `Sha256`: the same hash, the same nonces and signatures.
+#[derive(Clone, Default)]
+struct OutOfLineSha256(Sha256);
+
+impl HashMarker for OutOfLineSha256 {}
+
+impl OutputSizeUser for OutOfLineSha256 {
+    type OutputSize = <Sha256 as OutputSizeUser>::OutputSize;
+}
+
+impl BlockSizeUser for OutOfLineSha256 {
+    type BlockSize = <Sha256 as BlockSizeUser>::BlockSize;
+}
+
+impl Update for OutOfLineSha256 {
+    #[inline(never)]
+    fn update(&mut self, data: &[u8]) {
+        Update::update(&mut self.0, data);
+    }
+}
+
+impl FixedOutput for OutOfLineSha256 {
+    #[inline(never)]
+    fn finalize_into(self, out: &mut Output<Self>) {
+        FixedOutput::finalize_into(self.0, out);
     }
 }
 
