@@ -106,7 +106,6 @@ struct Parsed {
 }
 
 /// Where an operation stands in the chain while the log is read.
-#[derive(Clone)]
 struct Node {
     cid: Cid,
     rotation_keys: Vec<PublicKey>,
@@ -118,7 +117,6 @@ struct Node {
 }
 
 /// A log read so far: each operation's place in the chain, its state, and the log's claims.
-#[derive(Clone)]
 struct Replay {
     did: String,
     nodes: Vec<Node>,
@@ -476,15 +474,10 @@ impl Replay {
                 })
     }
 
-    /// The verified log: the `nullified` flags the log claims must be the ones the rules gave.
-    fn finish(mut self) -> Result<VerifiedPlcLog> {
-        for (index, ((node, claim), operation)) in self
-            .nodes
-            .iter()
-            .zip(&self.claimed)
-            .zip(&mut self.operations)
-            .enumerate()
-        {
+    /// The `nullified` flags the log claims must be the ones the rules gave.
+    fn check_claims(&self) -> Result<()> {
+        let claims = self.nodes.iter().zip(&self.claimed).zip(&self.operations);
+        for (index, ((node, claim), operation)) in claims.enumerate() {
             if node.nullified != *claim {
                 return Err(plc_error(
                     Code::PlcNullifiedMismatch,
@@ -496,6 +489,14 @@ impl Replay {
                     ),
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The verified log, once its claims are checked.
+    fn finish(mut self) -> Result<VerifiedPlcLog> {
+        self.check_claims()?;
+        for (node, operation) in self.nodes.iter().zip(&mut self.operations) {
             operation.nullified = node.nullified;
         }
         let last = self.nodes.iter().rposition(|n| !n.nullified).unwrap_or(0);
@@ -539,7 +540,7 @@ pub enum LogRelation {
 pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
     let verified = |text: &str| {
         let (entries, replay) = replay_log(did, text)?;
-        replay.clone().finish()?;
+        replay.check_claims()?;
         Ok::<_, Error>((entries, replay))
     };
     let (a_entries, a_replay) = verified(a).map_err(|e| e.context("log a"))?;
@@ -573,7 +574,7 @@ pub fn compare_audit_logs(did: &str, a: &str, b: &str) -> Result<LogRelation> {
 }
 
 /// A log read and replayed (all but the final check of the `nullified` flags,
-/// [`Replay::finish`]): its entries and the replay.
+/// [`Replay::check_claims`]): its entries and the replay.
 fn replay_log(did: &str, text: &str) -> Result<(Vec<Json>, Replay)> {
     let log = AuditLog::parse(text)?;
     let mut replay = Replay::new(did);
