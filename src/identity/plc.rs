@@ -795,14 +795,14 @@ fn string_array(json: Option<&Json>, field: &str) -> Result<Vec<String>> {
             items.len()
         )));
     }
-    items
-        .iter()
-        .map(|item| {
-            item.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| invalid(format_args!("`{field}` holds a non-string")))
-        })
-        .collect()
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let item = item
+            .as_str()
+            .ok_or_else(|| invalid(format_args!("`{field}` holds a non-string")))?;
+        out.push(item.to_owned());
+    }
+    Ok(out)
 }
 
 fn string_map(json: Option<&Json>, field: &str) -> Result<Vec<(String, String)>> {
@@ -869,20 +869,20 @@ fn services(json: Option<&Json>) -> Result<Vec<(String, (String, String))>> {
 /// Parsed through the process's key cache: a log names the same few keys in operation after
 /// operation, and a point's decompression costs more than a lookup.
 fn rotation_keys(keys: &[String]) -> Result<Vec<PublicKey>> {
-    keys.iter()
-        .map(|text| {
-            let key = with_default_key_cache(|cache| cache.parse_did_key(text)).map_err(|e| {
-                invalid(format_args!(
-                    "rotation key {}: {}",
-                    quote(text),
-                    e.message()
-                ))
-            })?;
-            match key.algorithm() {
-                Algorithm::Es256k | Algorithm::Es256 => Ok(key),
-            }
-        })
-        .collect()
+    let mut out = Vec::with_capacity(keys.len());
+    for text in keys {
+        let key = with_default_key_cache(|cache| cache.parse_did_key(text)).map_err(|e| {
+            invalid(format_args!(
+                "rotation key {}: {}",
+                quote(text),
+                e.message()
+            ))
+        })?;
+        match key.algorithm() {
+            Algorithm::Es256k | Algorithm::Es256 => out.push(key),
+        }
+    }
+    Ok(out)
 }
 
 /// The operation's JSON as a DRISL value: strings, null, arrays and maps only.
@@ -893,18 +893,22 @@ fn json_to_value(json: &Json, depth: usize) -> Result<Value<'static>> {
     Ok(match json {
         Json::Null => Value::Null,
         Json::String(s) => Value::String(s.clone().into()),
-        Json::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| json_to_value(item, depth + 1))
-                .collect::<Result<_>>()?,
-        ),
-        Json::Object(fields) => Value::Map(
-            fields
-                .iter()
-                .map(|(k, v)| Ok((k.clone().into(), json_to_value(v, depth + 1)?)))
-                .collect::<Result<_>>()?,
-        ),
+        // Loops, not `collect::<Result<_>>()`: its adapter was a function of its own per
+        // container type, larger than the loop.
+        Json::Array(items) => {
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                values.push(json_to_value(item, depth + 1)?);
+            }
+            Value::Array(values)
+        }
+        Json::Object(fields) => {
+            let mut entries = Vec::with_capacity(fields.len());
+            for (key, item) in fields.iter() {
+                entries.push((key.clone().into(), json_to_value(item, depth + 1)?));
+            }
+            Value::Map(entries)
+        }
         Json::Bool(_) | Json::Number(_) => {
             return Err(invalid(
                 "an operation holds only strings, null, arrays and objects",
