@@ -82,12 +82,13 @@ fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> 
         Json::String(s) => Value::String(Cow::Owned(s)),
         Json::Array(items) => {
             let depth = container(items.len())?;
-            Value::Array(
-                items
-                    .into_iter()
-                    .map(|item| convert(item, depth, limits))
-                    .collect::<Result<_>>()?,
-            )
+            // Loops, not `collect::<Result<_>>()`: its adapter was a function of its own per
+            // container type, larger than the loop.
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                values.push(convert(item, depth, limits)?);
+            }
+            Value::Array(values)
         }
         Json::Object(object) => {
             if object.contains_key("$link") {
@@ -97,23 +98,21 @@ fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> 
                 return bytes(&object);
             }
             let depth = container(object.len())?;
-            let mut entries = object
-                .into_entries()
-                .into_iter()
-                .map(|(key, item)| {
-                    if key.len() > limits.max_key_len {
-                        return Err(Error::new(
-                            Code::LimitExceeded,
-                            format!(
-                                "JSON key of {} bytes exceeds the limit of {}",
-                                key.len(),
-                                limits.max_key_len
-                            ),
-                        ));
-                    }
-                    Ok((Cow::Owned(key), convert(item, depth, limits)?))
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let object = object.into_entries();
+            let mut entries = Vec::with_capacity(object.len());
+            for (key, item) in object {
+                if key.len() > limits.max_key_len {
+                    return Err(Error::new(
+                        Code::LimitExceeded,
+                        format!(
+                            "JSON key of {} bytes exceeds the limit of {}",
+                            key.len(),
+                            limits.max_key_len
+                        ),
+                    ));
+                }
+                entries.push((Cow::Owned(key), convert(item, depth, limits)?));
+            }
             // Keys of a JSON object are unique; canonical order makes the value equal to the one
             // decoded from its CBOR, and lets the encoder skip sorting.
             crate::support::sort::sort_by(&mut entries, |a, b| canonical_key_order(&a.0, &b.0))?;
@@ -223,12 +222,11 @@ fn to_json(value: &Value<'_>, depth: usize) -> Result<Json> {
         Value::Link(cid) => single("$link", cid.to_string()),
         Value::Array(items) => {
             let depth = deeper()?;
-            Json::Array(
-                items
-                    .iter()
-                    .map(|item| to_json(item, depth))
-                    .collect::<Result<_>>()?,
-            )
+            let mut values = Vec::with_capacity(items.len());
+            for item in items {
+                values.push(to_json(item, depth)?);
+            }
+            Json::Array(values)
         }
         Value::Map(entries) => {
             let depth = deeper()?;
