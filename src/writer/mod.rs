@@ -410,15 +410,16 @@ impl Repository {
             Some(collection) => self.tree.collection(collection),
             None => self.tree.iter(),
         };
-        entries
-            .map(|entry| {
-                let (key, cid) = entry?;
-                // Keys entered the tree as checked repository paths: ASCII.
-                let path = String::from_utf8(key.to_vec())
-                    .map_err(|_| Error::new(Code::InvalidRepoPath, "a record path is not UTF-8"))?;
-                Ok((path, cid))
-            })
-            .collect()
+        // A loop, not `collect::<Result<_>>()`, whose adapter was a function of its own.
+        let mut out = Vec::new();
+        for entry in entries {
+            let (key, cid) = entry?;
+            // Keys entered the tree as checked repository paths: ASCII.
+            let path = String::from_utf8(key.to_vec())
+                .map_err(|_| Error::new(Code::InvalidRepoPath, "a record path is not UTF-8"))?;
+            out.push((path, cid));
+        }
+        Ok(out)
     }
 
     /// The whole repository as a CAR in the sync spec's streaming order (see [`write_repo_car`]).
