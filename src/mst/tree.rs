@@ -205,7 +205,10 @@ impl Tree {
     /// Loads the tree under `root` from `blocks`, verifying every rule on the nodes present
     /// (the same walk as [`walk_entries`](super::walk_entries)). Nodes that are absent become
     /// subtrees known only by CID: a proof or a diff gives a partial tree.
-    pub fn load<B: BlockSource + ?Sized>(blocks: &B, root: &Cid) -> Result<Tree> {
+    ///
+    /// Through `dyn`, so that the wasm holds one copy of the walk for every kind of block source
+    /// (the trees loaded are a frame's or a proof's few nodes, where a call per block is nothing).
+    pub fn load(blocks: &dyn BlockSource, root: &Cid) -> Result<Tree> {
         let mut loader = Loader::default();
         walk_tree(blocks, root, &mut loader)?;
         Ok(Tree { root: loader.root })
