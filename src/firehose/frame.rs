@@ -386,15 +386,17 @@ fn read_fields<'a>(
     Ok(())
 }
 
-fn required<T>(value: Option<T>, t: &str, field: &str) -> Result<T> {
-    value.ok_or_else(|| missing_field(t, field))
-}
-
-// Cold and out of line: `required` is inlined at each field of each event type, and so was this
-// error's formatting (size: docs/performance.md, "wasm size").
+// Each event type's required fields are taken with one `let … else`, which has one error path:
+// this names the first field of `fields` that is not `present` (a check and a call per field, each
+// inlined in every event type, were 23 copies of this error path).
 #[cold]
 #[inline(never)]
-fn missing_field(t: &str, field: &str) -> Error {
+fn missing_field(t: &str, fields: &[&str], present: &[bool]) -> Error {
+    let field = fields
+        .iter()
+        .zip(present)
+        .find(|(_, present)| !**present)
+        .map_or("", |(field, _)| field);
     invalid_event(t, format_args!("the field `{field}` is missing"))
 }
 
@@ -476,19 +478,46 @@ fn read_commit<'a>(decoder: &mut Decoder<'a>) -> Result<CommitEvent<'a>> {
         }
         Ok(true)
     })?;
-    let (rev, rev_text) = required(rev, T, "rev")?;
+    let present = [
+        rev.is_some(),
+        seq.is_some(),
+        repo.is_some(),
+        since.is_some(),
+        commit.is_some(),
+        too_big.is_some(),
+        blocks.is_some(),
+        ops.is_some(),
+        time.is_some(),
+    ];
+    let (
+        Some((rev, rev_text)),
+        Some(seq),
+        Some(repo),
+        Some(since),
+        Some(commit),
+        Some(too_big),
+        Some(blocks),
+        Some(ops),
+        Some(time),
+    ) = (rev, seq, repo, since, commit, too_big, blocks, ops, time)
+    else {
+        const FIELDS: [&str; 9] = [
+            "rev", "seq", "repo", "since", "commit", "tooBig", "blocks", "ops", "time",
+        ];
+        return Err(missing_field(T, &FIELDS, &present));
+    };
     Ok(CommitEvent {
-        seq: required(seq, T, "seq")?,
-        repo: required(repo, T, "repo")?,
+        seq,
+        repo,
         rev,
         rev_text,
-        since: required(since, T, "since")?,
-        commit: required(commit, T, "commit")?,
-        too_big: required(too_big, T, "tooBig")?,
-        blocks: required(blocks, T, "blocks")?,
-        ops: required(ops, T, "ops")?,
+        since,
+        commit,
+        too_big,
+        blocks,
+        ops,
         prev_data,
-        time: required(time, T, "time")?,
+        time,
     })
 }
 
@@ -567,14 +596,26 @@ fn read_sync<'a>(decoder: &mut Decoder<'a>) -> Result<SyncEvent<'a>> {
         }
         Ok(true)
     })?;
-    let (rev, rev_text) = required(rev, T, "rev")?;
+    let present = [
+        rev.is_some(),
+        seq.is_some(),
+        did.is_some(),
+        blocks.is_some(),
+        time.is_some(),
+    ];
+    let (Some((rev, rev_text)), Some(seq), Some(did), Some(blocks), Some(time)) =
+        (rev, seq, did, blocks, time)
+    else {
+        const FIELDS: [&str; 5] = ["rev", "seq", "did", "blocks", "time"];
+        return Err(missing_field(T, &FIELDS, &present));
+    };
     Ok(SyncEvent {
-        seq: required(seq, T, "seq")?,
-        did: required(did, T, "did")?,
+        seq,
+        did,
         rev,
         rev_text,
-        blocks: required(blocks, T, "blocks")?,
-        time: required(time, T, "time")?,
+        blocks,
+        time,
     })
 }
 
@@ -595,10 +636,14 @@ fn read_identity<'a>(decoder: &mut Decoder<'a>) -> Result<IdentityEvent<'a>> {
         }
         Ok(true)
     })?;
+    let present = [seq.is_some(), did.is_some(), time.is_some()];
+    let (Some(seq), Some(did), Some(time)) = (seq, did, time) else {
+        return Err(missing_field(T, &["seq", "did", "time"], &present));
+    };
     Ok(IdentityEvent {
-        seq: required(seq, T, "seq")?,
-        did: required(did, T, "did")?,
-        time: required(time, T, "time")?,
+        seq,
+        did,
+        time,
         handle,
     })
 }
@@ -617,11 +662,24 @@ fn read_account<'a>(decoder: &mut Decoder<'a>) -> Result<AccountEvent<'a>> {
         }
         Ok(true)
     })?;
+    let present = [
+        seq.is_some(),
+        did.is_some(),
+        time.is_some(),
+        active.is_some(),
+    ];
+    let (Some(seq), Some(did), Some(time), Some(active)) = (seq, did, time, active) else {
+        return Err(missing_field(
+            T,
+            &["seq", "did", "time", "active"],
+            &present,
+        ));
+    };
     Ok(AccountEvent {
-        seq: required(seq, T, "seq")?,
-        did: required(did, T, "did")?,
-        time: required(time, T, "time")?,
-        active: required(active, T, "active")?,
+        seq,
+        did,
+        time,
+        active,
         status,
     })
 }
@@ -637,10 +695,10 @@ fn read_info<'a>(decoder: &mut Decoder<'a>) -> Result<InfoEvent<'a>> {
         }
         Ok(true)
     })?;
-    Ok(InfoEvent {
-        name: required(name, T, "name")?,
-        message,
-    })
+    let Some(name) = name else {
+        return Err(missing_field(T, &["name"], &[false]));
+    };
+    Ok(InfoEvent { name, message })
 }
 
 fn read_error<'a>(decoder: &mut Decoder<'a>) -> Result<Event<'a>> {
@@ -654,8 +712,8 @@ fn read_error<'a>(decoder: &mut Decoder<'a>) -> Result<Event<'a>> {
         }
         Ok(true)
     })?;
-    Ok(Event::Error {
-        error: required(error, T, "error")?,
-        message,
-    })
+    let Some(error) = error else {
+        return Err(missing_field(T, &["error"], &[false]));
+    };
+    Ok(Event::Error { error, message })
 }
