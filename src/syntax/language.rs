@@ -59,12 +59,52 @@ fn is_variant(s: &str) -> bool {
         }
 }
 
+/// A tag's subtags, one at a time, with a look at the next: `split('-')` behind a `Peekable` had
+/// its string searcher inlined at every look (size: docs/performance.md, "wasm size").
+struct Subtags<'a> {
+    /// The next subtag, if any.
+    next: Option<&'a str>,
+    /// What follows it, after its `-` (`None` when it is the last).
+    rest: Option<&'a str>,
+}
+
+impl<'a> Subtags<'a> {
+    fn new(tag: &'a str) -> Subtags<'a> {
+        let mut subtags = Subtags {
+            next: None,
+            rest: Some(tag),
+        };
+        subtags.advance();
+        subtags
+    }
+
+    /// The next subtag if `accept` takes it (then it is consumed).
+    fn next_if(&mut self, accept: fn(&str) -> bool) -> Option<&'a str> {
+        self.next.filter(|s| accept(s)).and_then(|_| self.advance())
+    }
+
+    /// Consumes the next subtag.
+    #[inline(never)]
+    fn advance(&mut self) -> Option<&'a str> {
+        let taken = self.next;
+        self.next = self.rest.map(|rest| match rest.split_once('-') {
+            Some((head, tail)) => {
+                self.rest = Some(tail);
+                head
+            }
+            None => {
+                self.rest = None;
+                rest
+            }
+        });
+        taken
+    }
+}
+
 /// Checks `x-…` private use subtags after the `x`: at least one, each 1 to 8 alphanumerics.
-fn check_private_use<'a>(
-    rest: impl Iterator<Item = &'a str>,
-) -> std::result::Result<(), &'static str> {
+fn check_private_use(mut rest: Subtags<'_>) -> std::result::Result<(), &'static str> {
     let mut count = 0;
-    for subtag in rest {
+    while let Some(subtag) = rest.advance() {
         if subtag.is_empty() || subtag.len() > 8 || !is_alnum(subtag) {
             return Err("a private-use subtag must be 1 to 8 letters or digits");
         }
@@ -77,8 +117,8 @@ fn check_private_use<'a>(
 }
 
 fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
-    let mut subtags = tag.split('-').peekable();
-    let first = subtags.next().unwrap_or("");
+    let mut subtags = Subtags::new(tag);
+    let first = subtags.advance().unwrap_or("");
     if first.eq_ignore_ascii_case("x") {
         return check_private_use(subtags);
     }
@@ -90,37 +130,34 @@ fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
     // extlang: up to three 3-letter subtags, only after a 2-3 letter language.
     if first.len() <= 3 {
         let mut extlangs = 0;
-        while extlangs < 3 && subtags.peek().is_some_and(|s| s.len() == 3 && is_alpha(s)) {
-            subtags.next();
+        while extlangs < 3 && subtags.next_if(|s| s.len() == 3 && is_alpha(s)).is_some() {
             extlangs += 1;
         }
     }
-    if subtags.peek().is_some_and(|s| s.len() == 4 && is_alpha(s)) {
-        subtags.next(); // script
-    }
-    if subtags
-        .peek()
-        .is_some_and(|s| (s.len() == 2 && is_alpha(s)) || (s.len() == 3 && is_digit(s)))
-    {
-        subtags.next(); // region
-    }
-    let mut variants: Vec<String> = Vec::new();
-    while let Some(s) = subtags.next_if(|s| is_variant(s)) {
-        let lower = s.to_ascii_lowercase();
-        if variants.contains(&lower) {
+    subtags.next_if(|s| s.len() == 4 && is_alpha(s)); // script
+    subtags.next_if(|s| (s.len() == 2 && is_alpha(s)) || (s.len() == 3 && is_digit(s))); // region
+    let mut variants: Vec<&str> = Vec::new();
+    while let Some(s) = subtags.next_if(is_variant) {
+        if variants.iter().any(|v| v.eq_ignore_ascii_case(s)) {
             return Err("a variant subtag is repeated");
         }
-        variants.push(lower);
+        variants.push(s);
     }
-    let mut singletons: Vec<u8> = Vec::new();
+    // The singletons seen, lower-cased, as bits from '0'.
+    let mut singletons = 0u128;
     while let Some(singleton) =
         subtags.next_if(|s| s.len() == 1 && is_alnum(s) && !s.eq_ignore_ascii_case("x"))
     {
-        let lower = singleton.bytes().next().unwrap_or(0).to_ascii_lowercase();
-        if singletons.contains(&lower) {
+        let lower = singleton
+            .bytes()
+            .next()
+            .unwrap_or(b'0')
+            .to_ascii_lowercase();
+        let bit = 1u128 << (lower.saturating_sub(b'0') & 127);
+        if singletons & bit != 0 {
             return Err("an extension singleton is repeated");
         }
-        singletons.push(lower);
+        singletons |= bit;
         let mut count = 0;
         while subtags
             .next_if(|s| (2..=8).contains(&s.len()) && is_alnum(s))
@@ -132,7 +169,7 @@ fn check_tag(tag: &str) -> std::result::Result<(), &'static str> {
             return Err("an extension singleton must be followed by 2-8 character subtags");
         }
     }
-    match subtags.next() {
+    match subtags.advance() {
         None => Ok(()),
         Some(x) if x.eq_ignore_ascii_case("x") => check_private_use(subtags),
         Some(_) => Err("a subtag is out of place or malformed"),
