@@ -321,7 +321,10 @@ fn is_multibase_prefix(b: u8) -> bool {
 }
 
 /// Why `bytes` is not an atproto CID: [`Code::CidUnsupported`] for a well-formed CID of another
-/// kind, [`Code::InvalidCid`] for anything else.
+/// kind, [`Code::InvalidCid`] for anything else. Cold: only an input that is not an atproto CID
+/// comes here.
+#[cold]
+#[inline(never)]
 fn classify_unblessed(bytes: &[u8]) -> Error {
     let invalid = |why: &str| Error::new(Code::InvalidCid, format!("not a CID: {why}"));
     let unsupported = |why: String| Error::new(Code::CidUnsupported, why);
@@ -364,6 +367,9 @@ fn classify_unblessed(bytes: &[u8]) -> Error {
 
 /// A varint of a binary CID: strict as every varint (minimal, within 64 bits), and at most 9 bytes
 /// as multiformats' unsigned-varint allows; `None` otherwise or when `bytes` ends inside it.
+/// Out of line: [`classify_unblessed`]'s loop over the four header fields was unrolled with a
+/// copy of the varint reader in each step (size: docs/performance.md, "wasm size").
+#[inline(never)]
 fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
     match crate::support::varint::read_varint(bytes, 0) {
         Ok(Some((value, used))) if used <= 9 => Some((value, used)),
