@@ -126,10 +126,20 @@ impl CarStreamReader {
         chunk: &[u8],
         mut on_item: impl FnMut(CarItem<'_>) -> Result<()>,
     ) -> Result<()> {
+        self.feed_dyn(chunk, &mut on_item)
+    }
+
+    /// [`feed`](Self::feed) with the callback as `dyn`: one copy of the reader in the wasm for
+    /// every caller (each had its own; an indirect call per block is nothing next to its hash).
+    fn feed_dyn(
+        &mut self,
+        chunk: &[u8],
+        on_item: &mut dyn FnMut(CarItem<'_>) -> Result<()>,
+    ) -> Result<()> {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
-        let result = self.feed_inner(chunk, &mut on_item);
+        let result = self.feed_inner(chunk, on_item);
         if let Err(error) = &result {
             self.failed = Some(error.clone());
         }
@@ -139,7 +149,7 @@ impl CarStreamReader {
     fn feed_inner(
         &mut self,
         mut chunk: &[u8],
-        on_item: &mut impl FnMut(CarItem<'_>) -> Result<()>,
+        on_item: &mut dyn FnMut(CarItem<'_>) -> Result<()>,
     ) -> Result<()> {
         self.bytes_fed += chunk.len() as u64;
         if self.bytes_fed > self.limits.max_car_size {
@@ -216,7 +226,7 @@ impl CarStreamReader {
         body: &[u8],
         frame_len: usize,
         digest: Option<&[u8; 32]>,
-        on_item: &mut impl FnMut(CarItem<'_>) -> Result<()>,
+        on_item: &mut dyn FnMut(CarItem<'_>) -> Result<()>,
     ) -> Result<()> {
         let offset = self.offset;
         self.offset += frame_len as u64;
