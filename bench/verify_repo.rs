@@ -302,8 +302,7 @@ fn generated(count: u64) -> Input {
     let rev = Tid::from_time(start_micros + count * 1_234_567 + 1, 0).unwrap();
     let commit = UnsignedCommit::new(did, rev, tree.root_cid(), None)
         .unwrap()
-        .sign(&keypair)
-        .unwrap();
+        .sign(&keypair);
     let car = write_repo_car(&commit.cid, &commit.block, &tree, &blocks).unwrap();
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/bench/data");
     if std::fs::create_dir_all(dir).is_ok() {

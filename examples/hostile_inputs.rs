@@ -40,8 +40,7 @@ fn main() {
     let tree = Tree::build(entries.iter().map(|(key, cid)| (key.as_bytes(), *cid))).unwrap();
     let commit = UnsignedCommit::new(did, Tid::from_time(1, 0).unwrap(), tree.root_cid(), None)
         .unwrap()
-        .sign(&keypair)
-        .unwrap();
+        .sign(&keypair);
     let car = write_repo_car(&commit.cid, &commit.block, &tree, &records).unwrap();
     std::fs::write(folder.join("mst-1m.car"), &car).unwrap();
     let meta = format!(

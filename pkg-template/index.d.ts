@@ -86,7 +86,6 @@ export type AtproofErrorCode =
   | 'invalid-signature-format'
   | 'high-s-signature'
   | 'bad-signature'
-  | 'signing-failed'
   | 'invalid-did-document'
   | 'invalid-pds-endpoint'
   | 'did-document-no-signing-key'

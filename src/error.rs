@@ -185,8 +185,6 @@ codes! {
     HighSSignature => "high-s-signature",
     /// A well-formed signature that does not verify for this key and data.
     BadSignature => "bad-signature",
-    /// Signing produced no signature (the nonce gave `r = 0` or `s = 0`; practically never happens).
-    SigningFailed => "signing-failed",
 
     // --- identity ---
     /// A DID document that is not shaped as atproto requires (not an object, `id` not a DID, fields of

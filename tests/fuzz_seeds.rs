@@ -51,8 +51,7 @@ fn small_repo(count: u32) -> Vec<u8> {
         None,
     )
     .unwrap()
-    .sign(&keypair)
-    .unwrap();
+    .sign(&keypair);
     write_repo_car(&commit.cid, &commit.block, &tree, &blocks).unwrap()
 }
 

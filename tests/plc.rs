@@ -205,7 +205,7 @@ fn key(seed: u8) -> Keypair {
 /// `op` signed by `signer`, and its CID.
 fn sign(mut op: Value, signer: &Keypair) -> (Value, String) {
     let unsigned = encode(&from_json_text(&op.to_string()).unwrap()).unwrap();
-    let sig = signer.sign(&unsigned).unwrap();
+    let sig = signer.sign(&unsigned);
     op["sig"] = Value::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sig));
     let cid = Cid::for_drisl(&encode(&from_json_text(&op.to_string()).unwrap()).unwrap());
     (op, cid.to_string())

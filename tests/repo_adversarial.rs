@@ -196,8 +196,7 @@ impl Repo {
         let data = tree.encode(&mut nodes);
         let commit = UnsignedCommit::new(did, self.rev, data, None)
             .unwrap()
-            .sign(&test_keypair())
-            .unwrap();
+            .sign(&test_keypair());
         let old_nodes: std::collections::HashSet<Cid> = {
             let mut all = Vec::new();
             self.tree.encode(&mut all);

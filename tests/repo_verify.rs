@@ -272,8 +272,7 @@ fn empty_repository() {
         None,
     )
     .unwrap()
-    .sign(&keypair)
-    .unwrap();
+    .sign(&keypair);
     let no_records: std::collections::HashMap<Cid, Vec<u8>> = std::collections::HashMap::new();
     let car = write_repo_car(&commit.cid, &commit.block, &tree, &no_records).unwrap();
     let options = VerifyOptions {

@@ -106,7 +106,7 @@ impl Keypair {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
     ) -> js_sys::Promise {
-        match data_arg(&data, "data").and_then(|data| self.0.sign(&data)) {
+        match data_arg(&data, "data").map(|data| self.0.sign(&data)) {
             Ok(signature) => resolved(js_sys::Uint8Array::from(&signature[..]).into()),
             Err(error) => js_sys::Promise::reject(&error.into()),
         }

@@ -112,14 +112,14 @@ impl Keypair {
 
     /// Signs the SHA-256 hash of `data`: a 64-byte compact `r‖s`, deterministic (RFC 6979) and low-S.
     ///
-    /// Does not fail: RFC 6979 draws the next nonce in the (probability about 2⁻²⁵⁶) case that one
-    /// gives `r = 0` or `s = 0`. The `Result` and its `signing-failed` code are kept for callers.
-    pub fn sign(&self, data: &[u8]) -> Result<[u8; SIGNATURE_LEN]> {
+    /// Never fails: in the (probability about 2⁻²⁵⁶) case that a nonce gives `r = 0` or `s = 0`,
+    /// RFC 6979 draws the next one, on both curves.
+    pub fn sign(&self, data: &[u8]) -> [u8; SIGNATURE_LEN] {
         let prehash = Sha256::digest(data).into();
-        Ok(match &self.0 {
+        match &self.0 {
             SigningKey::K256(key) => key.sign_prehash(&prehash),
             SigningKey::P256(key, _) => sign_p256(key, &prehash),
-        })
+        }
     }
 }
 

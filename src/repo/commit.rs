@@ -281,9 +281,8 @@ impl UnsignedCommit {
     }
 
     /// Signs the commit with `keypair` and returns the signed block.
-    pub fn sign(&self, keypair: &Keypair) -> Result<SignedCommit> {
-        let signature = keypair.sign(&self.encode())?;
-        Ok(self.with_signature(&signature))
+    pub fn sign(&self, keypair: &Keypair) -> SignedCommit {
+        self.with_signature(&keypair.sign(&self.encode()))
     }
 
     /// The signed block with a signature made elsewhere (a WebCrypto key, a hardware signer).
@@ -335,7 +334,7 @@ mod tests {
             None,
         )
         .unwrap();
-        let signed = commit.sign(&keypair).unwrap();
+        let signed = commit.sign(&keypair);
         (keypair, signed)
     }
 

@@ -248,7 +248,7 @@ fn sign_with(keypair: &Keypair, key: &PublicKey, bytes: &[u8]) -> Result<[u8; SI
             ),
         ));
     }
-    keypair.sign(bytes)
+    Ok(keypair.sign(bytes))
 }
 
 fn desync(why: impl std::fmt::Display) -> Error {
