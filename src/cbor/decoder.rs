@@ -534,8 +534,9 @@ impl<'a> Decoder<'a> {
     }
 
     /// [`read_key`](Self::read_key) out of line, for the readers of fixed-shape maps (a CAR header,
-    /// a commit, a firehose frame), which read a few keys per input: one copy shared by them,
-    /// while the value walker and MST nodes, whose speed it is, keep it inlined.
+    /// a commit, a firehose frame) and for an MST node's key that is not the one expected (an
+    /// error or a non-canonical node), which read a few keys per input: one copy shared by them,
+    /// while the value walker, whose speed it is, keeps it inlined.
     #[inline(never)]
     pub fn next_key(&mut self, previous: Option<&str>) -> Result<&'a str> {
         self.read_key(previous)

@@ -60,8 +60,10 @@ fn expect_key(decoder: &mut Decoder<'_>, previous: Option<&str>, expected: &str)
     if decoder.read_expected_key(expected) {
         return Ok(());
     }
+    // Only a node that breaks a rule gets here: the shared out-of-line key reader, not an
+    // inlined copy of it, names the rule.
     let at = decoder.position();
-    let key = decoder.read_key(previous)?;
+    let key = decoder.next_key(previous)?;
     if key == expected {
         Ok(())
     } else {
