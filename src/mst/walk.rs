@@ -48,11 +48,14 @@ struct Frame {
 /// node holds three or four keys on average, too few to keep the four SHA-256 lanes busy. Before
 /// any error is returned the pending checks are run, so a key on the wrong layer is reported
 /// ahead of whatever a walk beyond its node finds.
-pub(crate) fn walk_tree<B, V>(blocks: &B, root: &Cid, visitor: &mut V) -> Result<()>
-where
-    B: BlockSource + ?Sized,
-    V: TreeVisitor,
-{
+///
+/// Through `dyn`, so that the wasm holds one copy of the walk for every visitor and block source
+/// (a call per node and per entry through a table is little next to decoding the node).
+pub(crate) fn walk_tree(
+    blocks: &dyn BlockSource,
+    root: &Cid,
+    visitor: &mut dyn TreeVisitor,
+) -> Result<()> {
     let mut checks = LayerChecks::with_batch_room();
     let walked = walk_nodes(blocks, root, visitor, &mut checks);
     // The pending keys' nodes were all reached before whatever ended the walk.
@@ -60,11 +63,12 @@ where
     walked
 }
 
-fn walk_nodes<B, V>(blocks: &B, root: &Cid, visitor: &mut V, checks: &mut LayerChecks) -> Result<()>
-where
-    B: BlockSource + ?Sized,
-    V: TreeVisitor,
-{
+fn walk_nodes(
+    blocks: &dyn BlockSource,
+    root: &Cid,
+    visitor: &mut dyn TreeVisitor,
+    checks: &mut LayerChecks,
+) -> Result<()> {
     if root.codec() != Codec::Drisl {
         return Err(Error::new(
             Code::MstInvalidLink,
@@ -291,8 +295,8 @@ fn check_in_order(previous: &[u8], key: &[u8], node: &Cid) -> Result<()> {
 /// each key and value in key order.
 ///
 /// `missing-block` names the first node that is not in `blocks`.
-pub fn walk_entries<B: BlockSource + ?Sized>(
-    blocks: &B,
+pub fn walk_entries(
+    blocks: &dyn BlockSource,
     root: &Cid,
     on_entry: impl FnMut(&[u8], &Cid) -> Result<()>,
 ) -> Result<()> {
