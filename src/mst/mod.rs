@@ -56,6 +56,8 @@ pub use tree::{KeyProof, NodesPreorder, PreorderNode, Tree, TreeIter};
 pub use walk::walk_entries;
 pub(crate) use walk::{walk_tree, TreeVisitor};
 
+use std::fmt::Write as _;
+
 use crate::cid::sha256;
 use crate::error::{Code, Error, Result};
 
@@ -199,10 +201,17 @@ pub(crate) fn quote_key(key: &[u8]) -> String {
         }
     }
     let shown = key.get(..MAX).unwrap_or(key);
-    let hex: String = shown.iter().map(|b| format!("{b:02x}")).collect();
-    let mut text = format!("0x{hex}");
+    // Two digits a byte by a plain loop: a `format!` per byte collected into a `String` made
+    // this cold path several times larger in the wasm.
+    let mut text = String::with_capacity(2 + 2 * shown.len());
+    text.push_str("0x");
+    for &byte in shown {
+        for digit in [byte >> 4, byte & 0xf] {
+            text.push(char::from_digit(u32::from(digit), 16).unwrap_or('0'));
+        }
+    }
     if key.len() > MAX {
-        text.push_str(&format!("… ({} bytes)", key.len()));
+        let _ = write!(text, "… ({} bytes)", key.len());
     }
     text
 }
