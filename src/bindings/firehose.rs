@@ -2,7 +2,7 @@
 
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
-use super::{cid_js, string_arg, with_bytes, ObjectBuilder};
+use super::{cid_js, error, string_arg, with_bytes, ObjectBuilder};
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -11,7 +11,7 @@ use crate::firehose::{self, Event, Processed, StreamVerifier, VerifiedCommit, MA
 use crate::support::json::write_string as write_json_string;
 use crate::syntax::identifiers::MAX_DID_LEN;
 use crate::syntax::Tid;
-use crate::{Code, Error};
+use crate::Code;
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
@@ -117,9 +117,9 @@ fn with_frame<T>(
 }
 
 fn wrong_type(expected: &str) -> JsValue {
-    Error::new(
+    error(
         Code::InvalidArgument,
-        format!("the frame is not a {expected} event"),
+        format_args!("the frame is not a {expected} event"),
     )
     .into()
 }
@@ -272,9 +272,9 @@ impl FirehoseState {
     ) -> Result<FirehoseState, JsValue> {
         let number = |value: &JsValue, what: &str| match value.as_f64() {
             Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Ok(n),
-            _ => Err(Error::new(
+            _ => Err(error(
                 Code::InvalidArgument,
-                format!("{what} must be a non-negative integer"),
+                format_args!("{what} must be a non-negative integer"),
             )),
         };
         let max_accounts = number(&max_accounts, "maxAccounts")?;

@@ -56,6 +56,15 @@ impl From<Error> for JsValue {
     }
 }
 
+/// An error with a formatted message, made out of line: `Error::new(code, format!(…))` inlined
+/// the formatting's setup (`alloc::fmt::format`) into every call site (shaped for size:
+/// docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
+fn error(code: Code, message: std::fmt::Arguments<'_>) -> Error {
+    Error::new(code, std::fmt::format(message))
+}
+
 /// Takes a string argument named `what`, refusing non-strings, strings longer than `max_len`
 /// UTF-8 bytes (with `too_long`) and strings that are not well-formed UTF-16.
 fn string_arg(
@@ -65,31 +74,31 @@ fn string_arg(
     too_long: Code,
 ) -> Result<String, Error> {
     let Some(js) = value.dyn_ref::<js_sys::JsString>() else {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!("{what} must be a string, not {}", type_name(value)),
+            format_args!("{what} must be a string, not {}", type_name(value)),
         ));
     };
     if js.length() as usize > max_len {
-        return Err(Error::new(
+        return Err(error(
             too_long,
-            format!(
+            format_args!(
                 "{what} is longer than {max_len} bytes ({} UTF-16 units)",
                 js.length()
             ),
         ));
     }
     if !is_well_formed(js) {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!("{what} has a lone surrogate (not valid UTF-16)"),
+            format_args!("{what} has a lone surrogate (not valid UTF-16)"),
         ));
     }
     let s = String::from(js);
     if s.len() > max_len {
-        return Err(Error::new(
+        return Err(error(
             too_long,
-            format!("{what} is longer than {max_len} bytes"),
+            format_args!("{what} is longer than {max_len} bytes"),
         ));
     }
     Ok(s)
@@ -107,9 +116,9 @@ fn json_text_arg(
         return string_arg(value, what, max_len, Code::LimitExceeded);
     }
     let text = js_sys::JSON::stringify(value).map_err(|_| {
-        Error::new(
+        error(
             not_json,
-            format!("{what} cannot be turned into JSON (a bigint or a cycle?)"),
+            format_args!("{what} cannot be turned into JSON (a bigint or a cycle?)"),
         )
     })?;
     string_arg(&text.into(), what, max_len, Code::LimitExceeded)
@@ -253,9 +262,9 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
         let capacity = into.capacity().min(max_len);
         let len = copy_bytes(instance, value, into.as_mut_ptr() as usize, capacity);
         if len == -1.0 {
-            return Err(Error::new(
+            return Err(error(
                 Code::InvalidArgument,
-                format!("{what} must be a Uint8Array, not {}", type_name(value)),
+                format_args!("{what} must be a Uint8Array, not {}", type_name(value)),
             ));
         }
         if len < 0.0 {
@@ -263,9 +272,9 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
         }
         let len = len as usize;
         if len > max_len {
-            return Err(Error::new(
+            return Err(error(
                 Code::LimitExceeded,
-                format!("{what} is {len} bytes, over the limit of {max_len}"),
+                format_args!("{what} is {len} bytes, over the limit of {max_len}"),
             ));
         }
         if len <= capacity {
@@ -279,8 +288,8 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
         }
         crate::support::memory::reserve(into, len)?;
     }
-    Err(Error::new(
+    Err(error(
         Code::InvalidArgument,
-        format!("{what}: its length changed while it was read"),
+        format_args!("{what}: its length changed while it was read"),
     ))
 }

@@ -6,7 +6,9 @@
 //! caller's own bytes; `verifyRepo` hands over one string of every path and CID, and `RepoRecords`
 //! makes each `{ path, cid }` only when asked.
 
-use super::{bytes_arg, cid_js, crypto::key_arg, string_arg, type_name, with_bytes, ObjectBuilder};
+use super::{
+    bytes_arg, cid_js, crypto::key_arg, error, string_arg, type_name, with_bytes, ObjectBuilder,
+};
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
 use crate::crypto::PublicKey;
@@ -73,9 +75,9 @@ pub(super) fn one_key(value: &JsValue) -> Result<PublicKey, Error> {
     let (text, keys) = key_arg(value)?;
     match keys[..] {
         [key] => Ok(key),
-        _ => Err(Error::new(
+        _ => Err(error(
             Code::UnsupportedKeyType,
-            format!("the key {text} names no curve: pass its did:key"),
+            format_args!("the key {text} names no curve: pass its did:key"),
         )),
     }
 }
@@ -86,15 +88,15 @@ pub(super) fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
         return Ok(JsValue::UNDEFINED);
     }
     if !options.is_object() {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!("options must be an object, not {}", type_name(options)),
+            format_args!("options must be an object, not {}", type_name(options)),
         ));
     }
     js_sys::Reflect::get(options, &key.into()).map_err(|_| {
-        Error::new(
+        error(
             Code::InvalidArgument,
-            format!("options.{key} cannot be read"),
+            format_args!("options.{key} cannot be read"),
         )
     })
 }
@@ -176,9 +178,9 @@ fn feed_slices(
     feed: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let Some(array) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!("{what} must be a Uint8Array, not {}", type_name(bytes)),
+            format_args!("{what} must be a Uint8Array, not {}", type_name(bytes)),
         ));
     };
     let len = array.length();

@@ -2,7 +2,7 @@
 //! private key in WebCrypto, possibly non-extractable). Not in the verify-only build.
 
 use super::crypto::{data_arg, resolved};
-use super::type_name;
+use super::{error, type_name};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -140,9 +140,9 @@ impl WebCryptoSigner {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
     ) -> js_sys::Promise {
         if data.dyn_ref::<js_sys::Uint8Array>().is_none() {
-            let error = Error::new(
+            let error = error(
                 Code::InvalidArgument,
-                format!("data must be a Uint8Array, not {}", type_name(&data)),
+                format_args!("data must be a Uint8Array, not {}", type_name(&data)),
             );
             return js_sys::Promise::reject(&error.into());
         }
@@ -162,9 +162,9 @@ fn algorithm_arg(value: &JsValue) -> Result<Algorithm, Error> {
     match value.as_string().as_deref() {
         Some("k256") => Ok(Algorithm::Es256k),
         Some("p256") => Ok(Algorithm::Es256),
-        _ => Err(Error::new(
+        _ => Err(error(
             Code::UnsupportedKeyType,
-            format!(
+            format_args!(
                 "the algorithm must be 'k256' or 'p256', not {}",
                 type_name(value)
             ),

@@ -1,6 +1,6 @@
 //! Syntax checks, `Tid` and `AtUri` for JavaScript.
 
-use super::{string_arg, tid_js, ObjectBuilder};
+use super::{error, string_arg, tid_js, ObjectBuilder};
 use crate::syntax::{self, at_uri, datetime, identifiers, language, tid, uri, TidGenerator};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -72,18 +72,18 @@ pub struct Tid;
 /// A whole number from 0 to `max`, given as a number or a bigint.
 fn whole_number(value: &JsValue, what: &str, max: u64) -> Result<u64, Error> {
     let out_of_range = || {
-        Error::new(
+        error(
             Code::InvalidArgument,
-            format!("{what} must be a whole number from 0 to {max}"),
+            format_args!("{what} must be a whole number from 0 to {max}"),
         )
     };
     let n = if value.is_bigint() {
         u64::try_from(value.clone()).map_err(|_| out_of_range())?
     } else {
         let n = value.as_f64().ok_or_else(|| {
-            Error::new(
+            error(
                 Code::InvalidArgument,
-                format!("{what} must be a number or a bigint"),
+                format_args!("{what} must be a number or a bigint"),
             )
         })?;
         if n.fract() != 0.0 || !(0.0..=max as f64).contains(&n) {

@@ -9,7 +9,7 @@ use super::data_model::{decode_to_js, record_from_js};
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
-use super::{bytes_arg, cid_js, string_arg, tid_js, type_name, with_bytes, ObjectBuilder};
+use super::{bytes_arg, cid_js, error, string_arg, tid_js, type_name, with_bytes, ObjectBuilder};
 use crate::cbor::{self, Limits, Value};
 use crate::cid::Cid;
 use crate::crypto;
@@ -164,9 +164,9 @@ fn seq_arg(value: &JsValue) -> Result<Option<i64>, Error> {
     match value.as_f64() {
         _ if value.is_undefined() => Ok(None),
         Some(n) if n.fract() == 0.0 && n.abs() < 9.1e15 => Ok(Some(n as i64)),
-        _ => Err(Error::new(
+        _ => Err(error(
             Code::InvalidArgument,
-            format!("seq must be an integer, not {}", type_name(value)),
+            format_args!("seq must be an integer, not {}", type_name(value)),
         )),
     }
 }
@@ -195,9 +195,9 @@ fn action_arg(value: &JsValue) -> Result<Action, Error> {
         Some("create") => Ok(Action::Create),
         Some("update") => Ok(Action::Update),
         Some("delete") => Ok(Action::Delete),
-        _ => Err(Error::new(
+        _ => Err(error(
             Code::InvalidArgument,
-            format!(
+            format_args!(
                 "action must be 'create', 'update' or 'delete', not {}",
                 type_name(value)
             ),
@@ -208,9 +208,9 @@ fn action_arg(value: &JsValue) -> Result<Action, Error> {
 /// One write from JS: its record encoded and checked here.
 fn write_arg(value: &JsValue) -> Result<Write, Error> {
     if !value.is_object() {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!("a write must be an object, not {}", type_name(value)),
+            format_args!("a write must be an object, not {}", type_name(value)),
         ));
     }
     let action = action_arg(&get(value, "action")?)?;
@@ -224,9 +224,9 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
     let rkey = match (rkey.is_undefined(), action) {
         (true, Action::Create) => tid_now()?.to_string(),
         (true, _) => {
-            return Err(Error::new(
+            return Err(error(
                 Code::InvalidRecordKey,
-                format!("{} needs an rkey", action.as_str()),
+                format_args!("{} needs an rkey", action.as_str()),
             ))
         }
         (false, _) => string_arg(
@@ -241,9 +241,9 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
         _ => {
             let record = get(value, "record")?;
             if record.is_undefined() {
-                return Err(Error::new(
+                return Err(error(
                     Code::InvalidArgument,
-                    format!("{} {collection}/{rkey} has no record", action.as_str()),
+                    format_args!("{} {collection}/{rkey} has no record", action.as_str()),
                 ));
             }
             let record = record_from_js(&record)?;
@@ -260,9 +260,9 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
 
 fn writes_arg(value: &JsValue) -> Result<Vec<Write>, Error> {
     let Some(array) = value.dyn_ref::<js_sys::Array>() else {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!("writes must be an array, not {}", type_name(value)),
+            format_args!("writes must be an array, not {}", type_name(value)),
         ));
     };
     writer::check_write_count(array.length() as usize)?;
@@ -277,9 +277,9 @@ fn writes_arg(value: &JsValue) -> Result<Vec<Write>, Error> {
 fn signature_arg(value: &JsValue) -> Result<Vec<u8>, Error> {
     let mut signature = Vec::new();
     bytes_arg(value, "the signature", 1024, &mut signature).map_err(|e| {
-        Error::new(
+        error(
             Code::SignerFailed,
-            format!("the signer gave no signature bytes: {}", e.message()),
+            format_args!("the signer gave no signature bytes: {}", e.message()),
         )
     })?;
     Ok(signature)
@@ -381,9 +381,9 @@ impl RepoState {
             Phase::Gone => return Err(not_ready().into()),
         };
         if keypair.0.public_key() != key {
-            return Err(Error::new(
+            return Err(error(
                 Code::InvalidArgument,
-                format!(
+                format_args!(
                     "the keypair {} is not the repository's key {}",
                     keypair.0.did(),
                     key.did_key()

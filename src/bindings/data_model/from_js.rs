@@ -9,6 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::JsCidLink;
+use crate::bindings::error;
 
 thread_local! {
     static OBJECT_PROTOTYPE: JsValue = js_sys::Object::get_prototype_of(&js_sys::Object::new()).into();
@@ -33,7 +34,7 @@ enum Undefined {
     Refused,
 }
 
-fn invalid(message: impl Into<String>) -> Error {
+fn invalid(message: &str) -> Error {
     Error::new(Code::InvalidValue, message)
 }
 
@@ -51,18 +52,18 @@ fn from_js_at(
     }
     if let Some(n) = value.as_f64() {
         if n.fract() != 0.0 || !n.is_finite() {
-            return Err(Error::new(
+            return Err(error(
                 Code::CborFloat,
-                format!(
+                format_args!(
                     "{} is not an integer (atproto has no floats)",
                     number_text(value)
                 ),
             ));
         }
         if n.abs() > 9_007_199_254_740_991.0 {
-            return Err(Error::new(
+            return Err(error(
                 Code::UnsafeInteger,
-                format!("{} is beyond ±(2^53−1); pass a bigint", number_text(value)),
+                format_args!("{} is beyond ±(2^53−1); pass a bigint", number_text(value)),
             ));
         }
         return Ok(Value::Integer(n as i64));
@@ -87,9 +88,9 @@ fn from_js_at(
         return Err(invalid("undefined is not a value (in an array; object properties that are undefined are left out)"));
     }
     if depth > limits.depth_limit() {
-        return Err(Error::new(
+        return Err(error(
             Code::LimitExceeded,
-            format!("nested deeper than {} levels", limits.depth_limit()),
+            format_args!("nested deeper than {} levels", limits.depth_limit()),
         ));
     }
     if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
@@ -111,16 +112,19 @@ fn from_js_at(
         for (i, item) in array.iter().enumerate() {
             items.push(
                 from_js_at(&item, depth + 1, limits, undefined)
-                    .map_err(|e| e.context(format!("[{i}]")))?,
+                    .map_err(|e| e.context(format_args!("[{i}]")))?,
             );
         }
         return Ok(Value::Array(items));
     }
     if !value.is_object() {
-        return Err(invalid(format!(
-            "a {} is not a value",
-            value.js_typeof().as_string().unwrap_or_default()
-        )));
+        return Err(error(
+            Code::InvalidValue,
+            format_args!(
+                "a {} is not a value",
+                value.js_typeof().as_string().unwrap_or_default()
+            ),
+        ));
     }
     let prototype: JsValue = js_sys::Object::get_prototype_of(value).into();
     if !prototype.is_null() && !OBJECT_PROTOTYPE.with(|p| *p == prototype) {
@@ -147,7 +151,10 @@ fn from_js_at(
         };
         if item.is_undefined() {
             if undefined == Undefined::Refused {
-                return Err(invalid(format!("{key}: undefined is not a value")));
+                return Err(error(
+                    Code::InvalidValue,
+                    format_args!("{key}: undefined is not a value"),
+                ));
             }
             continue;
         }
@@ -195,9 +202,9 @@ fn number_text(value: &JsValue) -> String {
 
 fn check_bytes_len(len: usize, limits: &Limits) -> Result<(), Error> {
     if len > limits.max_size {
-        return Err(Error::new(
+        return Err(error(
             Code::LimitExceeded,
-            format!(
+            format_args!(
                 "a byte string of {len} bytes exceeds the limit of {}",
                 limits.max_size
             ),
@@ -208,9 +215,9 @@ fn check_bytes_len(len: usize, limits: &Limits) -> Result<(), Error> {
 
 fn check_container_len(len: usize, limits: &Limits) -> Result<(), Error> {
     if len > limits.max_container_len {
-        return Err(Error::new(
+        return Err(error(
             Code::LimitExceeded,
-            format!(
+            format_args!(
                 "{len} items exceed the container limit of {}",
                 limits.max_container_len
             ),

@@ -28,7 +28,7 @@
 //! The rooms: `tape.rs` (the tape and its building), `interner.rs` (the intern table),
 //! `from_js.rs` (JS values into data-model values).
 
-use super::{cid_js, put_back_input, take_input, with_bytes};
+use super::{cid_js, error, put_back_input, take_input, with_bytes};
 use crate::cbor::{self, Limits};
 use crate::cid::Cid;
 use crate::support::memory;
@@ -125,9 +125,9 @@ pub fn decode_cbor_many(
     let blocks: &js_sys::Array = blocks.unchecked_ref();
     let count = blocks.length() as usize;
     if count > MAX_MANY_VALUES {
-        return Err(Error::new(
+        return Err(error(
             Code::LimitExceeded,
-            format!("{count} values exceed the limit of {MAX_MANY_VALUES} per call"),
+            format_args!("{count} values exceed the limit of {MAX_MANY_VALUES} per call"),
         )
         .into());
     }
@@ -153,14 +153,14 @@ fn decode_many(
         let code = (-total - 1.0) as usize;
         let i = code / 2;
         return Err(if code % 2 == 0 {
-            Error::new(
+            error(
                 Code::InvalidArgument,
-                format!("blocks[{i}] is not a Uint8Array"),
+                format_args!("blocks[{i}] is not a Uint8Array"),
             )
         } else {
-            Error::new(
+            error(
                 Code::LimitExceeded,
-                format!("blocks[{i}]: over the size limit"),
+                format_args!("blocks[{i}]: over the size limit"),
             )
         }
         .into());
@@ -175,9 +175,9 @@ fn decode_many(
         ends.as_mut_ptr() as usize,
     );
     if changed >= 0.0 {
-        return Err(Error::new(
+        return Err(error(
             Code::InvalidArgument,
-            format!(
+            format_args!(
                 "blocks[{}] changed while the blocks were read",
                 changed as u32
             ),
@@ -199,7 +199,7 @@ fn decode_many(
             let end = end as usize;
             let block = input.get(start..end).unwrap_or_default();
             write_tape(block, base, Limits::DEFAULT, tape, interner)
-                .map_err(|e| e.context(format!("blocks[{i}]")))?;
+                .map_err(|e| e.context(format_args!("blocks[{i}]")))?;
             start = end;
         }
         build(tape, input, Some(count))
