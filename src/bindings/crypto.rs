@@ -6,7 +6,7 @@
 //! signature's format and low-S; secp256k1, which WebCrypto lacks, runs in wasm. Imported WebCrypto
 //! keys are cached per key string in `webcrypto.js`.
 
-use super::{bytes_arg, error, json_text_arg, string_arg, type_name, ObjectBuilder};
+use super::{bytes_arg, json_text_arg, string_arg, type_error, ObjectBuilder};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::identity;
 use crate::{Code, Error};
@@ -128,10 +128,7 @@ pub fn verify_signature_async(
         if let [public_key] = keys[..] {
             if public_key.algorithm() == Algorithm::Es256 && subtle_available() {
                 if data.dyn_ref::<js_sys::Uint8Array>().is_none() {
-                    return Err(error(
-                        Code::InvalidArgument,
-                        format_args!("data must be a Uint8Array, not {}", type_name(&data)),
-                    ));
+                    return Err(type_error("data", "a Uint8Array", &data));
                 }
                 if !matches!(crypto::is_low_s(Algorithm::Es256, &signature), Ok(true)) {
                     return Ok(None); // high-S, not 64 bytes, or r/s out of range: false

@@ -65,6 +65,17 @@ fn error(code: Code, message: std::fmt::Arguments<'_>) -> Error {
     Error::new(code, std::fmt::format(message))
 }
 
+/// The error of an argument of the wrong type: "`what` must be `expected`, not <its type>" (one
+/// copy of the message's making for every argument check).
+#[cold]
+#[inline(never)]
+fn type_error(what: &str, expected: &str, value: &JsValue) -> Error {
+    error(
+        Code::InvalidArgument,
+        format_args!("{what} must be {expected}, not {}", type_name(value)),
+    )
+}
+
 /// Takes a string argument named `what`, refusing non-strings, strings longer than `max_len`
 /// UTF-8 bytes (with `too_long`) and strings that are not well-formed UTF-16.
 fn string_arg(
@@ -74,10 +85,7 @@ fn string_arg(
     too_long: Code,
 ) -> Result<String, Error> {
     let Some(js) = value.dyn_ref::<js_sys::JsString>() else {
-        return Err(error(
-            Code::InvalidArgument,
-            format_args!("{what} must be a string, not {}", type_name(value)),
-        ));
+        return Err(type_error(what, "a string", value));
     };
     if js.length() as usize > max_len {
         return Err(error(
@@ -262,10 +270,7 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
         let capacity = into.capacity().min(max_len);
         let len = copy_bytes(instance, value, into.as_mut_ptr() as usize, capacity);
         if len == -1.0 {
-            return Err(error(
-                Code::InvalidArgument,
-                format_args!("{what} must be a Uint8Array, not {}", type_name(value)),
-            ));
+            return Err(type_error(what, "a Uint8Array", value));
         }
         if len < 0.0 {
             break;

@@ -7,7 +7,7 @@
 //! makes each `{ path, cid }` only when asked.
 
 use super::{
-    bytes_arg, cid_js, crypto::key_arg, error, string_arg, type_name, with_bytes, ObjectBuilder,
+    bytes_arg, cid_js, crypto::key_arg, error, string_arg, type_error, with_bytes, ObjectBuilder,
 };
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
@@ -88,10 +88,7 @@ pub(super) fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
         return Ok(JsValue::UNDEFINED);
     }
     if !options.is_object() {
-        return Err(error(
-            Code::InvalidArgument,
-            format_args!("options must be an object, not {}", type_name(options)),
-        ));
+        return Err(type_error("options", "an object", options));
     }
     js_sys::Reflect::get(options, &key.into()).map_err(|_| {
         error(
@@ -178,10 +175,7 @@ fn feed_slices(
     feed: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
 ) -> Result<(), Error> {
     let Some(array) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
-        return Err(error(
-            Code::InvalidArgument,
-            format_args!("{what} must be a Uint8Array, not {}", type_name(bytes)),
-        ));
+        return Err(type_error(what, "a Uint8Array", bytes));
     };
     let len = array.length();
     let mut start = 0;

@@ -2,7 +2,7 @@
 //! private key in WebCrypto, possibly non-extractable). Not in the verify-only build.
 
 use super::crypto::{data_arg, resolved};
-use super::{error, type_name};
+use super::{error, type_error, type_name};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -140,11 +140,7 @@ impl WebCryptoSigner {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
     ) -> js_sys::Promise {
         if data.dyn_ref::<js_sys::Uint8Array>().is_none() {
-            let error = error(
-                Code::InvalidArgument,
-                format_args!("data must be a Uint8Array, not {}", type_name(&data)),
-            );
-            return js_sys::Promise::reject(&error.into());
+            return js_sys::Promise::reject(&type_error("data", "a Uint8Array", &data).into());
         }
         CONTINUATIONS.with(|then| sign_p256(&self.private_key, &data, then.low_s.as_ref()))
     }

@@ -9,7 +9,7 @@ use super::data_model::{decode_to_js, record_from_js};
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
-use super::{bytes_arg, cid_js, error, string_arg, tid_js, type_name, with_bytes, ObjectBuilder};
+use super::{bytes_arg, cid_js, error, string_arg, tid_js, type_error, with_bytes, ObjectBuilder};
 use crate::cbor::{self, Limits, Value};
 use crate::cid::Cid;
 use crate::crypto;
@@ -164,10 +164,7 @@ fn seq_arg(value: &JsValue) -> Result<Option<i64>, Error> {
     match value.as_f64() {
         _ if value.is_undefined() => Ok(None),
         Some(n) if n.fract() == 0.0 && n.abs() < 9.1e15 => Ok(Some(n as i64)),
-        _ => Err(error(
-            Code::InvalidArgument,
-            format_args!("seq must be an integer, not {}", type_name(value)),
-        )),
+        _ => Err(type_error("seq", "an integer", value)),
     }
 }
 
@@ -195,12 +192,10 @@ fn action_arg(value: &JsValue) -> Result<Action, Error> {
         Some("create") => Ok(Action::Create),
         Some("update") => Ok(Action::Update),
         Some("delete") => Ok(Action::Delete),
-        _ => Err(error(
-            Code::InvalidArgument,
-            format_args!(
-                "action must be 'create', 'update' or 'delete', not {}",
-                type_name(value)
-            ),
+        _ => Err(type_error(
+            "action",
+            "'create', 'update' or 'delete'",
+            value,
         )),
     }
 }
@@ -208,10 +203,7 @@ fn action_arg(value: &JsValue) -> Result<Action, Error> {
 /// One write from JS: its record encoded and checked here.
 fn write_arg(value: &JsValue) -> Result<Write, Error> {
     if !value.is_object() {
-        return Err(error(
-            Code::InvalidArgument,
-            format_args!("a write must be an object, not {}", type_name(value)),
-        ));
+        return Err(type_error("a write", "an object", value));
     }
     let action = action_arg(&get(value, "action")?)?;
     let collection = string_arg(
@@ -260,10 +252,7 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
 
 fn writes_arg(value: &JsValue) -> Result<Vec<Write>, Error> {
     let Some(array) = value.dyn_ref::<js_sys::Array>() else {
-        return Err(error(
-            Code::InvalidArgument,
-            format_args!("writes must be an array, not {}", type_name(value)),
-        ));
+        return Err(type_error("writes", "an array", value));
     };
     writer::check_write_count(array.length() as usize)?;
     array
