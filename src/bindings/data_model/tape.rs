@@ -210,8 +210,16 @@ pub(super) fn write_tape(
 }
 
 thread_local! {
-    /// The tape reused across calls, taken out for a call and put back after it.
-    static TAPE: Cell<Tape> = Cell::new(Tape::default());
+    /// The tape reused across calls, taken out for a call and put back after it. Made at compile
+    /// time (`const`), with no lazy initialization to check and run at each use.
+    static TAPE: Cell<Tape> = const {
+        Cell::new(Tape {
+            ops: Vec::new(),
+            ascii: String::new(),
+            wide: String::new(),
+            wide_units: 0,
+        })
+    };
     /// The intern table; `None` while a call uses it. A call made meanwhile (from JS code run by
     /// `materialize`, such as a setter on `Object.prototype`) interns nothing, so it cannot renumber
     /// strings under the outer call's feet.
