@@ -220,10 +220,13 @@ thread_local! {
             wide_units: 0,
         })
     };
-    /// The intern table; `None` while a call uses it. A call made meanwhile (from JS code run by
-    /// `materialize`, such as a setter on `Object.prototype`) interns nothing, so it cannot renumber
-    /// strings under the outer call's feet.
-    static INTERNER: Cell<Option<Interner>> = Cell::new(Some(Interner::default()));
+    /// The intern table, made by the first call that uses it (`const`, as the tape: no lazy
+    /// initialization to check at each use).
+    static INTERNER: Cell<Option<Interner>> = const { Cell::new(None) };
+    /// Whether no call uses the intern table. A call made meanwhile (from JS code run by
+    /// `materialize`, such as a setter on `Object.prototype`) interns nothing, so it cannot
+    /// renumber strings under the outer call's feet.
+    static INTERNER_FREE: Cell<bool> = const { Cell::new(true) };
 }
 
 /// Runs `f` with the reusable tape (cleared) and the intern table, and puts both back; if `f`
@@ -233,7 +236,9 @@ pub(super) fn with_tape<T, E>(
 ) -> Result<T, E> {
     let mut tape = TAPE.take();
     tape.clear();
-    let mut interner = INTERNER.take();
+    let mut interner = INTERNER_FREE
+        .replace(false)
+        .then(|| INTERNER.take().unwrap_or_default());
     let mark = interner.as_ref().map(Interner::mark);
     let result = f(&mut tape, &mut interner);
     if let Some(mut interner) = interner {
@@ -241,6 +246,7 @@ pub(super) fn with_tape<T, E>(
             interner.roll_back(mark);
         }
         INTERNER.set(Some(interner));
+        INTERNER_FREE.set(true);
     }
     tape.shrink(SCRATCH_KEEP);
     TAPE.set(tape);
