@@ -174,13 +174,13 @@ pub fn parse_did_document(
     )?;
     let info = identity::parse_did_document(&text)?;
     let mut out = ObjectBuilder::new();
-    let optional = |s: Option<String>| s.map_or(JsValue::NULL, JsValue::from);
-    out.set("did", info.did.clone().into());
-    out.set("handle", optional(info.handle.clone()));
+    let optional = |s: Option<&str>| s.map_or(JsValue::NULL, JsValue::from_str);
+    out.set("did", info.did.as_str().into());
+    out.set("handle", optional(info.handle.as_deref()));
     out.set(
         "signingKey",
-        optional(info.signing_key.map(|k| k.did_key())),
+        optional(info.signing_key.map(|k| k.did_key()).as_deref()),
     );
-    out.set("pds", optional(info.pds.clone()));
+    out.set("pds", optional(info.pds.as_deref()));
     out.finish()
 }

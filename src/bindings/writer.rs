@@ -470,9 +470,12 @@ impl RepoState {
             .take()
             .ok_or_else(|| Error::new(Code::InvalidArgument, "no commit is prepared"))?;
         let time = prepared.time().to_owned();
-        let keypair = self.keypair.clone();
-        let repo = self.repo_mut()?;
-        let written = match (&keypair, signature.is_undefined()) {
+        // The keypair borrowed, not cloned, beside the repository (a clone copied and then wiped
+        // the secret key, in code of its own).
+        let Phase::Ready(repo) = &mut self.phase else {
+            return Err(not_ready().into());
+        };
+        let written = match (&self.keypair, signature.is_undefined()) {
             (Some(keypair), true) => repo.finish_with_keypair(prepared, keypair)?,
             _ => repo.finish(prepared, &signature_arg(&signature)?)?,
         };
