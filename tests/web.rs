@@ -136,8 +136,14 @@ fn at_uri_parses_and_normalizes() {
         "at://Alice.Example.com/COM.example.fooBar/3jzfcijpj2z2a",
     ))
     .unwrap();
-    assert_eq!(uri.authority(), "alice.example.com");
-    assert_eq!(uri.collection().as_deref(), Some("com.example.fooBar"));
+    assert_eq!(
+        uri.authority().as_string().as_deref(),
+        Some("alice.example.com")
+    );
+    assert_eq!(
+        uri.collection().as_string().as_deref(),
+        Some("com.example.fooBar")
+    );
     assert_eq!(
         uri.to_js_string(),
         "at://alice.example.com/com.example.fooBar/3jzfcijpj2z2a"

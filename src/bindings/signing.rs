@@ -91,8 +91,8 @@ impl Keypair {
 
     /// 'k256' or 'p256'.
     #[wasm_bindgen(getter, unchecked_return_type = "'k256' | 'p256'")]
-    pub fn algorithm(&self) -> String {
-        algorithm_name(self.0.algorithm()).to_owned()
+    pub fn algorithm(&self) -> JsValue {
+        algorithm_name(self.0.algorithm()).into()
     }
 
     /// The public key as a did:key.
@@ -129,8 +129,9 @@ pub struct WebCryptoSigner {
 #[wasm_bindgen]
 impl WebCryptoSigner {
     /// The public key as a did:key.
-    pub fn did(&self) -> String {
-        self.did.clone()
+    #[wasm_bindgen(unchecked_return_type = "string")]
+    pub fn did(&self) -> JsValue {
+        self.did.as_str().into()
     }
 
     /// Signs SHA-256(`data`) with WebCrypto: 64 bytes r‖s, low-S.

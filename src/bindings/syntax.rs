@@ -180,21 +180,21 @@ impl AtUri {
     }
 
     /// The DID or handle.
-    #[wasm_bindgen(getter)]
-    pub fn authority(&self) -> String {
-        self.0.authority().to_owned()
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn authority(&self) -> JsValue {
+        self.0.authority().into()
     }
 
     /// The collection NSID, or undefined.
-    #[wasm_bindgen(getter)]
-    pub fn collection(&self) -> Option<String> {
-        self.0.collection().map(str::to_owned)
+    #[wasm_bindgen(getter, unchecked_return_type = "string | undefined")]
+    pub fn collection(&self) -> JsValue {
+        str_or_undefined(self.0.collection())
     }
 
     /// The record key, or undefined.
-    #[wasm_bindgen(getter)]
-    pub fn rkey(&self) -> Option<String> {
-        self.0.rkey().map(str::to_owned)
+    #[wasm_bindgen(getter, unchecked_return_type = "string | undefined")]
+    pub fn rkey(&self) -> JsValue {
+        str_or_undefined(self.0.rkey())
     }
 
     /// The normalized URI string.
@@ -208,4 +208,10 @@ impl AtUri {
     pub fn to_json(&self) -> String {
         self.0.to_string()
     }
+}
+
+/// A string part of an AT-URI as a JS string, or undefined. The getters hand JS strings over
+/// (`JsValue`) rather than `String`s: no copy in wasm memory first (as `cid_js`).
+fn str_or_undefined(part: Option<&str>) -> JsValue {
+    part.map_or(JsValue::UNDEFINED, JsValue::from_str)
 }

@@ -507,9 +507,9 @@ impl RepoState {
     }
 
     /// The account's DID.
-    #[wasm_bindgen(getter)]
-    pub fn did(&self) -> Result<String, JsValue> {
-        Ok(self.repo()?.did().to_owned())
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn did(&self) -> Result<JsValue, JsValue> {
+        Ok(self.repo()?.did().into())
     }
 
     /// The signing key, as a did:key.
