@@ -336,9 +336,8 @@ impl FirehoseState {
     pub fn set_key(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] key: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] key: JsValue,
     ) -> Result<(), JsValue> {
-        let key = key.unwrap_or_default();
         let did = string_arg(&did, "did", MAX_DID_LEN, Code::InvalidDid)?;
         let key = if key.is_undefined() || key.is_null() {
             None

@@ -231,9 +231,9 @@ pub fn read_car(
 #[wasm_bindgen(js_name = verifyRepo, unchecked_return_type = "VerifiedRepo")]
 pub fn verify_repo(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "VerifyRepoOptions")] options: Option<JsValue>,
+    #[wasm_bindgen(unchecked_optional_param_type = "VerifyRepoOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let options = verify_options(&options.unwrap_or_default())?;
+    let options = verify_options(&options)?;
     // The caller's buffer streamed through the streaming verifier: wasm memory holds the MST, not
     // the CAR.
     let mut verifier = RepoStreamVerifier::new(options);
@@ -327,12 +327,10 @@ impl RepoVerifier {
     /// A verifier with `{ did?, key? }`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_optional_param_type = "VerifyRepoOptions")] options: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "VerifyRepoOptions")] options: JsValue,
     ) -> Result<RepoVerifier, JsValue> {
         Ok(RepoVerifier(Some(RepoStreamVerifier::new(verify_options(
-            &options.unwrap_or_default(),
+            &options,
         )?))))
     }
 

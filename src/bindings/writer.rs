@@ -134,6 +134,18 @@ fn did_arg(value: &JsValue, what: &str) -> Result<String, Error> {
     Ok(did)
 }
 
+/// An optional parameter's value, `null` taken as omitted (`undefined`). The parameters are
+/// `JsValue`s declared optional rather than `Option<JsValue>`s (whose glue had wasm-bindgen take
+/// both as `None`): the same in TypeScript, with less glue (docs/performance.md, "wasm size").
+#[inline(never)]
+fn optional(value: JsValue) -> JsValue {
+    if value.is_null() {
+        JsValue::UNDEFINED
+    } else {
+        value
+    }
+}
+
 /// A rev the caller chose: a TID not more than five minutes ahead of the clock.
 fn rev_arg(value: &JsValue) -> Result<Option<Tid>, Error> {
     if value.is_undefined() {
@@ -316,9 +328,9 @@ impl RepoState {
     pub fn create(
         #[wasm_bindgen(unchecked_param_type = "string")] did: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] rev: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] rev: JsValue,
     ) -> Result<RepoState, JsValue> {
-        let rev = rev.unwrap_or_default();
+        let rev = optional(rev);
         let did = did_arg(&did, "did")?;
         let key = one_key(&key)?;
         let rev = match rev_arg(&rev)? {
@@ -337,11 +349,11 @@ impl RepoState {
     pub fn load(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] did: Option<JsValue>,
-        #[wasm_bindgen(unchecked_optional_param_type = "number")] seq: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] did: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] seq: JsValue,
     ) -> Result<RepoState, JsValue> {
-        let did = did.unwrap_or_default();
-        let seq = seq_arg(&seq.unwrap_or_default())?;
+        let did = optional(did);
+        let seq = seq_arg(&optional(seq))?;
         let key = one_key(&key)?;
         let did = if did.is_undefined() {
             None
@@ -404,9 +416,9 @@ impl RepoState {
     #[wasm_bindgen(js_name = finishCreate)]
     pub fn finish_create(
         &mut self,
-        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] signature: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] signature: JsValue,
     ) -> Result<(), JsValue> {
-        let signature = signature.unwrap_or_default();
+        let signature = optional(signature);
         let Phase::Unsigned(unsigned) = std::mem::replace(&mut self.phase, Phase::Gone) else {
             return Err(Error::new(Code::InvalidArgument, "the repository exists already").into());
         };
@@ -437,11 +449,8 @@ impl RepoState {
     pub fn prepare(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "RepoWrite[]")] writes: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "ApplyWritesOptions")] options: Option<
-            JsValue,
-        >,
+        #[wasm_bindgen(unchecked_optional_param_type = "ApplyWritesOptions")] options: JsValue,
     ) -> Result<Vec<u8>, JsValue> {
-        let options = options.unwrap_or_default();
         self.pending = None;
         let repo = self.repo()?;
         let rev = match rev_arg(&get(&options, "rev")?)? {
@@ -462,9 +471,9 @@ impl RepoState {
     #[wasm_bindgen(unchecked_return_type = "WrittenCommit")]
     pub fn finish(
         &mut self,
-        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] signature: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] signature: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let signature = signature.unwrap_or_default();
+        let signature = optional(signature);
         let prepared = self
             .pending
             .take()
@@ -559,9 +568,9 @@ impl RepoState {
     )]
     pub fn list(
         &mut self,
-        #[wasm_bindgen(unchecked_optional_param_type = "string")] collection: Option<JsValue>,
+        #[wasm_bindgen(unchecked_optional_param_type = "string")] collection: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let collection = collection.unwrap_or_default();
+        let collection = optional(collection);
         let collection = if collection.is_undefined() {
             None
         } else {
