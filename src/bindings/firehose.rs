@@ -2,7 +2,7 @@
 
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
-use super::{cid_js, error, string_arg, with_bytes, ObjectBuilder};
+use super::{bytes_js, cid_js, error, string_arg, with_bytes, ObjectBuilder};
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -305,8 +305,8 @@ impl FirehoseState {
     /// The accounts' continuity and the last seq as bytes, to restore after a restart
     /// (`restoreState`); the kept keys and the settings are not in it.
     #[wasm_bindgen(js_name = saveState)]
-    pub fn save_state(&self) -> Result<Vec<u8>, JsValue> {
-        Ok(self.stream.save()?)
+    pub fn save_state(&self) -> Result<js_sys::Uint8Array, JsValue> {
+        Ok(bytes_js(&self.stream.save()?))
     }
 
     /// Replaces the accounts' continuity and the last seq with a state `saveState` made

@@ -182,6 +182,13 @@ fn tid_js(tid: Tid) -> JsValue {
     JsValue::from_str(tid.encode_string(&mut [0; TID_LEN]))
 }
 
+/// Bytes for JS, copied into a new `Uint8Array`. The exports that return bytes return one instead
+/// of a `Vec<u8>`, which wasm-bindgen's glue shrank to its length (a copy when it had room to
+/// spare) before JS copied it (shaped for size: docs/performance.md, "wasm size").
+fn bytes_js(bytes: &[u8]) -> js_sys::Uint8Array {
+    js_sys::Uint8Array::from(bytes)
+}
+
 /// `typeof`-like name of a JS value for error messages.
 fn type_name(value: &JsValue) -> String {
     if value.is_null() {

@@ -7,7 +7,8 @@
 //! makes each `{ path, cid }` only when asked.
 
 use super::{
-    bytes_arg, cid_js, crypto::key_arg, error, string_arg, type_error, with_bytes, ObjectBuilder,
+    bytes_arg, bytes_js, cid_js, crypto::key_arg, error, string_arg, type_error, with_bytes,
+    ObjectBuilder,
 };
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
@@ -301,12 +302,13 @@ pub fn record_proof(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] car: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] rkey: JsValue,
-) -> Result<Vec<u8>, JsValue> {
+) -> Result<js_sys::Uint8Array, JsValue> {
     let collection = string_arg(&collection, "collection", 317, Code::InvalidNsid)?;
     let rkey = string_arg(&rkey, "rkey", 512, Code::InvalidRecordKey)?;
-    Ok(with_bytes(&car, "car", MAX_WHOLE_CAR_BYTES, |input| {
+    let proof = with_bytes(&car, "car", MAX_WHOLE_CAR_BYTES, |input| {
         repo::record_proof_car(input, &collection, &rkey)
-    })?)
+    })?;
+    Ok(bytes_js(&proof))
 }
 
 fn progress_to_js(progress: &StreamProgress) -> Result<JsValue, JsValue> {

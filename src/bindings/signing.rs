@@ -113,8 +113,8 @@ impl Keypair {
     }
 
     /// The 32-byte private key.
-    pub fn export(&self) -> Vec<u8> {
-        self.0.export().to_vec()
+    pub fn export(&self) -> js_sys::Uint8Array {
+        super::bytes_js(&self.0.export())
     }
 }
 

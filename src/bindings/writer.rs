@@ -9,7 +9,9 @@ use super::data_model::{decode_to_js, record_from_js};
 use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
-use super::{bytes_arg, cid_js, error, string_arg, tid_js, type_error, with_bytes, ObjectBuilder};
+use super::{
+    bytes_arg, bytes_js, cid_js, error, string_arg, tid_js, type_error, with_bytes, ObjectBuilder,
+};
 use crate::cbor::{self, Limits, Value};
 use crate::cid::Cid;
 use crate::crypto;
@@ -404,10 +406,10 @@ impl RepoState {
 
     /// The bytes the signer must sign now: the first commit's, or the prepared commit's.
     #[wasm_bindgen(js_name = bytesToSign)]
-    pub fn bytes_to_sign(&self) -> Result<Vec<u8>, JsValue> {
+    pub fn bytes_to_sign(&self) -> Result<js_sys::Uint8Array, JsValue> {
         match (&self.phase, &self.pending) {
-            (Phase::Unsigned(unsigned), _) => Ok(unsigned.bytes_to_sign().to_vec()),
-            (_, Some(pending)) => Ok(pending.bytes_to_sign().to_vec()),
+            (Phase::Unsigned(unsigned), _) => Ok(bytes_js(unsigned.bytes_to_sign())),
+            (_, Some(pending)) => Ok(bytes_js(pending.bytes_to_sign())),
             _ => Err(Error::new(Code::InvalidArgument, "nothing waits for a signature").into()),
         }
     }
@@ -450,7 +452,7 @@ impl RepoState {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "RepoWrite[]")] writes: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "ApplyWritesOptions")] options: JsValue,
-    ) -> Result<Vec<u8>, JsValue> {
+    ) -> Result<js_sys::Uint8Array, JsValue> {
         self.pending = None;
         let repo = self.repo()?;
         let rev = match rev_arg(&get(&options, "rev")?)? {
@@ -461,7 +463,7 @@ impl RepoState {
         let time = time_option(&options)?;
         let writes = writes_arg(&writes)?;
         let prepared = repo.prepare_encoded(&writes, &CommitOptions { rev, seq, time })?;
-        let bytes = prepared.bytes_to_sign().to_vec();
+        let bytes = bytes_js(prepared.bytes_to_sign());
         self.pending = Some(prepared);
         Ok(bytes)
     }
@@ -498,10 +500,10 @@ impl RepoState {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "number | undefined")] seq: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] time: JsValue,
-    ) -> Result<Vec<u8>, JsValue> {
+    ) -> Result<js_sys::Uint8Array, JsValue> {
         let seq = seq_arg(&seq)?;
         let time = time_arg(&time)?;
-        Ok(self.repo_mut()?.sync_frame(seq, &time)?)
+        Ok(bytes_js(&self.repo_mut()?.sync_frame(seq, &time)?))
     }
 
     /// The `seq` of the last event made here (0 until one is, unless set).
@@ -601,8 +603,8 @@ impl RepoState {
 
     /// The whole repository as a CAR, in the streaming order.
     #[wasm_bindgen(js_name = exportCar)]
-    pub fn export_car(&mut self) -> Result<Vec<u8>, JsValue> {
-        Ok(self.repo_mut()?.export_car()?)
+    pub fn export_car(&mut self) -> Result<js_sys::Uint8Array, JsValue> {
+        Ok(bytes_js(&self.repo_mut()?.export_car()?))
     }
 
     /// Starts an export a piece at a time (`exportPiece`).
@@ -617,8 +619,9 @@ impl RepoState {
         &self,
         exporting: &mut RepoExport,
         size: u32,
-    ) -> Result<Option<Vec<u8>>, JsValue> {
-        Ok(self.repo()?.export_piece(&mut exporting.0, size as usize)?)
+    ) -> Result<Option<js_sys::Uint8Array>, JsValue> {
+        let piece = self.repo()?.export_piece(&mut exporting.0, size as usize)?;
+        Ok(piece.as_deref().map(bytes_js))
     }
 
     /// The getRecord proof CAR of `collection/rkey`.
@@ -626,9 +629,9 @@ impl RepoState {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string")] collection: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] rkey: JsValue,
-    ) -> Result<Vec<u8>, JsValue> {
+    ) -> Result<js_sys::Uint8Array, JsValue> {
         let (collection, rkey) = path_args(&collection, &rkey)?;
-        Ok(self.repo_mut()?.proof(&collection, &rkey)?)
+        Ok(bytes_js(&self.repo_mut()?.proof(&collection, &rkey)?))
     }
 
     /// Applies a verified `#commit` frame signed by `key` → `{ commit, rev, data, ops }`.

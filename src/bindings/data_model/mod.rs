@@ -246,8 +246,8 @@ pub fn cid_for_cbor(
 #[wasm_bindgen(js_name = encodeCbor)]
 pub fn encode_cbor(
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
-) -> Result<Vec<u8>, JsValue> {
-    Ok(cbor::encode(&value_from_js(&value)?)?)
+) -> Result<js_sys::Uint8Array, JsValue> {
+    Ok(super::bytes_js(&cbor::encode(&value_from_js(&value)?)?))
 }
 
 /// The CID of a JS value's canonical encoding.
