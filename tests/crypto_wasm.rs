@@ -21,7 +21,7 @@ fn generate_sign_verify_in_wasm() {
             keypair.export(),
             Keypair::generate(algorithm).unwrap().export()
         );
-        let signature = keypair.sign(b"wasm").unwrap();
+        let signature = keypair.sign(b"wasm");
         let key = with_default_key_cache(|cache| cache.parse_did_key(&keypair.did())).unwrap();
         assert_eq!(verify_signature_strict(&key, b"wasm", &signature), Ok(()));
         let err = verify_signature_strict(&key, b"wasm?", &signature).unwrap_err();
