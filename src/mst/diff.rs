@@ -37,15 +37,72 @@ pub struct RecordOp {
 /// only by CID are fine where both trees share them; one that must be opened fails with
 /// `missing-block`.
 pub fn diff(before: &Tree, after: &Tree) -> Result<TreeDiff> {
+    let mut record_ops = Vec::new();
+    let walked = walk(before, after, |entry, before, after| {
+        record_ops.push(RecordOp {
+            key: entry.key.to_vec(),
+            before,
+            after,
+        });
+    })?;
+    let mut new_set: CidSet = walked.new_nodes.iter().map(|(cid, _)| *cid).collect();
+    new_set.extend(empty_root_cid(after));
+    let created_nodes = walked.created_nodes(after);
+    Ok(TreeDiff {
+        created_nodes,
+        deleted_nodes: walked
+            .old_nodes
+            .into_iter()
+            .filter(|cid| !new_set.contains(cid))
+            .collect(),
+        record_ops,
+    })
+}
+
+/// [`diff`]'s created nodes alone, with the same walk: a commit's event carries them, and the
+/// record operations and deleted nodes it would drop are work (and, in the wasm, code) for
+/// nothing.
+pub(crate) fn created_nodes(before: &Tree, after: &Tree) -> Result<Vec<(Cid, Vec<u8>)>> {
+    Ok(walk(before, after, |_, _, _| {})?.created_nodes(after))
+}
+
+/// The nodes a diff opened: those of the old tree, and those of the new one with their nodes (an
+/// empty tree's one node aside: see [`empty_root_cid`]).
+struct Walked<'t> {
+    old_nodes: Vec<Cid>,
+    new_nodes: Vec<(Cid, &'t TreeNode)>,
+}
+
+impl Walked<'_> {
+    /// The new tree's nodes that the old one lacks, with their blocks, in pre-order (the empty
+    /// root first, if `after` is empty).
+    fn created_nodes(&self, after: &Tree) -> Vec<(Cid, Vec<u8>)> {
+        let old_set: CidSet = self.old_nodes.iter().copied().collect();
+        let mut created = Vec::new();
+        if empty_root_cid(after).is_some_and(|cid| !old_set.contains(&cid)) {
+            let empty = TreeNode::empty();
+            created.push((empty.cid(), empty.encode()));
+        }
+        for (cid, node) in &self.new_nodes {
+            if !old_set.contains(cid) {
+                created.push((*cid, node.encode()));
+            }
+        }
+        created
+    }
+}
+
+/// Walks `before` and `after` in key order (see [`diff`]), calling `on_op` with each entry whose
+/// value changed and its value before and after.
+fn walk<'t>(
+    before: &'t Tree,
+    after: &'t Tree,
+    mut on_op: impl FnMut(&TreeEntry, Option<Cid>, Option<Cid>),
+) -> Result<Walked<'t>> {
     let mut old = Cursor::new(before);
     let mut new = Cursor::new(after);
     let mut old_nodes: Vec<Cid> = empty_root_cid(before).into_iter().collect();
     let mut new_nodes: Vec<(Cid, &TreeNode)> = Vec::new();
-    let empty_new_root = empty_root_cid(after).map(|_| TreeNode::empty());
-    if let Some(empty) = &empty_new_root {
-        new_nodes.push((empty.cid(), empty));
-    }
-    let mut record_ops = Vec::new();
     loop {
         match (old.current(), new.current()) {
             (None, None) => break,
@@ -73,53 +130,35 @@ pub fn diff(before: &Tree, after: &Tree) -> Result<TreeDiff> {
             }
             (Some(Item::Entry(x)), Some(Item::Entry(y))) => match x.key.cmp(&y.key) {
                 std::cmp::Ordering::Less => {
-                    record_ops.push(op(x, Some(x.value), None));
+                    on_op(x, Some(x.value), None);
                     old.skip();
                 }
                 std::cmp::Ordering::Greater => {
-                    record_ops.push(op(y, None, Some(y.value)));
+                    on_op(y, None, Some(y.value));
                     new.skip();
                 }
                 std::cmp::Ordering::Equal => {
                     if x.value != y.value {
-                        record_ops.push(op(x, Some(x.value), Some(y.value)));
+                        on_op(x, Some(x.value), Some(y.value));
                     }
                     old.skip();
                     new.skip();
                 }
             },
             (Some(Item::Entry(x)), None) => {
-                record_ops.push(op(x, Some(x.value), None));
+                on_op(x, Some(x.value), None);
                 old.skip();
             }
             (None, Some(Item::Entry(y))) => {
-                record_ops.push(op(y, None, Some(y.value)));
+                on_op(y, None, Some(y.value));
                 new.skip();
             }
         }
     }
-    let old_set: CidSet = old_nodes.iter().copied().collect();
-    let new_set: CidSet = new_nodes.iter().map(|(cid, _)| *cid).collect();
-    Ok(TreeDiff {
-        created_nodes: new_nodes
-            .iter()
-            .filter(|(cid, _)| !old_set.contains(cid))
-            .map(|(cid, node)| (*cid, node.encode()))
-            .collect(),
-        deleted_nodes: old_nodes
-            .into_iter()
-            .filter(|cid| !new_set.contains(cid))
-            .collect(),
-        record_ops,
+    Ok(Walked {
+        old_nodes,
+        new_nodes,
     })
-}
-
-fn op(entry: &TreeEntry, before: Option<Cid>, after: Option<Cid>) -> RecordOp {
-    RecordOp {
-        key: entry.key.to_vec(),
-        before,
-        after,
-    }
 }
 
 /// The CID of the one node of an empty tree, which a diff counts like any other node.

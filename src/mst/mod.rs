@@ -50,6 +50,7 @@ mod node;
 mod tree;
 mod walk;
 
+pub(crate) use diff::created_nodes;
 pub use diff::{diff, RecordOp, TreeDiff};
 pub use node::{Node, NodeEntry};
 pub use tree::{KeyProof, NodesPreorder, PreorderNode, Tree, TreeIter};

@@ -49,7 +49,7 @@ use crate::firehose::{
     decode_frame, encode_commit_frame, encode_sync_frame, verify_commit, Action, CommitFrame,
     Event, RepoOp, SyncFrame, MAX_COMMIT_BLOCKS, MAX_OPS,
 };
-use crate::mst::{diff, Tree};
+use crate::mst::{created_nodes, Tree};
 use crate::repo::{
     verify_repo_with, write_repo_car, RepoCarWriter, SignedCommit, UnsignedCommit, VerifyOptions,
     SIGNATURE_LEN,
@@ -863,7 +863,7 @@ fn checked_path(collection: &str, rkey: &str) -> Result<String> {
 /// The tree nodes a commit's event carries: the nodes of `after` that `before` lacks, then each
 /// op's covering proof in `after`, each node once.
 fn event_nodes(before: &Tree, after: &Tree, ops: &[CommitOp]) -> Result<Vec<(Cid, Vec<u8>)>> {
-    let mut nodes = diff(before, after)?.created_nodes;
+    let mut nodes = created_nodes(before, after)?;
     let mut seen: CidSet = nodes.iter().map(|(cid, _)| *cid).collect();
     for op in ops {
         for (cid, block) in after.covering_proof(op.path.as_bytes())? {
