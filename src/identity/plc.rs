@@ -293,7 +293,7 @@ impl Replay {
 
         // Who may sign it, and what it does to the chain.
         let (signer_keys, parent) = match (index, parsed.prev) {
-            (0, None) => (parsed.rotation_keys.clone(), None),
+            (0, None) => (parsed.rotation_keys.as_slice(), None),
             (0, Some(_)) => {
                 return Err(fail(
                     Code::InvalidPlcLog,
@@ -329,11 +329,7 @@ impl Replay {
                         &format_args!("`prev` {prev} is a tombstone: nothing may follow it"),
                     ));
                 }
-                let allowed = node
-                    .rotation_keys
-                    .get(..node.allowed)
-                    .unwrap_or_default()
-                    .to_vec();
+                let allowed = node.rotation_keys.get(..node.allowed).unwrap_or_default();
                 (allowed, Some(parent))
             }
         };
