@@ -830,18 +830,17 @@ impl Repository {
             .get(&verified.commit)
             .map(<[u8]>::to_vec)
             .ok_or_else(|| Error::new(Code::MissingBlock, "the commit block is missing"))?;
-        let records: Vec<(Cid, &[u8])> = verified
-            .ops
-            .iter()
-            .zip(&verified.records)
-            .filter_map(|(op, record)| Some((op.cid?, (*record)?)))
-            .collect();
-        self.store.reserve(records.len())?;
+        // Room for a record per op (at least as many as are written), so that linking them
+        // cannot fail halfway; each block is found among the ops' when it is linked, without a
+        // list of them collected first.
+        self.store.reserve(verified.ops.len())?;
         self.swap_records(&ops, |cid| {
-            records
+            verified
+                .ops
                 .iter()
-                .find(|(c, _)| c == cid)
-                .map(|(_, block)| Box::from(*block))
+                .zip(&verified.records)
+                .find_map(|(op, record)| (op.cid == Some(*cid)).then_some(*record)?)
+                .map(Box::from)
         });
         self.commit = SignedCommit {
             cid: verified.commit,
