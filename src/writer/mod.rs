@@ -545,7 +545,7 @@ impl Repository {
                     check(block, &write.collection)
                         .map_err(|e| e.context(format_args!("record {path}")))?;
                     let cid = Cid::for_drisl(block);
-                    records.push((cid, Some(block.clone().into_boxed_slice())));
+                    records.push((cid, Some(Box::<[u8]>::from(block.as_slice()))));
                     Some(cid)
                 }
                 (None, action) => {
