@@ -771,9 +771,7 @@ impl Repository {
         if event.prev_data != Some(current_root) {
             return Err(desync(format_args!(
                 "the commit's prevData is {}, this repository's root is {current_root}",
-                event
-                    .prev_data
-                    .map_or_else(|| "absent".to_owned(), |c| c.to_string())
+                cid_or(&event.prev_data, &"absent")
             )));
         }
         if event.rev <= self.rev {
@@ -803,9 +801,8 @@ impl Repository {
                         "{} {}: this repository holds {}, the op replaces {}",
                         op.action.as_str(),
                         op.path,
-                        previous.map_or_else(|| "nothing".to_owned(), |c| c.to_string()),
-                        op.prev
-                            .map_or_else(|| "nothing".to_owned(), |c| c.to_string())
+                        cid_or(&previous, &"nothing"),
+                        cid_or(&op.prev, &"nothing")
                     ),
                 ));
             }
@@ -849,6 +846,15 @@ impl Repository {
         self.rev = event.rev;
         self.tree = tree;
         Ok(ops)
+    }
+}
+
+/// A CID in a message, or `none` in its place: formatted where the message is, without a `String`
+/// made for it first.
+fn cid_or<'a>(cid: &'a Option<Cid>, none: &'a &'static str) -> &'a dyn std::fmt::Display {
+    match cid {
+        Some(cid) => cid,
+        None => none,
     }
 }
 
