@@ -268,12 +268,18 @@ fn writes_arg(value: &JsValue) -> Result<Vec<Write>, Error> {
     let Some(array) = value.dyn_ref::<js_sys::Array>() else {
         return Err(type_error("writes", "an array", value));
     };
-    writer::check_write_count(array.length() as usize)?;
-    array
-        .iter()
-        .enumerate()
-        .map(|(i, write)| write_arg(&write).map_err(|e| e.context(format_args!("writes[{i}]"))))
-        .collect()
+    let count = array.length();
+    writer::check_write_count(count as usize)?;
+    // A plain loop with room for every write (their count is bounded, checked above): collecting
+    // an iterator chain into a `Result` grew the vector through a path of its own and was larger
+    // (size: docs/performance.md, "wasm size").
+    let mut writes = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let write = write_arg(&array.get_unchecked(i))
+            .map_err(|e| e.context(format_args!("writes[{i}]")))?;
+        writes.push(write);
+    }
+    Ok(writes)
 }
 
 /// A signature handed back by a signer: bytes, or `signer-failed`.
