@@ -19,6 +19,14 @@ pub(crate) fn reserve<T>(vec: &mut Vec<T>, additional: usize) -> Result<()> {
     if vec.capacity() - vec.len() >= additional {
         return Ok(());
     }
+    grow(vec, additional)
+}
+
+/// [`reserve`]'s growth, out of line: one copy per item type instead of one at every call (size:
+/// docs/performance.md, "wasm size"); growth is rare, as it at least doubles.
+#[cold]
+#[inline(never)]
+fn grow<T>(vec: &mut Vec<T>, additional: usize) -> Result<()> {
     vec.try_reserve(additional)
         .map_err(|_| out_of_memory(additional.saturating_mul(size_of::<T>())))
 }
@@ -30,6 +38,14 @@ pub(crate) fn reserve_text(text: &mut String, additional: usize) -> Result<()> {
     if text.capacity() - text.len() >= additional {
         return Ok(());
     }
+    grow_text(text, additional)
+}
+
+/// [`reserve_text`]'s growth, out of line as [`grow`].
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
+#[cold]
+#[inline(never)]
+fn grow_text(text: &mut String, additional: usize) -> Result<()> {
     text.try_reserve(additional)
         .map_err(|_| out_of_memory(additional))
 }
