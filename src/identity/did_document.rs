@@ -52,13 +52,13 @@ impl DidDocumentInfo {
 /// foreign `controller`), `invalid-did` (the `id`), `unsupported-key-type` and the key codes (the
 /// `#atproto` key), `invalid-pds-endpoint` (the `#atproto_pds` service).
 pub fn parse_did_document(text: &str) -> Result<DidDocumentInfo> {
-    let document = json::parse(text).map_err(|err| malformed(format!("not JSON: {err}")))?;
+    let document = json::parse(text).map_err(|err| malformed(format_args!("not JSON: {err}")))?;
     let object = document
         .as_object()
-        .ok_or_else(|| malformed("must be a JSON object"))?;
+        .ok_or_else(|| malformed(format_args!("must be a JSON object")))?;
     let did = match object.get("id") {
         Some(Json::String(id)) => id,
-        _ => return Err(malformed("`id` must be a string")),
+        _ => return Err(malformed(format_args!("`id` must be a string"))),
     };
     ensure_valid_did(did).map_err(|err| err.context("DID document `id`"))?;
     Ok(DidDocumentInfo {
@@ -70,10 +70,11 @@ pub fn parse_did_document(text: &str) -> Result<DidDocumentInfo> {
 }
 
 // Cold and out of line, as `Error::new`: LLVM inlined this error's formatting at each of its
-// callers (size: docs/performance.md, "wasm size").
+// callers (size: docs/performance.md, "wasm size"). It takes `format_args!`, not a `String`: one
+// copy instead of one per argument type, and no message formatted and freed at each caller.
 #[cold]
 #[inline(never)]
-fn malformed(why: impl std::fmt::Display) -> Error {
+fn malformed(why: std::fmt::Arguments<'_>) -> Error {
     Error::new(Code::InvalidDidDocument, format!("DID document: {why}"))
 }
 
@@ -82,7 +83,7 @@ fn optional_array<'a>(object: &'a Object, field: &str) -> Result<&'a [Json]> {
     match object.get(field) {
         None | Some(Json::Null) => Ok(&[]),
         Some(Json::Array(items)) => Ok(items),
-        Some(_) => Err(malformed(format!("`{field}` must be an array"))),
+        Some(_) => Err(malformed(format_args!("`{field}` must be an array"))),
     }
 }
 
@@ -91,7 +92,7 @@ fn declared_handle(object: &Object) -> Result<Option<String>> {
     for entry in optional_array(object, "alsoKnownAs")? {
         let uri = entry
             .as_str()
-            .ok_or_else(|| malformed("`alsoKnownAs` entries must be strings"))?;
+            .ok_or_else(|| malformed(format_args!("`alsoKnownAs` entries must be strings")))?;
         if handle.is_none() {
             handle = uri
                 .strip_prefix(HANDLE_URI_PREFIX)
@@ -114,11 +115,11 @@ fn find_by_id<'a>(
     for entry in optional_array(object, field)? {
         let entry = entry
             .as_object()
-            .ok_or_else(|| malformed(format!("`{field}` entries must be objects")))?;
+            .ok_or_else(|| malformed(format_args!("`{field}` entries must be objects")))?;
         let id = entry
             .get("id")
             .and_then(Json::as_str)
-            .ok_or_else(|| malformed(format!("`{field}` entries must have a string `id`")))?;
+            .ok_or_else(|| malformed(format_args!("`{field}` entries must have a string `id`")))?;
         let matches = id == fragment || id.strip_prefix(did) == Some(fragment);
         if found.is_none() && matches {
             found = Some(entry);
@@ -131,7 +132,7 @@ fn string_field<'a>(entry: &'a Object, field: &str, what: &str) -> Result<&'a st
     entry
         .get(field)
         .and_then(Json::as_str)
-        .ok_or_else(|| malformed(format!("{what} must have a string `{field}`")))
+        .ok_or_else(|| malformed(format_args!("{what} must have a string `{field}`")))
 }
 
 fn signing_key(object: &Object, did: &str) -> Result<Option<PublicKey>> {
@@ -141,7 +142,7 @@ fn signing_key(object: &Object, did: &str) -> Result<Option<PublicKey>> {
     };
     let controller = string_field(method, "controller", what)?;
     if controller != did {
-        return Err(malformed(format!(
+        return Err(malformed(format_args!(
             "{what} has controller {}, not the document's DID",
             quote(controller)
         )));
