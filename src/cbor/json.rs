@@ -13,6 +13,7 @@
 //! duplicate wins); the CBOR encoding is the canonical form.
 
 use std::borrow::Cow;
+use std::fmt;
 
 use super::model::check_map;
 use super::value::Value;
@@ -33,16 +34,16 @@ pub const MAX_JSON_RECORD_SIZE: usize = 2 << 20;
 /// [`Limits::DEFAULT`] depth, container and key limits. The text must hold an object.
 pub fn from_json_text(text: &str) -> Result<Value<'static>> {
     if text.len() > MAX_JSON_RECORD_SIZE {
-        return Err(Error::new(
+        return Err(json_error(
             Code::LimitExceeded,
-            format!(
+            format_args!(
                 "JSON text of {} bytes exceeds the limit of {MAX_JSON_RECORD_SIZE} bytes",
                 text.len()
             ),
         ));
     }
-    let json =
-        json::parse(text).map_err(|e| Error::new(Code::InvalidJson, format!("not JSON: {e}")))?;
+    let json = json::parse(text)
+        .map_err(|e| json_error(Code::InvalidJson, format_args!("not JSON: {e}")))?;
     if !matches!(json, Json::Object(_)) {
         return Err(Error::new(
             Code::InvalidJson,
@@ -56,18 +57,18 @@ pub fn from_json_text(text: &str) -> Result<Value<'static>> {
 fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> {
     let container = |len: usize| -> Result<usize> {
         if depth >= limits.depth_limit() {
-            return Err(Error::new(
+            return Err(json_error(
                 Code::LimitExceeded,
-                format!(
+                format_args!(
                     "JSON nested deeper than the limit of {} levels",
                     limits.depth_limit()
                 ),
             ));
         }
         if len > limits.max_container_len {
-            return Err(Error::new(
+            return Err(json_error(
                 Code::LimitExceeded,
-                format!(
+                format_args!(
                     "JSON container of {len} items exceeds the limit of {}",
                     limits.max_container_len
                 ),
@@ -102,9 +103,9 @@ fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> 
             let mut entries = Vec::with_capacity(object.len());
             for (key, item) in object {
                 if key.len() > limits.max_key_len {
-                    return Err(Error::new(
+                    return Err(json_error(
                         Code::LimitExceeded,
-                        format!(
+                        format_args!(
                             "JSON key of {} bytes exceeds the limit of {}",
                             key.len(),
                             limits.max_key_len
@@ -138,15 +139,17 @@ fn integer(text: &str) -> Result<i64> {
         Integer::OutOfRange => {
             // A number's text can be as long as the record: only a short one is quoted.
             const QUOTED: usize = 32;
-            let shown = if text.len() <= QUOTED {
-                text.to_owned()
+            Err(if text.len() <= QUOTED {
+                json_error(
+                    Code::JsonIntegerRange,
+                    format_args!("integer {text} outside ±(2^53-1)"),
+                )
             } else {
-                format!("of {} characters", text.len())
-            };
-            Err(Error::new(
-                Code::JsonIntegerRange,
-                format!("integer {shown} outside ±(2^53-1)"),
-            ))
+                json_error(
+                    Code::JsonIntegerRange,
+                    format_args!("integer of {} characters outside ±(2^53-1)", text.len()),
+                )
+            })
         }
     }
 }
@@ -170,20 +173,23 @@ fn bytes(object: &Object) -> Result<Value<'static>> {
 /// The link a `{"$link"}` object of `keys` keys means, given its `$link` when that is a string:
 /// it must be the object's only key and hold an atproto CID ([`Code::JsonInvalidLink`]).
 pub(crate) fn link_object(keys: usize, text: Option<&str>) -> Result<Value<'static>> {
-    let invalid = |why: String| Error::new(Code::JsonInvalidLink, format!("$link object {why}"));
+    let invalid = |why: fmt::Arguments<'_>| {
+        json_error(Code::JsonInvalidLink, format_args!("$link object {why}"))
+    };
     if keys != 1 {
-        return Err(invalid("must have no other key".into()));
+        return Err(invalid(format_args!("must have no other key")));
     }
-    let text = text.ok_or_else(|| invalid("must hold a CID string".into()))?;
+    let text = text.ok_or_else(|| invalid(format_args!("must hold a CID string")))?;
     Cid::parse(text)
         .map(Value::Link)
-        .map_err(|e| invalid(format!("holds no atproto CID: {}", e.message())))
+        .map_err(|e| invalid(format_args!("holds no atproto CID: {}", e.message())))
 }
 
 /// The bytes a `{"$bytes"}` object of `keys` keys means, given its `$bytes` when that is a string:
 /// it must be the object's only key and hold standard base64 ([`Code::JsonInvalidBytes`]).
 pub(crate) fn bytes_object(keys: usize, text: Option<&str>) -> Result<Value<'static>> {
-    let invalid = |why: &str| Error::new(Code::JsonInvalidBytes, format!("$bytes object {why}"));
+    let invalid =
+        |why: &str| json_error(Code::JsonInvalidBytes, format_args!("$bytes object {why}"));
     if keys != 1 {
         return Err(invalid("must have no other key"));
     }
@@ -191,6 +197,14 @@ pub(crate) fn bytes_object(keys: usize, text: Option<&str>) -> Result<Value<'sta
     base64::decode(text.as_bytes(), Alphabet::Standard, true, false)
         .map(|b| Value::Bytes(Cow::Owned(b)))
         .map_err(|_| invalid("must hold standard base64 (RFC 4648 §4)"))
+}
+
+// Cold and out of line, as `Error::new`; it takes `format_args!` so that each caller passes its
+// arguments only and the message is formatted here, once (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
+fn json_error(code: Code, message: fmt::Arguments<'_>) -> Error {
+    Error::new(code, fmt::format(message))
 }
 
 /// Converts a value into atproto JSON text (compact). Fails with [`Code::JsonIntegerRange`] for
@@ -212,9 +226,9 @@ fn to_json(value: &Value<'_>, depth: usize) -> Result<Json> {
         Value::Bool(b) => Json::Bool(*b),
         Value::Integer(n) if is_safe_integer(*n) => Json::from(*n),
         Value::Integer(n) => {
-            return Err(Error::new(
+            return Err(json_error(
                 Code::JsonIntegerRange,
-                format!("integer {n} outside ±(2^53-1) cannot be JSON"),
+                format_args!("integer {n} outside ±(2^53-1) cannot be JSON"),
             ))
         }
         Value::String(s) => Json::String(s.to_string()),
