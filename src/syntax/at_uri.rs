@@ -40,14 +40,12 @@ impl AtUri {
         if parts.next().is_some() {
             return Err(bad("has more than three path segments"));
         }
-        let with_reason = |e: crate::Error| bad(e.message());
-        ensure_valid_at_identifier(authority).map_err(with_reason)?;
-        if let Some(collection) = collection {
-            ensure_valid_nsid(collection).map_err(with_reason)?;
-        }
-        if let Some(rkey) = rkey {
-            ensure_valid_record_key(rkey).map_err(with_reason)?;
-        }
+        // One chain and one `map_err`, not one per part: each inlined the rewrap and the drop of
+        // the part's error.
+        ensure_valid_at_identifier(authority)
+            .and_then(|()| collection.map_or(Ok(()), ensure_valid_nsid))
+            .and_then(|()| rkey.map_or(Ok(()), ensure_valid_record_key))
+            .map_err(|e| bad(e.message()))?;
         let authority = if authority.starts_with("did:") {
             authority.to_owned()
         } else {
