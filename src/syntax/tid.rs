@@ -42,15 +42,15 @@ impl Tid {
     /// The TID of `micros` microseconds since the epoch and clock id `clock_id`.
     pub fn from_time(micros: u64, clock_id: u16) -> Result<Tid> {
         if micros > MAX_MICROS {
-            return Err(Error::new(
+            return Err(tid_error(
                 Code::InvalidTid,
-                format!("timestamp {micros} µs does not fit in 53 bits"),
+                format_args!("timestamp {micros} µs does not fit in 53 bits"),
             ));
         }
         if clock_id > MAX_CLOCK_ID {
-            return Err(Error::new(
+            return Err(tid_error(
                 Code::InvalidTid,
-                format!("clock id {clock_id} does not fit in 10 bits"),
+                format_args!("clock id {clock_id} does not fit in 10 bits"),
             ));
         }
         Ok(Tid((micros << 10) | u64::from(clock_id)))
@@ -95,9 +95,9 @@ impl Tid {
     /// `now_micros` (µs since the epoch): the network's consumers refuse such commits.
     pub fn ensure_not_ahead(self, now_micros: u64, drift_micros: u64) -> Result<()> {
         if self.micros() > now_micros.saturating_add(drift_micros) {
-            return Err(Error::new(
+            return Err(tid_error(
                 Code::RevInFuture,
-                format!(
+                format_args!(
                     "rev {self} is {} s ahead of the clock, beyond the allowed drift of {} s",
                     (self.micros() - now_micros) / 1_000_000,
                     drift_micros / 1_000_000
@@ -189,8 +189,12 @@ impl TidGenerator {
             return Ok(generator);
         }
         let mut random = [0u8; 2];
-        getrandom::fill(&mut random)
-            .map_err(|e| Error::new(Code::Environment, format!("no secure random source: {e}")))?;
+        getrandom::fill(&mut random).map_err(|e| {
+            tid_error(
+                Code::Environment,
+                format_args!("no secure random source: {e}"),
+            )
+        })?;
         let clock_id = u16::from_le_bytes(random) & MAX_CLOCK_ID;
         Ok(GLOBAL.get_or_init(|| TidGenerator {
             clock_id,
@@ -221,6 +225,14 @@ impl TidGenerator {
     pub fn clock_id(&self) -> u16 {
         self.clock_id
     }
+}
+
+// Cold and out of line, as `Error::new`; it takes `format_args!` so that each caller passes its
+// arguments only and the message is formatted here, once (size: docs/performance.md, "wasm size").
+#[cold]
+#[inline(never)]
+fn tid_error(code: Code, message: std::fmt::Arguments<'_>) -> Error {
+    Error::new(code, std::fmt::format(message))
 }
 
 #[cfg(test)]
