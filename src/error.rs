@@ -285,6 +285,14 @@ impl Error {
         }
     }
 
+    /// An error whose message is made from `format_args!(…)`: the formatting in this one
+    /// out-of-line copy, where `Error::new(code, format!(…))` inlines it at each call site.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn formatted(code: Code, message: std::fmt::Arguments<'_>) -> Self {
+        Error::new(code, std::fmt::format(message))
+    }
+
     /// The rule that was broken.
     pub fn code(&self) -> Code {
         self.code

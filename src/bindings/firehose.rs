@@ -2,7 +2,7 @@
 
 use super::data_model::decode_to_js;
 use super::repo::{get, one_key};
-use super::{bytes_js, cid_js, error, string_arg, with_bytes, ObjectBuilder};
+use super::{bytes_js, cid_js, string_arg, with_bytes, ObjectBuilder};
 use crate::cbor::Limits;
 use crate::cid::Cid;
 use crate::crypto::PublicKey;
@@ -12,6 +12,7 @@ use crate::support::json::write_string as write_json_string;
 use crate::syntax::identifiers::MAX_DID_LEN;
 use crate::syntax::Tid;
 use crate::Code;
+use crate::Error;
 use std::fmt::Write;
 use wasm_bindgen::prelude::*;
 
@@ -117,7 +118,7 @@ fn with_frame<T>(
 }
 
 fn wrong_type(expected: &str) -> JsValue {
-    error(
+    Error::formatted(
         Code::InvalidArgument,
         format_args!("the frame is not a {expected} event"),
     )
@@ -272,7 +273,7 @@ impl FirehoseState {
     ) -> Result<FirehoseState, JsValue> {
         let number = |value: &JsValue, what: &str| match value.as_f64() {
             Some(n) if n.is_finite() && n >= 0.0 && n.fract() == 0.0 => Ok(n),
-            _ => Err(error(
+            _ => Err(Error::formatted(
                 Code::InvalidArgument,
                 format_args!("{what} must be a non-negative integer"),
             )),

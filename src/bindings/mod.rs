@@ -56,21 +56,12 @@ impl From<Error> for JsValue {
     }
 }
 
-/// An error with a formatted message, made out of line: `Error::new(code, format!(…))` inlined
-/// the formatting's setup (`alloc::fmt::format`) into every call site (shaped for size:
-/// docs/performance.md, "wasm size").
-#[cold]
-#[inline(never)]
-fn error(code: Code, message: std::fmt::Arguments<'_>) -> Error {
-    Error::new(code, std::fmt::format(message))
-}
-
 /// The error of an argument of the wrong type: "`what` must be `expected`, not <its type>" (one
 /// copy of the message's making for every argument check).
 #[cold]
 #[inline(never)]
 fn type_error(what: &str, expected: &str, value: &JsValue) -> Error {
-    error(
+    Error::formatted(
         Code::InvalidArgument,
         format_args!("{what} must be {expected}, not {}", type_name(value)),
     )
@@ -88,7 +79,7 @@ fn string_arg(
         return Err(type_error(what, "a string", value));
     };
     if js.length() as usize > max_len {
-        return Err(error(
+        return Err(Error::formatted(
             too_long,
             format_args!(
                 "{what} is longer than {max_len} bytes ({} UTF-16 units)",
@@ -97,14 +88,14 @@ fn string_arg(
         ));
     }
     if !is_well_formed(js) {
-        return Err(error(
+        return Err(Error::formatted(
             Code::InvalidArgument,
             format_args!("{what} has a lone surrogate (not valid UTF-16)"),
         ));
     }
     let s = String::from(js);
     if s.len() > max_len {
-        return Err(error(
+        return Err(Error::formatted(
             too_long,
             format_args!("{what} is longer than {max_len} bytes"),
         ));
@@ -124,7 +115,7 @@ fn json_text_arg(
         return string_arg(value, what, max_len, Code::LimitExceeded);
     }
     let text = js_sys::JSON::stringify(value).map_err(|_| {
-        error(
+        Error::formatted(
             not_json,
             format_args!("{what} cannot be turned into JSON (a bigint or a cycle?)"),
         )
@@ -284,7 +275,7 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
         }
         let len = len as usize;
         if len > max_len {
-            return Err(error(
+            return Err(Error::formatted(
                 Code::LimitExceeded,
                 format_args!("{what} is {len} bytes, over the limit of {max_len}"),
             ));
@@ -300,7 +291,7 @@ fn bytes_arg(value: &JsValue, what: &str, max_len: usize, into: &mut Vec<u8>) ->
         }
         crate::support::memory::reserve(into, len)?;
     }
-    Err(error(
+    Err(Error::formatted(
         Code::InvalidArgument,
         format_args!("{what}: its length changed while it was read"),
     ))

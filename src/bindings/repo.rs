@@ -7,8 +7,7 @@
 //! makes each `{ path, cid }` only when asked.
 
 use super::{
-    bytes_arg, bytes_js, cid_js, crypto::key_arg, error, string_arg, type_error, with_bytes,
-    ObjectBuilder,
+    bytes_arg, bytes_js, cid_js, crypto::key_arg, string_arg, type_error, with_bytes, ObjectBuilder,
 };
 use crate::car::{count_sections, CarItem, CarLimits, CarStreamReader};
 use crate::cid::{Cid, CID_STRING_LEN};
@@ -76,7 +75,7 @@ pub(super) fn one_key(value: &JsValue) -> Result<PublicKey, Error> {
     let (text, keys) = key_arg(value)?;
     match keys[..] {
         [key] => Ok(key),
-        _ => Err(error(
+        _ => Err(Error::formatted(
             Code::UnsupportedKeyType,
             format_args!("the key {text} names no curve: pass its did:key"),
         )),
@@ -92,7 +91,7 @@ pub(super) fn get(options: &JsValue, key: &str) -> Result<JsValue, Error> {
         return Err(type_error("options", "an object", options));
     }
     js_sys::Reflect::get(options, &key.into()).map_err(|_| {
-        error(
+        Error::formatted(
             Code::InvalidArgument,
             format_args!("options.{key} cannot be read"),
         )

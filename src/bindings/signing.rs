@@ -2,7 +2,7 @@
 //! private key in WebCrypto, possibly non-extractable). Not in the verify-only build.
 
 use super::crypto::{data_arg, resolved};
-use super::{error, type_error, type_name};
+use super::{type_error, type_name};
 use crate::crypto::{self, Algorithm, PublicKey};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -159,7 +159,7 @@ fn algorithm_arg(value: &JsValue) -> Result<Algorithm, Error> {
     match value.as_string().as_deref() {
         Some("k256") => Ok(Algorithm::Es256k),
         Some("p256") => Ok(Algorithm::Es256),
-        _ => Err(error(
+        _ => Err(Error::formatted(
             Code::UnsupportedKeyType,
             format_args!(
                 "the algorithm must be 'k256' or 'p256', not {}",

@@ -1,6 +1,6 @@
 //! Syntax checks, `Tid` and `AtUri` for JavaScript.
 
-use super::{error, string_arg, tid_js, ObjectBuilder};
+use super::{string_arg, tid_js, ObjectBuilder};
 use crate::syntax::{self, at_uri, datetime, identifiers, language, tid, uri, TidGenerator};
 use crate::{Code, Error};
 use wasm_bindgen::prelude::*;
@@ -72,7 +72,7 @@ pub struct Tid;
 /// A whole number from 0 to `max`, given as a number or a bigint.
 fn whole_number(value: &JsValue, what: &str, max: u64) -> Result<u64, Error> {
     let out_of_range = || {
-        error(
+        Error::formatted(
             Code::InvalidArgument,
             format_args!("{what} must be a whole number from 0 to {max}"),
         )
@@ -81,7 +81,7 @@ fn whole_number(value: &JsValue, what: &str, max: u64) -> Result<u64, Error> {
         u64::try_from(value.clone()).map_err(|_| out_of_range())?
     } else {
         let n = value.as_f64().ok_or_else(|| {
-            error(
+            Error::formatted(
                 Code::InvalidArgument,
                 format_args!("{what} must be a number or a bigint"),
             )

@@ -10,7 +10,7 @@ use super::repo::{get, one_key, MAX_WHOLE_CAR_BYTES};
 use super::signing::Keypair;
 use super::syntax::tid_now;
 use super::{
-    bytes_arg, bytes_js, cid_js, error, string_arg, tid_js, type_error, with_bytes, ObjectBuilder,
+    bytes_arg, bytes_js, cid_js, string_arg, tid_js, type_error, with_bytes, ObjectBuilder,
 };
 use crate::cbor::{self, Limits, Value};
 use crate::cid::Cid;
@@ -230,7 +230,7 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
     let rkey = match (rkey.is_undefined(), action) {
         (true, Action::Create) => tid_now()?.to_string(),
         (true, _) => {
-            return Err(error(
+            return Err(Error::formatted(
                 Code::InvalidRecordKey,
                 format_args!("{} needs an rkey", action.as_str()),
             ))
@@ -247,7 +247,7 @@ fn write_arg(value: &JsValue) -> Result<Write, Error> {
         _ => {
             let record = get(value, "record")?;
             if record.is_undefined() {
-                return Err(error(
+                return Err(Error::formatted(
                     Code::InvalidArgument,
                     format_args!("{} {collection}/{rkey} has no record", action.as_str()),
                 ));
@@ -286,7 +286,7 @@ fn writes_arg(value: &JsValue) -> Result<Vec<Write>, Error> {
 fn signature_arg(value: &JsValue) -> Result<Vec<u8>, Error> {
     let mut signature = Vec::new();
     bytes_arg(value, "the signature", 1024, &mut signature).map_err(|e| {
-        error(
+        Error::formatted(
             Code::SignerFailed,
             format_args!("the signer gave no signature bytes: {}", e.message()),
         )
@@ -390,7 +390,7 @@ impl RepoState {
             Phase::Gone => return Err(not_ready().into()),
         };
         if keypair.0.public_key() != key {
-            return Err(error(
+            return Err(Error::formatted(
                 Code::InvalidArgument,
                 format_args!(
                     "the keypair {} is not the repository's key {}",

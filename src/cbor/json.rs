@@ -34,7 +34,7 @@ pub const MAX_JSON_RECORD_SIZE: usize = 2 << 20;
 /// [`Limits::DEFAULT`] depth, container and key limits. The text must hold an object.
 pub fn from_json_text(text: &str) -> Result<Value<'static>> {
     if text.len() > MAX_JSON_RECORD_SIZE {
-        return Err(json_error(
+        return Err(Error::formatted(
             Code::LimitExceeded,
             format_args!(
                 "JSON text of {} bytes exceeds the limit of {MAX_JSON_RECORD_SIZE} bytes",
@@ -43,7 +43,7 @@ pub fn from_json_text(text: &str) -> Result<Value<'static>> {
         ));
     }
     let json = json::parse(text)
-        .map_err(|e| json_error(Code::InvalidJson, format_args!("not JSON: {e}")))?;
+        .map_err(|e| Error::formatted(Code::InvalidJson, format_args!("not JSON: {e}")))?;
     if !matches!(json, Json::Object(_)) {
         return Err(Error::new(
             Code::InvalidJson,
@@ -57,7 +57,7 @@ pub fn from_json_text(text: &str) -> Result<Value<'static>> {
 fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> {
     let container = |len: usize| -> Result<usize> {
         if depth >= limits.depth_limit() {
-            return Err(json_error(
+            return Err(Error::formatted(
                 Code::LimitExceeded,
                 format_args!(
                     "JSON nested deeper than the limit of {} levels",
@@ -66,7 +66,7 @@ fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> 
             ));
         }
         if len > limits.max_container_len {
-            return Err(json_error(
+            return Err(Error::formatted(
                 Code::LimitExceeded,
                 format_args!(
                     "JSON container of {len} items exceeds the limit of {}",
@@ -103,7 +103,7 @@ fn convert(json: Json, depth: usize, limits: &Limits) -> Result<Value<'static>> 
             let mut entries = Vec::with_capacity(object.len());
             for (key, item) in object {
                 if key.len() > limits.max_key_len {
-                    return Err(json_error(
+                    return Err(Error::formatted(
                         Code::LimitExceeded,
                         format_args!(
                             "JSON key of {} bytes exceeds the limit of {}",
@@ -140,12 +140,12 @@ fn integer(text: &str) -> Result<i64> {
             // A number's text can be as long as the record: only a short one is quoted.
             const QUOTED: usize = 32;
             Err(if text.len() <= QUOTED {
-                json_error(
+                Error::formatted(
                     Code::JsonIntegerRange,
                     format_args!("integer {text} outside ±(2^53-1)"),
                 )
             } else {
-                json_error(
+                Error::formatted(
                     Code::JsonIntegerRange,
                     format_args!("integer of {} characters outside ±(2^53-1)", text.len()),
                 )
@@ -174,7 +174,7 @@ fn bytes(object: &Object) -> Result<Value<'static>> {
 /// it must be the object's only key and hold an atproto CID ([`Code::JsonInvalidLink`]).
 pub(crate) fn link_object(keys: usize, text: Option<&str>) -> Result<Value<'static>> {
     let invalid = |why: fmt::Arguments<'_>| {
-        json_error(Code::JsonInvalidLink, format_args!("$link object {why}"))
+        Error::formatted(Code::JsonInvalidLink, format_args!("$link object {why}"))
     };
     if keys != 1 {
         return Err(invalid(format_args!("must have no other key")));
@@ -189,7 +189,7 @@ pub(crate) fn link_object(keys: usize, text: Option<&str>) -> Result<Value<'stat
 /// it must be the object's only key and hold standard base64 ([`Code::JsonInvalidBytes`]).
 pub(crate) fn bytes_object(keys: usize, text: Option<&str>) -> Result<Value<'static>> {
     let invalid =
-        |why: &str| json_error(Code::JsonInvalidBytes, format_args!("$bytes object {why}"));
+        |why: &str| Error::formatted(Code::JsonInvalidBytes, format_args!("$bytes object {why}"));
     if keys != 1 {
         return Err(invalid("must have no other key"));
     }
@@ -201,12 +201,6 @@ pub(crate) fn bytes_object(keys: usize, text: Option<&str>) -> Result<Value<'sta
 
 // Cold and out of line, as `Error::new`; it takes `format_args!` so that each caller passes its
 // arguments only and the message is formatted here, once (size: docs/performance.md, "wasm size").
-#[cold]
-#[inline(never)]
-fn json_error(code: Code, message: fmt::Arguments<'_>) -> Error {
-    Error::new(code, fmt::format(message))
-}
-
 /// Converts a value into atproto JSON text (compact). Fails with [`Code::JsonIntegerRange`] for
 /// an integer that JSON cannot carry exactly.
 pub fn to_json_text(value: &Value<'_>) -> Result<String> {
@@ -226,7 +220,7 @@ fn to_json(value: &Value<'_>, depth: usize) -> Result<Json> {
         Value::Bool(b) => Json::Bool(*b),
         Value::Integer(n) if is_safe_integer(*n) => Json::from(*n),
         Value::Integer(n) => {
-            return Err(json_error(
+            return Err(Error::formatted(
                 Code::JsonIntegerRange,
                 format_args!("integer {n} outside ±(2^53-1) cannot be JSON"),
             ))

@@ -41,7 +41,7 @@ impl Algorithm {
         match name {
             "ES256K" => Ok(Algorithm::Es256k),
             "ES256" => Ok(Algorithm::Es256),
-            _ => Err(key_error(
+            _ => Err(Error::formatted(
                 Code::UnsupportedKeyType,
                 format_args!(
                     "unknown algorithm {}: expected \"ES256K\" or \"ES256\"",
@@ -101,7 +101,7 @@ impl PublicKey {
     /// Errors: `invalid-did-key` without the prefix, then those of [`PublicKey::from_multikey`].
     pub fn from_did_key(did_key: &str) -> Result<PublicKey> {
         let multikey = did_key.strip_prefix(DID_KEY_PREFIX).ok_or_else(|| {
-            key_error(
+            Error::formatted(
                 Code::InvalidDidKey,
                 format_args!("{} does not start with \"did:key:\"", quote(did_key)),
             )
@@ -117,7 +117,7 @@ impl PublicKey {
     pub fn from_multikey(multikey: &str) -> Result<PublicKey> {
         let bytes = decode_base58btc_multibase(multikey)?;
         let (codec, key) = bytes.split_first_chunk::<2>().ok_or_else(|| {
-            key_error(
+            Error::formatted(
                 Code::InvalidPublicKey,
                 format_args!(
                     "multikey of {} bytes has no room for a multicodec",
@@ -126,7 +126,7 @@ impl PublicKey {
             )
         })?;
         let algorithm = Algorithm::from_multicodec(*codec).ok_or_else(|| {
-            key_error(
+            Error::formatted(
                 Code::UnsupportedKeyType,
                 format_args!(
                     "multicodec prefix {:02x} {:02x} is neither secp256k1-pub (e7 01) nor p256-pub (80 24)",
@@ -152,7 +152,7 @@ impl PublicKey {
         match decode_base58btc_multibase(key) {
             Ok(bytes) if bytes.len() == UNCOMPRESSED_LEN => PublicKey::from_uncompressed(Algorithm::Es256k, &bytes)
                 .or_else(|_| PublicKey::from_uncompressed(Algorithm::Es256, &bytes)),
-            Ok(bytes) if bytes.len() == COMPRESSED_LEN => Err(key_error(
+            Ok(bytes) if bytes.len() == COMPRESSED_LEN => Err(Error::formatted(
                 Code::UnsupportedKeyType,
                 format_args!(
                     "{} is a codec-less compressed key, which does not say its curve: use the did:key from its DID document",
@@ -208,7 +208,7 @@ impl PublicKey {
     /// A key from its 33-byte SEC1 compressed form (`02`/`03` and x).
     pub fn from_compressed(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey> {
         if bytes.len() != COMPRESSED_LEN || !matches!(bytes.first(), Some(0x02 | 0x03)) {
-            return Err(key_error(
+            return Err(Error::formatted(
                 Code::InvalidPublicKey,
                 format_args!(
                     "{} public key must be 33 bytes in compressed form (02 or 03 then x), got {}",
@@ -224,7 +224,7 @@ impl PublicKey {
     /// `raw` format.
     pub fn from_uncompressed(algorithm: Algorithm, bytes: &[u8]) -> Result<PublicKey> {
         if bytes.len() != UNCOMPRESSED_LEN || bytes.first() != Some(&0x04) {
-            return Err(key_error(
+            return Err(Error::formatted(
                 Code::InvalidPublicKey,
                 format_args!(
                     "{} public key must be 65 bytes in uncompressed form (04, x, y), got {}",
@@ -242,7 +242,7 @@ impl PublicKey {
             Algorithm::Es256 => P256Key::from_sec1(bytes).map(CurvePoint::P256),
         };
         point.map(PublicKey).ok_or_else(|| {
-            key_error(
+            Error::formatted(
                 Code::InvalidPublicKey,
                 format_args!("not a point on the {} curve", algorithm.curve_name()),
             )
@@ -326,7 +326,7 @@ impl std::hash::Hash for PublicKey {
 /// Decodes `z` + base58btc, refusing other multibase prefixes and anything longer than a key.
 fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
     let body = text.strip_prefix('z').ok_or_else(|| {
-        key_error(
+        Error::formatted(
             Code::InvalidMultibase,
             format_args!(
                 "{} is not base58btc multibase (must start with 'z')",
@@ -337,7 +337,7 @@ fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
     let mut buffer = [0u8; MAX_DECODED_LEN];
     match bs58::decode(body).onto(&mut buffer[..]) {
         Ok(len) => Ok(buffer.get(..len).unwrap_or_default().to_vec()),
-        Err(bs58::decode::Error::BufferTooSmall) => Err(key_error(
+        Err(bs58::decode::Error::BufferTooSmall) => Err(Error::formatted(
             Code::InvalidPublicKey,
             format_args!(
                 "multibase string of {} characters is too long for a public key",
@@ -345,14 +345,14 @@ fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
             ),
         )),
         // Not bs58's own message: it shows the character with `{:?}` (see `quote`).
-        Err(bs58::decode::Error::InvalidCharacter { character, index }) => Err(key_error(
+        Err(bs58::decode::Error::InvalidCharacter { character, index }) => Err(Error::formatted(
             Code::InvalidMultibase,
             format_args!(
                 "not base58btc: {} at byte {index} is not in its alphabet",
                 quote(character.encode_utf8(&mut [0; 4]))
             ),
         )),
-        Err(bs58::decode::Error::NonAsciiCharacter { index }) => Err(key_error(
+        Err(bs58::decode::Error::NonAsciiCharacter { index }) => Err(Error::formatted(
             Code::InvalidMultibase,
             format_args!("not base58btc: a non-ASCII character at byte {index}"),
         )),
@@ -363,12 +363,6 @@ fn decode_base58btc_multibase(text: &str) -> Result<Vec<u8>> {
 /// A short description of point bytes for error messages: length and leading byte.
 // Cold and out of line, as `Error::new`; it takes `format_args!` so that each caller passes its
 // arguments only and the message is formatted here, once (size: docs/performance.md, "wasm size").
-#[cold]
-#[inline(never)]
-fn key_error(code: Code, message: fmt::Arguments<'_>) -> Error {
-    Error::new(code, fmt::format(message))
-}
-
 fn describe_point_bytes(bytes: &[u8]) -> String {
     match bytes.first() {
         Some(first) => format!("{} bytes starting with {first:02x}", bytes.len()),

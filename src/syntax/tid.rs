@@ -42,13 +42,13 @@ impl Tid {
     /// The TID of `micros` microseconds since the epoch and clock id `clock_id`.
     pub fn from_time(micros: u64, clock_id: u16) -> Result<Tid> {
         if micros > MAX_MICROS {
-            return Err(tid_error(
+            return Err(Error::formatted(
                 Code::InvalidTid,
                 format_args!("timestamp {micros} µs does not fit in 53 bits"),
             ));
         }
         if clock_id > MAX_CLOCK_ID {
-            return Err(tid_error(
+            return Err(Error::formatted(
                 Code::InvalidTid,
                 format_args!("clock id {clock_id} does not fit in 10 bits"),
             ));
@@ -95,7 +95,7 @@ impl Tid {
     /// `now_micros` (µs since the epoch): the network's consumers refuse such commits.
     pub fn ensure_not_ahead(self, now_micros: u64, drift_micros: u64) -> Result<()> {
         if self.micros() > now_micros.saturating_add(drift_micros) {
-            return Err(tid_error(
+            return Err(Error::formatted(
                 Code::RevInFuture,
                 format_args!(
                     "rev {self} is {} s ahead of the clock, beyond the allowed drift of {} s",
@@ -190,7 +190,7 @@ impl TidGenerator {
         }
         let mut random = [0u8; 2];
         getrandom::fill(&mut random).map_err(|e| {
-            tid_error(
+            Error::formatted(
                 Code::Environment,
                 format_args!("no secure random source: {e}"),
             )
@@ -229,12 +229,6 @@ impl TidGenerator {
 
 // Cold and out of line, as `Error::new`; it takes `format_args!` so that each caller passes its
 // arguments only and the message is formatted here, once (size: docs/performance.md, "wasm size").
-#[cold]
-#[inline(never)]
-fn tid_error(code: Code, message: std::fmt::Arguments<'_>) -> Error {
-    Error::new(code, std::fmt::format(message))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

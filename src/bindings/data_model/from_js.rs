@@ -9,7 +9,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::JsCidLink;
-use crate::bindings::error;
 
 thread_local! {
     static OBJECT_PROTOTYPE: JsValue = js_sys::Object::get_prototype_of(&js_sys::Object::new()).into();
@@ -52,7 +51,7 @@ fn from_js_at(
     }
     if let Some(n) = value.as_f64() {
         if n.fract() != 0.0 || !n.is_finite() {
-            return Err(error(
+            return Err(Error::formatted(
                 Code::CborFloat,
                 format_args!(
                     "{} is not an integer (atproto has no floats)",
@@ -61,7 +60,7 @@ fn from_js_at(
             ));
         }
         if n.abs() > 9_007_199_254_740_991.0 {
-            return Err(error(
+            return Err(Error::formatted(
                 Code::UnsafeInteger,
                 format_args!("{} is beyond ±(2^53−1); pass a bigint", number_text(value)),
             ));
@@ -88,7 +87,7 @@ fn from_js_at(
         return Err(invalid("undefined is not a value (in an array; object properties that are undefined are left out)"));
     }
     if depth > limits.depth_limit() {
-        return Err(error(
+        return Err(Error::formatted(
             Code::LimitExceeded,
             format_args!("nested deeper than {} levels", limits.depth_limit()),
         ));
@@ -118,7 +117,7 @@ fn from_js_at(
         return Ok(Value::Array(items));
     }
     if !value.is_object() {
-        return Err(error(
+        return Err(Error::formatted(
             Code::InvalidValue,
             format_args!(
                 "a {} is not a value",
@@ -151,7 +150,7 @@ fn from_js_at(
         };
         if item.is_undefined() {
             if undefined == Undefined::Refused {
-                return Err(error(
+                return Err(Error::formatted(
                     Code::InvalidValue,
                     format_args!("{key}: undefined is not a value"),
                 ));
@@ -202,7 +201,7 @@ fn number_text(value: &JsValue) -> String {
 
 fn check_bytes_len(len: usize, limits: &Limits) -> Result<(), Error> {
     if len > limits.max_size {
-        return Err(error(
+        return Err(Error::formatted(
             Code::LimitExceeded,
             format_args!(
                 "a byte string of {len} bytes exceeds the limit of {}",
@@ -215,7 +214,7 @@ fn check_bytes_len(len: usize, limits: &Limits) -> Result<(), Error> {
 
 fn check_container_len(len: usize, limits: &Limits) -> Result<(), Error> {
     if len > limits.max_container_len {
-        return Err(error(
+        return Err(Error::formatted(
             Code::LimitExceeded,
             format_args!(
                 "{len} items exceed the container limit of {}",

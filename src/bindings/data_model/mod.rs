@@ -28,7 +28,7 @@
 //! The rooms: `tape.rs` (the tape and its building), `interner.rs` (the intern table),
 //! `from_js.rs` (JS values into data-model values).
 
-use super::{cid_js, error, put_back_input, take_input, with_bytes};
+use super::{cid_js, put_back_input, take_input, with_bytes};
 use crate::cbor::{self, Limits};
 use crate::cid::Cid;
 use crate::support::memory;
@@ -125,7 +125,7 @@ pub fn decode_cbor_many(
     let blocks: &js_sys::Array = blocks.unchecked_ref();
     let count = blocks.length() as usize;
     if count > MAX_MANY_VALUES {
-        return Err(error(
+        return Err(Error::formatted(
             Code::LimitExceeded,
             format_args!("{count} values exceed the limit of {MAX_MANY_VALUES} per call"),
         )
@@ -153,12 +153,12 @@ fn decode_many(
         let code = (-total - 1.0) as usize;
         let i = code / 2;
         return Err(if code % 2 == 0 {
-            error(
+            Error::formatted(
                 Code::InvalidArgument,
                 format_args!("blocks[{i}] is not a Uint8Array"),
             )
         } else {
-            error(
+            Error::formatted(
                 Code::LimitExceeded,
                 format_args!("blocks[{i}]: over the size limit"),
             )
@@ -175,7 +175,7 @@ fn decode_many(
         ends.as_mut_ptr() as usize,
     );
     if changed >= 0.0 {
-        return Err(error(
+        return Err(Error::formatted(
             Code::InvalidArgument,
             format_args!(
                 "blocks[{}] changed while the blocks were read",
