@@ -483,6 +483,24 @@ fn a_frame_cut_anywhere_is_refused() {
 }
 
 #[test]
+fn a_commit_without_a_required_field_names_it() {
+    let (frames, _) = stream("k256");
+    for name in [
+        "rev", "seq", "repo", "since", "commit", "tooBig", "blocks", "ops", "time",
+    ] {
+        let frame = tamper(&frames[0], &|body| remove(body, name));
+        let err = decode_frame(&frame).unwrap_err();
+        assert_eq!(err.code(), Code::InvalidEvent, "{name}");
+        let expected = format!("the field `{name}` is missing");
+        assert!(
+            err.message().contains(&expected),
+            "{name}: {}",
+            err.message()
+        );
+    }
+}
+
+#[test]
 fn other_event_types_unknown_ones_and_error_frames() {
     let message = |t: &str, body: &[(&str, Value<'static>)]| {
         let header = encode(&Value::Map(vec![
